@@ -1,0 +1,3 @@
+from embedkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Text in, token ids out: reading, tokenizing, vocabulary, encoding, co-occurrence counting."""
