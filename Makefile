@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,torch]'
 	touch $(STAMP)
 
+# The main job: train skip-gram on the bundled corpus, then show neighbours and the evaluation table.
 demo: $(STAMP)
-	$(BIN)/python -m embedkit demo
+	$(BIN)/embedkit train --model skipgram --output out/demo
+	$(BIN)/embedkit neighbors out/demo god king water love night --topn 8
+	$(BIN)/embedkit evaluate out/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

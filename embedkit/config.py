@@ -46,7 +46,7 @@ class CooccurConfig:
 @dataclass(frozen=True)
 class Word2VecConfig:
     """Skip-gram / CBOW with negative sampling or hierarchical softmax (word2vec C defaults)."""
-    model: str = opt("skipgram", "architecture: skipgram (centre predicts context) or cbow (context mean predicts centre)", ("skipgram", "cbow"))
+    arch: str = opt("skipgram", "architecture: skipgram (centre predicts context) or cbow (context mean predicts centre)", ("skipgram", "cbow"))
     objective: str = opt("ns", "ns: negative sampling; hs: hierarchical softmax over a Huffman tree", ("ns", "hs"))
     dim: int = opt(100, "vector dimension")
     window: int = opt(5, "maximum context window each side; the effective window is drawn from 1..window per centre word")
@@ -62,7 +62,7 @@ class Word2VecConfig:
     def start_lr(self) -> float:
         if self.lr is not None:
             return self.lr
-        return 0.05 if self.model == "cbow" else 0.025
+        return 0.05 if self.arch == "cbow" else 0.025
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""`embedkit vocab`: count a corpus, save the vocabulary as TSV, print the summary."""
+from __future__ import annotations
+
+import sys
+import time
+
+from embedkit.cli.options import add_config_options, config_from_args
+from embedkit.config import CorpusConfig
+
+
+def register(sub):
+    p = sub.add_parser("vocab", help="build a vocabulary (word counts) and save it as TSV",
+                       description="Count the words of a corpus and save word<TAB>count lines, most frequent first.")
+    p.add_argument("--corpus", nargs="+", metavar="PATH",
+                   help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
+    p.add_argument("--output", "-o", required=True, metavar="VOCAB.tsv", help="where to write the vocabulary")
+    add_config_options(p, CorpusConfig, group_title="corpus options")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from embedkit.corpus.encode import build_vocab, resolve_inputs
+    from embedkit.corpus.stats import CorpusStats
+
+    cfg = config_from_args(CorpusConfig, args)
+    t0 = time.perf_counter()
+    files = resolve_inputs(args.corpus)
+    stats = CorpusStats(files=list(files))
+    vocab = build_vocab(files, cfg, stats)
+    vocab.save(args.output)
+    print(f"read {stats.describe()}", file=sys.stderr)
+    print(f"vocabulary: {vocab.describe()} (min_count {cfg.min_count}) -> {args.output} "
+          f"[{time.perf_counter() - t0:.2f} s]")
+    return 0

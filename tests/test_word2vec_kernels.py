@@ -1,0 +1,140 @@
+"""word2vec kernels against an independent float64 numpy reference that replays the same random draws."""
+import numpy as np
+import pytest
+
+from embedkit.config import Word2VecConfig
+from embedkit.kernels import word2vec as kw
+from embedkit.kernels.logistic import logistic_step
+from embedkit.kernels.random import next_below, seed_states
+from embedkit.kernels.sampling import sample_cdf
+from embedkit.trainers.word2vec import KERNELS, objective_tables, plain_bags
+
+
+def sig(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def ref_logistic(h, w_out, row, label, lr, grad):
+    f = h @ w_out[row]
+    g = lr * (label - sig(f))
+    grad += g * w_out[row]
+    w_out[row] += g * h
+    return -np.log(sig(f)) if label else -np.log(sig(-f))
+
+
+def ref_objective(objective, h, target, w_out, lr, tables, state):
+    grad = np.zeros_like(h)
+    if objective == "ns":
+        loss = ref_logistic(h, w_out, target, 1.0, lr, grad)
+        for _ in range(tables[1]):
+            neg = sample_cdf(tables[0], state)
+            if neg != target:
+                loss += ref_logistic(h, w_out, neg, 0.0, lr, grad)
+    else:
+        points, codes, code_len = tables[2], tables[3], tables[4]
+        loss = 0.0
+        for d in range(code_len[target]):
+            loss += ref_logistic(h, w_out, points[target, d], 1.0 - codes[target, d], lr, grad)
+    return loss, grad
+
+
+def ref_sentence(arch, objective, sent, window, w_in, w_out, bag_ptr, bag_ids, lr, tables, state):
+    """Slow reference for one sentence, no subsampling, constant lr; float64 weights."""
+    n = len(sent)
+    loss, count = 0.0, 0
+    bag = lambda w: bag_ids[bag_ptr[w]:bag_ptr[w + 1]]
+    for i in range(n):
+        b = 1 + next_below(state, window)
+        ctx = [j for j in range(max(0, i - b), min(n, i + b + 1)) if j != i]
+        if arch == "skipgram":
+            for j in ctx:
+                h = w_in[bag(sent[i])].mean(axis=0)
+                l, grad = ref_objective(objective, h, sent[j], w_out, lr, tables, state)
+                for r in bag(sent[i]):
+                    w_in[r] += grad
+                loss += l
+                count += 1
+        else:
+            rows = np.concatenate([bag(sent[j]) for j in ctx]) if ctx else np.zeros(0, int)
+            if len(rows) == 0:
+                continue
+            h = w_in[rows].mean(axis=0)
+            l, grad = ref_objective(objective, h, sent[i], w_out, lr, tables, state)
+            for j in ctx:
+                for r in bag(sent[j]):
+                    w_in[r] += grad
+            loss += l
+            count += 1
+    return loss, count
+
+
+@pytest.mark.parametrize("arch,objective", sorted(KERNELS))
+@pytest.mark.parametrize("subword", [False, True])
+def test_kernel_matches_reference(arch, objective, subword):
+    rng = np.random.default_rng(0)
+    V, D, window = 12, 8, 3
+    counts = np.sort(rng.integers(5, 200, V))[::-1].astype(np.int64)
+    cfg = Word2VecConfig(arch=arch, objective=objective, dim=D, window=window, negative=4)
+    tables, n_out = objective_tables(counts, cfg)
+    if subword:  # word w's bag = [w] + two extra "bucket" rows, as the subword model will use
+        n_in = V + 5
+        bag_ptr = np.arange(0, 3 * V + 1, 3, dtype=np.int64)
+        bag_ids = np.array([[w, V + w % 5, V + (w * 3 + 1) % 5] for w in range(V)], dtype=np.int32).ravel()
+    else:
+        n_in = V
+        bag_ptr, bag_ids = plain_bags(V)
+    w_in = rng.normal(0, 0.3, (n_in, D)).astype(np.float32)
+    w_out = rng.normal(0, 0.3, (n_out, D)).astype(np.float32)
+    sent = rng.integers(0, V, 15).astype(np.int32)
+    lr = 0.05
+
+    ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    state_ref = seed_states(7, 1)
+    ref_loss, ref_count = ref_sentence(arch, objective, sent, window, ref_in, ref_out, bag_ptr, bag_ids,
+                                       lr, tables, state_ref)
+
+    fa, fo = KERNELS[(arch, objective)]
+    offsets = np.array([0, len(sent)], dtype=np.int64)
+    keep = np.ones(V, dtype=np.float32)
+    progress = np.zeros(1, np.int64)
+    running = np.zeros((1, 2))
+    state = seed_states(7, 1)
+    loss, count = kw.train_shard(fa, fo, sent, offsets, 0, 1, keep, w_in, w_out, bag_ptr, bag_ids, tables,
+                                 window, lr, lr, 1e12, progress, running, 0, state)
+    assert count == ref_count and count > 0
+    assert loss == pytest.approx(ref_loss, rel=1e-4)
+    np.testing.assert_allclose(w_in, ref_in, atol=2e-5)
+    np.testing.assert_allclose(w_out, ref_out, atol=2e-5)
+    assert progress[0] == len(sent)
+
+
+def test_logistic_step_gradient_finite_difference():
+    """grad and the w_out update are -lr * d(loss)/d(h) and -lr * d(loss)/d(u): check by central differences."""
+    rng = np.random.default_rng(1)
+    D, lr = 6, 0.1
+    for label in (0.0, 1.0):
+        h = rng.normal(0, 0.5, D)
+        u = rng.normal(0, 0.5, (1, D))
+
+        def loss_at(hh, uu):
+            f = hh @ uu
+            return -np.log(sig(f)) if label else -np.log(sig(-f))
+
+        eps = 1e-6
+        num_h = np.array([(loss_at(h + eps * e, u[0]) - loss_at(h - eps * e, u[0])) / (2 * eps) for e in np.eye(D)])
+        num_u = np.array([(loss_at(h, u[0] + eps * e) - loss_at(h, u[0] - eps * e)) / (2 * eps) for e in np.eye(D)])
+        grad = np.zeros(D, np.float32)
+        w_out = u.astype(np.float32).copy()
+        loss = logistic_step(h.astype(np.float32), w_out, 0, label, lr, grad)
+        assert loss == pytest.approx(loss_at(h, u[0]), rel=1e-5)
+        np.testing.assert_allclose(grad, -lr * num_h, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(w_out[0] - u[0], -lr * num_u, rtol=1e-4, atol=1e-7)
+
+
+def test_logistic_step_is_stable_for_huge_scores():
+    h = np.full(4, 100.0, np.float32)
+    w_out = np.full((1, 4), 100.0, np.float32)
+    grad = np.zeros(4, np.float32)
+    loss = logistic_step(h, w_out, 0, 0.0, 0.01, grad)
+    assert np.isfinite(loss) and loss == pytest.approx(40000.0)
+    assert np.all(np.isfinite(grad)) and np.all(np.isfinite(w_out))
