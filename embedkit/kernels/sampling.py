@@ -1,0 +1,37 @@
+"""Drawing words from a cumulative distribution (the negative-sampling noise table).
+
+Binary search over the (V,) float64 CDF of embedkit.tables.noise: O(log V) per draw, exact up to
+float64 rounding, V-sized memory. word2vec C's 1e8-slot table is O(1) but costs 400 MB and
+rounds every probability to a multiple of 1e-8.
+"""
+import numpy as np
+from numba import njit
+
+from embedkit.kernels.random import uniform
+
+
+@njit(nogil=True, cache=True, inline="always")
+def search_cdf(cdf, u):
+    """Smallest k with u < cdf[k] (cdf non-decreasing, cdf[-1] == 1.0 > u)."""
+    lo = 0
+    hi = cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if u < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(nogil=True, cache=True, inline="always")
+def sample_noise(noise_cdf, state, i):
+    """One word id drawn from noise_cdf with worker i's random state (state uint64 (workers,)).
+    Words with zero probability (cdf[k] == cdf[k-1]) are never returned."""
+    return search_cdf(noise_cdf, uniform(state, i))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def sample_cdf(cdf, state):
+    """sample_noise with a single-worker state array (state[0])."""
+    return search_cdf(cdf, uniform(state, 0))
