@@ -5,7 +5,7 @@ import pytest
 from embedkit.config import Word2VecConfig
 from embedkit.kernels import word2vec as kw
 from embedkit.kernels.logistic import logistic_step
-from embedkit.kernels.random import next_below, seed_states
+from embedkit.kernels.random import randint, seed_states
 from embedkit.kernels.sampling import sample_cdf
 from embedkit.trainers.word2vec import KERNELS, objective_tables, plain_bags
 
@@ -44,7 +44,7 @@ def ref_sentence(arch, objective, sent, window, w_in, w_out, bag_ptr, bag_ids, l
     loss, count = 0.0, 0
     bag = lambda w: bag_ids[bag_ptr[w]:bag_ptr[w + 1]]
     for i in range(n):
-        b = 1 + next_below(state, window)
+        b = 1 + randint(state, 0, window)
         ctx = [j for j in range(max(0, i - b), min(n, i + b + 1)) if j != i]
         if arch == "skipgram":
             for j in ctx:

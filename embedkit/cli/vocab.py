@@ -25,7 +25,7 @@ def run(args) -> int:
     cfg = config_from_args(CorpusConfig, args)
     t0 = time.perf_counter()
     files = resolve_inputs(args.corpus)
-    stats = CorpusStats(files=list(files))
+    stats = CorpusStats()
     vocab = build_vocab(files, cfg, stats)
     vocab.save(args.output)
     print(f"read {stats.describe()}", file=sys.stderr)

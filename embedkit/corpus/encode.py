@@ -169,10 +169,10 @@ def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True
         corpus.fingerprint = fp
         return corpus
 
-    stats = CorpusStats(files=list(files))
+    stats = CorpusStats()
     if vocab is None:
         vocab = build_vocab(files, cfg, stats)
-    stats2 = CorpusStats(files=list(files))
+    stats2 = CorpusStats()
     if folder is not None:
         with atomic_dir(folder) as tmp:
             encode_files(files, cfg, vocab, tmp, stats2)

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from embedkit.kernels.logistic import logistic_step
-from embedkit.kernels.random import next_float, next_below
+from embedkit.kernels.random import randint, uniform
 from embedkit.kernels.sampling import sample_cdf
 
 _TICK = 10_000  # words between updates of the shared progress counter (and of the learning rate)
@@ -155,11 +155,11 @@ def train_shard(arch, objective, tokens, offsets, s_begin, s_end, keep_prob, w_i
         n = 0
         for k in range(offsets[s], offsets[s + 1]):
             w = tokens[k]
-            if keep_prob[w] >= 1.0 or keep_prob[w] >= next_float(state):
+            if keep_prob[w] >= 1.0 or keep_prob[w] >= uniform(state, 0):
                 sent[n] = w
                 n += 1
         for i in range(n):
-            b = 1 + next_below(state, window)
+            b = 1 + randint(state, 0, window)
             loss, count = arch(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, h, grad, lr, objective, tables, state)
             loss_sum += loss
             n_examples += count

@@ -82,7 +82,8 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
     offsets = np.asarray(corpus.offsets, dtype=np.int64)
     shards = split_shards(offsets, cfg.workers)
     n_workers = len(shards)
-    states = seed_states(cfg.seed, n_workers)
+    # one separate (1,) array per worker: a shared array would put every draw of both threads on one cache line
+    states = [np.array([s], dtype=np.uint64) for s in seed_states(cfg.seed, n_workers)]
     lr0 = float(cfg.start_lr())
     lr1 = lr0 * cfg.min_lr_ratio
     total_words = float(corpus.n_tokens) * cfg.epochs
@@ -99,7 +100,7 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
                 s0, s1 = shards[k]
                 return kw.train_shard(arch, objective, tokens, offsets, s0, s1, keep, w_in, w_out, bag_ptr,
                                       bag_ids, tables, cfg.window, lr0, lr1, total_words, progress, running,
-                                      k, states[k:k + 1])
+                                      k, states[k])
 
             def poll(epoch=epoch, running=running):
                 done = int(progress.sum())
