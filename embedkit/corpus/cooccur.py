@@ -1,0 +1,313 @@
+"""Word-word co-occurrence counts (Stanford GloVe's `cooccur`), in bounded memory.
+
+    X = count_cooccurrences(corpus, CooccurConfig(window=10))   # (V, V) float64 CSR, symmetric
+    save_glove_binary(X, "cooccurrence.bin")                     # for Stanford GloVe's shuffle/glove
+
+Semantics, as GloVe's cooccur.c with -symmetric 1: a token at distance d = 1..window from another
+in the same line adds weight(d) = 1/d (harmonic, the default) or 1 (none) to both X[a, b] and
+X[b, a]; a word next to itself adds twice to X[a, a]. Out-of-vocabulary tokens were dropped when
+the corpus was encoded, so they neither count nor take a window slot (GloVe does the same). Rows
+and columns are vocabulary ids (count-descending order).
+
+Sentence boundaries: windows never cross a line break. A piece of an over-long line whose
+`continues` flag is set is a cut made by the reader, not a boundary: windows run across it. So a
+one-line corpus like text8 gets exactly the matrix Stanford GloVe's cooccur makes from the file.
+
+Memory (cfg.memory GB bounds the counting structures, not the result): the upper triangle is
+accumulated in (1) a dense float64 table for frequent pairs -- pair (i, j) is dense when its
+expected number of window events 2*window*c_i*c_j/N is at least DENSE_MIN_EVENTS, i.e. when a slot
+costs less than the buffer records it saves, and at most DENSE_SHARE of the budget -- and (2) an
+8-byte-per-event buffer for all other pairs, sized to the exact number of such events (a cheap
+pre-pass counts them) or to the rest of the budget. A full buffer is sorted, reduced and spilled to
+a temporary file; the sorted runs are merged (k-way, in numba) at the end. The (V, V) CSR result
+itself takes 12 bytes per non-zero on top. Temporary files are always removed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse
+
+from embedkit.config import CooccurConfig
+from embedkit.corpus.encoded import EncodedCorpus
+from embedkit.errors import EmbedkitError
+from embedkit.fsutil import atomic_path
+from embedkit.kernels import cooccur as K
+
+DENSE_MIN_EVENTS = 0.5      # a pair gets a dense slot when at least this many events are expected
+DENSE_SHARE = 0.5           # the dense table takes at most this share of the memory budget
+MIN_BUFFER_RECORDS = 4096   # smallest sparse buffer, whatever the budget
+_CHUNK_TOKENS = 1 << 22     # tokens per kernel call (granularity of the progress bar)
+_GB = 1 << 30
+
+# GloVe's CREC record: int32 word1, int32 word2, float64 value (16 bytes, 1-based ids)
+CREC = np.dtype([("word1", "<i4"), ("word2", "<i4"), ("value", "<f8")])
+
+
+@dataclass(frozen=True)
+class CooccurPlan:
+    """How the counting structures are sized (see plan_memory)."""
+    row_len: np.ndarray      # (V,) int64 non-increasing: pair (i, j), i <= j, is dense when j < row_len[i]
+    buffer_records: int      # capacity of the sparse event buffer (8 bytes each)
+    merge_bytes: int         # memory for the chunks read back from spilled runs when merging
+
+    @property
+    def dense_slots(self) -> int:
+        return int(np.maximum(self.row_len - np.arange(len(self.row_len)), 0).sum())
+
+
+def dense_row_lengths(counts: np.ndarray, min_product: float) -> np.ndarray:
+    """(V,) int64 row_len[i] = #{j : c_i * c_j >= min_product} (counts sorted descending)."""
+    c = np.asarray(counts, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        need = min_product / c          # smallest partner count that keeps (i, j) dense
+    return np.searchsorted(-c, -need, side="right").astype(np.int64)
+
+
+def _slots(row_len: np.ndarray) -> int:
+    return int(np.maximum(row_len - np.arange(len(row_len)), 0).sum())
+
+
+def plan_memory(counts: np.ndarray, n_tokens: int, window: int, memory_gb: float,
+                sparse_events=None) -> CooccurPlan:
+    """Size the dense table and the sparse buffer from the counts and the budget (in GB = 2**30 bytes).
+
+    sparse_events(row_len) -> int, if given, returns the exact number of events outside the dense
+    region, so a buffer that would hold them all is not made larger than that."""
+    budget = memory_gb * _GB
+    counts = np.asarray(counts, dtype=np.int64)
+    min_product = DENSE_MIN_EVENTS * max(n_tokens, 1) / (2.0 * window)
+    row_len = dense_row_lengths(counts, min_product)
+    max_slots = int(DENSE_SHARE * budget // 8)
+    if _slots(row_len) > max_slots:
+        # raise the product threshold until the table fits (slots shrink as the threshold grows)
+        lo, hi = min_product, max(min_product, 1.0)
+        while _slots(dense_row_lengths(counts, hi)) > max_slots:
+            hi *= 2.0
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if _slots(dense_row_lengths(counts, mid)) > max_slots:
+                lo = mid
+            else:
+                hi = mid
+        row_len = dense_row_lengths(counts, hi)
+    rest = max(budget - 8 * _slots(row_len), 0)
+    # a spilled buffer needs 8 more bytes per distinct pair for the reduced values
+    buffer_records = max(int(rest // 16), MIN_BUFFER_RECORDS)
+    if sparse_events is not None:
+        buffer_records = max(min(buffer_records, int(sparse_events(row_len)) + window + 1),
+                             window + 1)
+    return CooccurPlan(row_len, buffer_records, max(int(rest), 1 << 20))
+
+
+def _weights(cfg: CooccurConfig) -> np.ndarray:
+    """(window+1,) float64 weight of a pair at distance d (index 0 unused)."""
+    if cfg.weighting == "harmonic":
+        return np.concatenate(([0.0], 1.0 / np.arange(1, cfg.window + 1, dtype=np.float64)))
+    if cfg.weighting == "none":
+        return np.concatenate(([0.0], np.ones(cfg.window)))
+    raise EmbedkitError(f"--weighting must be harmonic or none, got {cfg.weighting!r}")
+
+
+def _check(corpus: EncodedCorpus, cfg: CooccurConfig) -> tuple[np.ndarray, int]:
+    if cfg.window < 1:
+        raise EmbedkitError(f"--window must be >= 1, got {cfg.window}")
+    if not cfg.memory > 0:
+        raise EmbedkitError(f"--memory must be a positive number of GB, got {cfg.memory}")
+    V = len(corpus.vocab)
+    tokens = np.asarray(corpus.tokens)
+    if tokens.dtype != np.int32:
+        tokens = tokens.astype(np.int32)
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= V):
+        raise EmbedkitError(f"encoded corpus has token ids outside the vocabulary of {V} words")
+    if V and (V * V) << int(cfg.window).bit_length() >= 2**63:
+        raise EmbedkitError(f"vocabulary of {V:,} words is too large for --window {cfg.window} pair keys")
+    return tokens, V
+
+
+class _Spills:
+    """Sorted runs written to a private temporary folder (removed by close(), always)."""
+
+    def __init__(self, tmpdir):
+        self.tmpdir = tmpdir
+        self.folder = None
+        self.lengths: list[int] = []
+
+    def write(self, keys: np.ndarray, values: np.ndarray) -> None:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="embedkit-cooccur-", dir=self.tmpdir))
+        n = len(self.lengths)
+        keys.tofile(self.folder / f"run{n:05d}.keys")
+        values.tofile(self.folder / f"run{n:05d}.vals")
+        self.lengths.append(len(keys))
+
+    def read(self, run: int, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.fromfile(self.folder / f"run{run:05d}.keys", np.int64, count, offset=8 * start)
+        vals = np.fromfile(self.folder / f"run{run:05d}.vals", np.float64, count, offset=8 * start)
+        return keys, vals
+
+    def close(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+def _reduce_buffer(buf, n, dist_bits, weight):
+    """Sort and reduce buf[:n] in place; returns (pair keys view, values)."""
+    records = buf[:n]
+    records.sort()      # numpy's SIMD sort, in place: several times faster than numba's
+    distinct = K.count_distinct_pairs(records, n, dist_bits)
+    values = np.empty(distinct, dtype=np.float64)   # (m,) summed weights
+    m = K.reduce_sorted(records, n, dist_bits, weight, values)
+    return records[:m], values
+
+
+def _merge(spills: _Spills, merge_bytes: int):
+    """k-way merge of the spilled runs into (pair keys, values), reading chunk by chunk."""
+    R = len(spills.lengths)
+    chunk = max(64, merge_bytes // (16 * R))
+    head_keys = np.empty((R, chunk), np.int64)      # (R, C) current chunk of each run
+    head_vals = np.empty((R, chunk), np.float64)
+    pos = np.zeros(R, np.int64)
+    length = np.zeros(R, np.int64)
+    read_at = np.zeros(R, np.int64)                 # records of each run already read
+    heap = np.zeros(R, np.int64)
+    heap_size = np.zeros(1, np.int64)
+
+    def refill(r):
+        keys, vals = spills.read(r, int(read_at[r]), chunk)
+        n = len(keys)
+        head_keys[r, :n] = keys
+        head_vals[r, :n] = vals
+        pos[r], length[r] = 0, n
+        read_at[r] += n
+        return n > 0
+
+    capacity = max(max(spills.lengths), 1)
+    out_keys = np.empty(capacity, np.int64)
+    out_vals = np.empty(capacity, np.float64)
+    n_out = 0
+    for r in range(R):
+        if refill(r):
+            K.heap_push(heap, heap_size, head_keys, pos, r)
+    push = -1
+    while True:
+        n_out, status = K.merge_runs(head_keys, head_vals, pos, length, heap, heap_size, push,
+                                     out_keys, out_vals, n_out)
+        push = -1
+        if status == K.MERGE_DONE:
+            break
+        if status == K.MERGE_OUT_FULL:
+            capacity = int(capacity * 1.5) + 1
+            out_keys = np.resize(out_keys, capacity)
+            out_vals = np.resize(out_vals, capacity)
+        elif refill(status):        # run `status` used up its chunk: read its next one
+            push = status
+    return out_keys[:n_out].copy(), out_vals[:n_out].copy()
+
+
+def _to_csr(plan, row_base, dense, pair_keys, pair_vals, V) -> scipy.sparse.csr_matrix:
+    lower, upper = K.csr_row_counts(plan.row_len, row_base, dense, pair_keys, len(pair_keys), V)
+    indptr = np.zeros(V + 1, dtype=np.int64)        # (V+1,)
+    np.cumsum(lower + upper, out=indptr[1:])
+    nnz = int(indptr[-1])
+    index_type = np.int32 if max(nnz, V) < 2**31 else np.int64
+    indices = np.empty(nnz, dtype=index_type)       # (nnz,) column ids, sorted within rows
+    data = np.empty(nnz, dtype=np.float64)          # (nnz,) X values
+    K.csr_fill(plan.row_len, row_base, dense, pair_keys, pair_vals, len(pair_keys), V, indptr, lower,
+               indices, data)
+    return scipy.sparse.csr_matrix((data, indices, indptr.astype(index_type)), shape=(V, V), copy=False)
+
+
+def count_cooccurrences(corpus: EncodedCorpus, cfg: CooccurConfig | None = None, tmpdir=None,
+                        progress: bool = False, plan: CooccurPlan | None = None) -> scipy.sparse.csr_matrix:
+    """(V, V) float64 symmetric CSR matrix of co-occurrence weights (see the module doc).
+
+    tmpdir: where spilled runs go (default: the system temp folder); `plan` overrides the memory
+    plan (tests force tiny buffers with it)."""
+    cfg = cfg or CooccurConfig()
+    tokens, V = _check(corpus, cfg)
+    weight = _weights(cfg)
+    lines = np.asarray(corpus.line_offsets(), dtype=np.int64)      # (L+1,) real line boundaries
+    if plan is None:
+        plan = plan_memory(corpus.vocab.counts, len(tokens), cfg.window, cfg.memory,
+                           lambda row_len: K.count_sparse_events(tokens, lines, cfg.window, row_len))
+    row_len = np.asarray(plan.row_len, dtype=np.int64)
+    if len(row_len) != V or (np.diff(row_len) > 0).any():
+        raise ValueError("plan.row_len must have V non-increasing entries")
+    widths = np.maximum(row_len - np.arange(V), 0)
+    row_base = np.zeros(V, dtype=np.int64)          # (V,) S[i, j] is dense[row_base[i] + j]
+    np.cumsum(widths[:-1], out=row_base[1:])
+    row_base -= np.arange(V)
+    dense = np.zeros(int(widths.sum()), dtype=np.float64)     # (dense slots,) frequent pairs of S
+    dist_bits = int(cfg.window).bit_length()
+    buf = np.empty(max(plan.buffer_records, cfg.window + 1), dtype=np.int64)   # (B,) packed events
+    spills = _Spills(tmpdir)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(tokens), unit="tok", unit_scale=True, desc="co-occurrences")
+    try:
+        k, line, n_buf = 0, 0, 0
+        while k < len(tokens):
+            k_end = min(k + _CHUNK_TOKENS, len(tokens))
+            k_new, line, n_buf = K.accumulate_windows(tokens, lines, line, k, k_end, cfg.window, weight,
+                                                      row_len, row_base, dense, buf, n_buf, V, dist_bits)
+            if bar is not None:
+                bar.update(k_new - k)
+            k = k_new
+            if k < k_end:       # the buffer is full: reduce it and spill a sorted run
+                spills.write(*_reduce_buffer(buf, n_buf, dist_bits, weight))
+                n_buf = 0
+        if spills.lengths:
+            if n_buf:
+                spills.write(*_reduce_buffer(buf, n_buf, dist_bits, weight))
+            del buf
+            pair_keys, pair_vals = _merge(spills, plan.merge_bytes)
+        else:
+            keys, pair_vals = _reduce_buffer(buf, n_buf, dist_bits, weight)
+            pair_keys = keys.copy()     # let the (larger) event buffer go before the CSR is built
+            del buf, keys
+        spills.close()
+        return _to_csr(plan, row_base, dense, pair_keys, pair_vals, V)
+    finally:
+        spills.close()
+        if bar is not None:
+            bar.close()
+
+
+def save_glove_binary(matrix, path) -> None:
+    """Write `matrix` as Stanford GloVe's binary CREC records (int32 word1, int32 word2, float64
+    value; 1-based ids; row-major, zeros skipped), atomically. GloVe's shuffle and glove read it."""
+    X = scipy.sparse.csr_matrix(matrix)
+    X.sort_indices()
+    rows_per_chunk = max(1, len(X.indptr) * (1 << 22) // max(X.nnz, 1))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        for r0 in range(0, X.shape[0], rows_per_chunk):
+            r1 = min(r0 + rows_per_chunk, X.shape[0])
+            a, b = X.indptr[r0], X.indptr[r1]
+            rec = np.empty(b - a, dtype=CREC)       # (chunk nnz,) records
+            rec["word1"] = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(X.indptr[r0:r1 + 1])) + 1
+            rec["word2"] = X.indices[a:b] + 1
+            rec["value"] = X.data[a:b]
+            rec = rec[rec["value"] != 0]
+            rec.tofile(f)
+
+
+def load_glove_binary(path, vocab_size: int) -> scipy.sparse.csr_matrix:
+    """Read CREC records (as written by GloVe's cooccur or save_glove_binary) into a (V, V) CSR
+    matrix; repeated pairs are summed."""
+    size = os.path.getsize(path)
+    if size % CREC.itemsize:
+        raise EmbedkitError(f"{path}: size {size} is not a multiple of the 16-byte GloVe record")
+    rec = np.fromfile(path, dtype=CREC)
+    if rec.size and (min(rec["word1"].min(), rec["word2"].min()) < 1
+                     or max(rec["word1"].max(), rec["word2"].max()) > vocab_size):
+        raise EmbedkitError(f"{path}: word ids outside 1..{vocab_size}")
+    return scipy.sparse.csr_matrix((rec["value"], (rec["word1"] - 1, rec["word2"] - 1)),
+                                   shape=(vocab_size, vocab_size))

@@ -1,0 +1,263 @@
+"""Co-occurrence counting kernels (GloVe's cooccur, symmetric, upper triangle).
+
+Semantics (Stanford GloVe cooccur.c, symmetric mode): for each token at position k of a line and
+each earlier token at distance d = 1..window in the same line,
+    X[w_k, w_{k-d}] += weight[d]  and  X[w_{k-d}, w_k] += weight[d]
+with weight[d] = 1/d (harmonic) or 1. Both entries receive the same additions in the same order,
+so only the upper triangle S[i, j], i <= j, is accumulated; the full matrix is X = S + S^T
+(a diagonal entry is 2 S[i, i]: a word next to itself adds to X[i, i] twice, as in GloVe).
+
+Storage of S, chosen by corpus/cooccur.py's memory plan:
+  dense   pairs with j < row_len[i] (row_len non-increasing, so the dense region is a "staircase"
+          under a hyperbola of frequent pairs, like GloVe's rank product <= max_product) live in a
+          flat float64 table: S[i, j] is dense[row_base[i] + j]
+  sparse  every other pair event is appended to `buf` as one int64
+              ((i * V + j) << dist_bits) | d
+          (the distance rides in the low bits, so a record is 8 bytes and needs no value); a full
+          buffer is sorted (numpy) and reduced here into (pair key i*V+j, summed weight) runs.
+"""
+import numpy as np
+from numba import njit
+
+
+@njit(nogil=True, cache=True)
+def count_sparse_events(tokens, line_offsets, window, row_len):
+    """Number of pair events that fall outside the dense region (sizes the sparse buffer)."""
+    n = np.int64(0)
+    for s in range(line_offsets.shape[0] - 1):
+        start = line_offsets[s]
+        for k in range(start, line_offsets[s + 1]):
+            b = tokens[k]
+            lo = max(start, k - window)
+            for p in range(k - 1, lo - 1, -1):
+                a = tokens[p]
+                if a <= b:
+                    if b >= row_len[a]:
+                        n += 1
+                elif a >= row_len[b]:
+                    n += 1
+    return n
+
+
+@njit(nogil=True, cache=True)
+def accumulate_windows(tokens, line_offsets, line, k, k_end, window, weight, row_len, row_base, dense,
+                       buf, n_buf, vocab_size, dist_bits):
+    """Add the window pairs of tokens[k:k_end] to `dense` and `buf`; stop early when `buf` may not
+    hold another token's pairs. `line` is the line containing position k (line_offsets (L+1,)).
+
+    Returns (k, line, n_buf) to resume from. weight (window+1,) float64, weight[d] for distance d."""
+    cap = buf.shape[0] - window
+    n_lines = line_offsets.shape[0] - 1
+    while k < k_end:
+        while line < n_lines and k >= line_offsets[line + 1]:
+            line += 1
+        if n_buf > cap:
+            break
+        start = line_offsets[line]
+        b = tokens[k]
+        lo = max(start, k - window)
+        for p in range(k - 1, lo - 1, -1):
+            d = k - p
+            a = tokens[p]
+            if a <= b:
+                i = a
+                j = b
+            else:
+                i = b
+                j = a
+            if j < row_len[i]:
+                dense[row_base[i] + j] += weight[d]
+            else:
+                buf[n_buf] = ((np.int64(i) * vocab_size + j) << dist_bits) | d
+                n_buf += 1
+        k += 1
+    return k, line, n_buf
+
+
+@njit(nogil=True, cache=True)
+def count_distinct_pairs(sorted_buf, n, dist_bits):
+    """Distinct pairs among the first n records of a sorted buffer."""
+    if n == 0:
+        return 0
+    distinct = 1
+    prev = sorted_buf[0] >> dist_bits
+    for r in range(1, n):
+        key = sorted_buf[r] >> dist_bits
+        if key != prev:
+            distinct += 1
+            prev = key
+    return distinct
+
+
+@njit(nogil=True, cache=True)
+def reduce_sorted(sorted_buf, n, dist_bits, weight, values):
+    """Sum the weights of equal pairs in a sorted buffer, in place: pair keys i*V+j go to
+    sorted_buf[:m], their sums to values[:m]. Returns m. (Within a pair, records are summed in
+    increasing distance: the order is fixed, so results are reproducible.)"""
+    if n == 0:
+        return 0
+    mask = (np.int64(1) << dist_bits) - 1
+    m = 0
+    prev = sorted_buf[0] >> dist_bits
+    acc = weight[sorted_buf[0] & mask]
+    for r in range(1, n):
+        rec = sorted_buf[r]
+        key = rec >> dist_bits
+        if key != prev:
+            sorted_buf[m] = prev
+            values[m] = acc
+            m += 1
+            prev = key
+            acc = weight[rec & mask]
+        else:
+            acc += weight[rec & mask]
+    sorted_buf[m] = prev
+    values[m] = acc
+    return m + 1
+
+
+# ---- k-way merge of sorted runs (spilled to disk), resumable so Python can refill chunks ----
+
+MERGE_DONE = -1
+MERGE_OUT_FULL = -2
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _less(head_keys, pos, r1, r2):
+    k1 = head_keys[r1, pos[r1]]
+    k2 = head_keys[r2, pos[r2]]
+    return k1 < k2 or (k1 == k2 and r1 < r2)
+
+
+@njit(nogil=True, cache=True)
+def _sift_down(heap, size, head_keys, pos, at):
+    while True:
+        child = 2 * at + 1
+        if child >= size:
+            return
+        if child + 1 < size and _less(head_keys, pos, heap[child + 1], heap[child]):
+            child += 1
+        if _less(head_keys, pos, heap[child], heap[at]):
+            heap[at], heap[child] = heap[child], heap[at]
+            at = child
+        else:
+            return
+
+
+@njit(nogil=True, cache=True)
+def _sift_up(heap, head_keys, pos, at):
+    while at > 0:
+        up = (at - 1) // 2
+        if _less(head_keys, pos, heap[at], heap[up]):
+            heap[at], heap[up] = heap[up], heap[at]
+            at = up
+        else:
+            return
+
+
+@njit(nogil=True, cache=True)
+def heap_push(heap, heap_size, head_keys, pos, run):
+    """Add a run whose cursor is valid to the heap of runs (ordered by current key, then run id)."""
+    size = heap_size[0]
+    heap[size] = run
+    heap_size[0] = size + 1
+    _sift_up(heap, head_keys, pos, size)
+
+
+@njit(nogil=True, cache=True)
+def merge_runs(head_keys, head_vals, pos, length, heap, heap_size, push_run, out_keys, out_vals, n_out):
+    """Merge sorted (key, value) runs into out_*, summing equal keys.
+
+    Run r's current chunk is head_keys[r, :length[r]] (R, C) with cursor pos[r]; heap (R,) holds
+    the runs whose cursor is valid (filled by heap_push), heap_size (1,) its size. push_run >= 0
+    first pushes a run that Python has just refilled. Returns (n_out, status): status r >= 0 means run r's chunk is used
+    up (Python refills it, then calls again with push_run=r, or -1 if the run is finished);
+    MERGE_OUT_FULL means out_* needs room; MERGE_DONE means all runs are merged."""
+    if push_run >= 0:
+        heap_push(heap, heap_size, head_keys, pos, push_run)
+    size = heap_size[0]
+    while size > 0:
+        r = heap[0]
+        key = head_keys[r, pos[r]]
+        if n_out > 0 and out_keys[n_out - 1] == key:
+            out_vals[n_out - 1] += head_vals[r, pos[r]]
+        else:
+            if n_out == out_keys.shape[0]:
+                heap_size[0] = size
+                return n_out, MERGE_OUT_FULL
+            out_keys[n_out] = key
+            out_vals[n_out] = head_vals[r, pos[r]]
+            n_out += 1
+        pos[r] += 1
+        if pos[r] == length[r]:
+            size -= 1
+            heap[0] = heap[size]
+            _sift_down(heap, size, head_keys, pos, 0)
+            heap_size[0] = size
+            return n_out, r
+        _sift_down(heap, size, head_keys, pos, 0)
+    heap_size[0] = size
+    return n_out, MERGE_DONE
+
+
+# ---- assembling the symmetric CSR matrix X = S + S^T from the dense table and the sparse pairs ----
+
+@njit(nogil=True, cache=True)
+def csr_row_counts(row_len, row_base, dense, pair_keys, n_pairs, vocab_size):
+    """Per row of X: entries left of the diagonal (lower (V,)) and on/right of it (upper (V,))."""
+    lower = np.zeros(vocab_size, dtype=np.int64)
+    upper = np.zeros(vocab_size, dtype=np.int64)
+    for i in range(vocab_size):
+        base = row_base[i]
+        for j in range(i, row_len[i]):
+            if dense[base + j] != 0.0:
+                upper[i] += 1
+                if j != i:
+                    lower[j] += 1
+    for r in range(n_pairs):
+        i = pair_keys[r] // vocab_size
+        j = pair_keys[r] - i * vocab_size
+        upper[i] += 1
+        if j != i:
+            lower[j] += 1
+    return lower, upper
+
+
+@njit(nogil=True, cache=True)
+def _place(i, j, v, lower_at, upper_at, indices, data):
+    if i == j:
+        p = upper_at[i]
+        indices[p] = i
+        data[p] = 2.0 * v
+        upper_at[i] = p + 1
+    else:
+        p = upper_at[i]
+        indices[p] = j
+        data[p] = v
+        upper_at[i] = p + 1
+        p = lower_at[j]
+        indices[p] = i
+        data[p] = v
+        lower_at[j] = p + 1
+
+
+@njit(nogil=True, cache=True)
+def csr_fill(row_len, row_base, dense, pair_keys, pair_vals, n_pairs, vocab_size, indptr, lower,
+             indices, data):
+    """Fill X's CSR arrays (indptr (V+1,) from csr_row_counts) with sorted columns.
+
+    Row r is [X[r, c] for c < r] then [X[r, c] for c >= r]. The dense table is scanned before the
+    sparse pairs, both row-major: since row_len is non-increasing, the dense part of a row (and of
+    a column) comes before its sparse part, so each row's columns are written in increasing order."""
+    lower_at = indptr[:-1].copy()
+    upper_at = indptr[:-1] + lower
+    for i in range(vocab_size):
+        base = row_base[i]
+        for j in range(i, row_len[i]):
+            v = dense[base + j]
+            if v != 0.0:
+                _place(i, j, v, lower_at, upper_at, indices, data)
+    for r in range(n_pairs):
+        i = pair_keys[r] // vocab_size
+        j = pair_keys[r] - i * vocab_size
+        _place(i, j, pair_vals[r], lower_at, upper_at, indices, data)
