@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterator
 
 from embedkit.errors import EmbedkitError
 
-BLOCK_SIZE = 1 << 20          # bytes of decompressed text per block (see iter_blocks)
+BLOCK_SIZE = 1 << 16          # bytes of decompressed text per block: 64 KiB keeps a block's tokens in cache
 MAX_TOKEN_BYTES = 1 << 26     # a run of this many bytes without whitespace is not text
 _WHITESPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 _DECODE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)   # corrupt/truncated streams

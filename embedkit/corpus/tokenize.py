@@ -32,6 +32,7 @@ from embedkit.errors import EmbedkitError
 
 _LOWER = bytes(range(65, 91))            # A-Z
 _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_DIGIT_BYTES = tuple((str(d).encode(), f" {w} ".encode()) for d, w in enumerate(_DIGIT_WORDS))
 
 
 def _ascii_table(keep: bytes, lower: bool) -> bytes:
@@ -68,6 +69,19 @@ class Tokenizer:
         text = block.translate(self.ascii_table).decode("ascii")
         return [line.split() for line in text.split("\n")]
 
+    def tokenize_ascii_line(self, line: bytes) -> list[str]:
+        """Fast path for one pure-ASCII line."""
+        return line.translate(self.ascii_table).decode("ascii").split()
+
+    def tokenize_utf8_block(self, block: bytes) -> list[list[str]]:
+        """Same result as tokenize_lines(block.decode("utf-8")), but ASCII lines take the fast
+        path (most lines of most corpora, even when a block is not all ASCII). Raises
+        UnicodeDecodeError if the block is not valid UTF-8."""
+        if self.ascii_table is None:
+            return self.tokenize_lines(block.decode("utf-8"))
+        fast, slow = self.tokenize_ascii_line, self.tokenize
+        return [fast(line) if line.isascii() else slow(line.decode("utf-8")) for line in block.split(b"\n")]
+
 
 class WhitespaceTokenizer(Tokenizer):
     name = "whitespace"
@@ -81,6 +95,9 @@ class WhitespaceTokenizer(Tokenizer):
 
     def tokenize_ascii_block(self, block: bytes) -> list[list[str]]:
         return [line.split() for line in block.decode("ascii").split("\n")]
+
+    def tokenize_ascii_line(self, line: bytes) -> list[str]:
+        return line.decode("ascii").split()
 
 
 class RegexTokenizer(Tokenizer):
@@ -129,11 +146,17 @@ class Text8Tokenizer(Tokenizer):
             line = unicodedata.normalize("NFKD", line)
         return line.translate(self._map).split()
 
-    def tokenize_ascii_block(self, block: bytes) -> list[list[str]]:
+    def _ascii_text(self, block: bytes) -> str:
         text = block.translate(self.ascii_table)
-        for d, word in enumerate(_DIGIT_WORDS):     # memchr-speed no-op on digit-free text
-            text = text.replace(b"0123456789"[d:d + 1], b" %s " % word.encode())
-        return [line.split() for line in text.decode("ascii").split("\n")]
+        for digit, word in _DIGIT_BYTES:     # memchr-speed no-op on digit-free text
+            text = text.replace(digit, word)
+        return text.decode("ascii")
+
+    def tokenize_ascii_block(self, block: bytes) -> list[list[str]]:
+        return [line.split() for line in self._ascii_text(block).split("\n")]
+
+    def tokenize_ascii_line(self, line: bytes) -> list[str]:
+        return self._ascii_text(line).split()
 
 
 class NltkTokenizer(Tokenizer):
