@@ -1,0 +1,63 @@
+"""Which format a path holds, from its first bytes.
+
+    folder with model.json                          native
+    "V D" header, next line `word` + D numbers      word2vec-text (fasttext-vec if it ends in a space)
+    "V D" header, anything else after it            word2vec-binary
+    first line `word` + numbers                     glove
+A GloVe file whose first word is an integer and has one value ("3 0.5") reads as a header;
+pass format="glove" for such files.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from embedkit.errors import EmbedkitError
+from embedkit.formats import open_read
+from embedkit.formats.native import is_model_dir
+
+HEAD_BYTES = 1 << 16
+FASTTEXT_BIN_MAGIC = (793712314).to_bytes(4, "little")   # fastText's own .bin model files
+
+
+def _numbers(tokens: list[bytes]) -> bool:
+    try:
+        for t in tokens:
+            float(t)
+        return True
+    except ValueError:
+        return False
+
+
+def detect_format(path) -> str:
+    path = Path(path)
+    if path.is_dir():
+        if is_model_dir(path):
+            return "native"
+        raise EmbedkitError(f"{path} is a folder without model.json, not an embedkit model")
+    with open_read(path) as f:
+        try:
+            head = f.read(HEAD_BYTES)
+        except (OSError, EOFError) as e:
+            raise EmbedkitError(f"cannot read {path}: {e}") from None
+    if not head.strip():
+        raise EmbedkitError(f"{path} is empty")
+    if head.startswith(FASTTEXT_BIN_MAGIC):
+        raise EmbedkitError(f"{path} is a fastText binary model, not a vectors file; use its .vec file "
+                            "(or `fasttext print-word-vectors`)")
+    if head[:1] == b"\x80":
+        raise EmbedkitError(f"{path} looks like a Python pickle (e.g. a gensim .model); export it with "
+                            "gensim's save_word2vec_format first")
+    first, nl, body = head.partition(b"\n")
+    tokens = first.split()
+    if len(tokens) == 2 and all(t.isdigit() for t in tokens):
+        dim = int(tokens[1])
+        row = body.partition(b"\n")[0]
+        word, space, rest = row.partition(b" ")
+        values = rest.split()
+        if space and len(values) == dim and _numbers(values):
+            return "fasttext-vec" if row.rstrip(b"\r").endswith(b" ") else "word2vec-text"
+        return "word2vec-binary"
+    if len(tokens) >= 2 and _numbers(tokens[1:]):
+        return "glove"
+    raise EmbedkitError(f"cannot tell the format of {path}: the first line is neither a 'VOCAB_SIZE DIM' "
+                        "header nor a word followed by numbers; pass format=/--input-format explicitly")

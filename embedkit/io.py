@@ -1,0 +1,67 @@
+"""Reading and writing vectors: one entry point for every format.
+
+    emb = load("vectors.txt")                    # format detected; also .bin, GloVe, .vec, .gz, model folders
+    emb = load("vectors.bin", limit=50_000)      # only the first (most frequent) 50,000 words
+    save(emb, "out.bin", format="word2vec-binary")
+    save_model("model/", emb, kind="skipgram", config=cfg, arrays={"w_in": w_in, "w_out": w_out})
+
+Formats: word2vec-text ("V D" header), word2vec-binary, glove (text, no header), fasttext-vec
+(word2vec text with a trailing space), and native model folders (see embedkit/formats/native.py).
+Vocabulary order is preserved. Text round-trips exactly (9 significant digits), binary bit for bit.
+Malformed files raise EmbedkitError naming the file and the line (text) or byte (binary).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from embedkit.embeddings import Embeddings
+from embedkit.errors import EmbedkitError
+from embedkit.formats import UNICODE_ERRORS
+from embedkit.formats.binary import read_binary, write_binary
+from embedkit.formats.detect import detect_format
+from embedkit.formats.native import (FORMAT_VERSION, LOADERS, NativeModel, read_model, register_loader,
+                                     save_model)
+from embedkit.formats.text import read_text, write_text
+
+FORMATS = ("word2vec-text", "word2vec-binary", "glove", "fasttext-vec")   # files: read and write
+READ_FORMATS = FORMATS + ("native",)
+
+__all__ = ["load", "save", "save_model", "read_model", "detect_format", "register_loader",
+           "FORMATS", "READ_FORMATS", "FORMAT_VERSION", "LOADERS", "NativeModel"]
+
+
+def load(path, format: str | None = None, limit: int | None = None,
+         unicode_errors: str = "strict") -> Embeddings:
+    """Embeddings from a vectors file of any supported format (detected when `format` is None)
+    or from a native model folder. `limit`: read only the first N words. `unicode_errors`:
+    strict (error naming the line/byte), replace or ignore, for words that are not valid UTF-8."""
+    from embedkit.formats.native import load_native
+
+    if format is not None and format not in READ_FORMATS:
+        raise EmbedkitError(f"unknown format {format!r}; choose one of {', '.join(READ_FORMATS)}")
+    if unicode_errors not in UNICODE_ERRORS:
+        raise EmbedkitError(f"unicode_errors must be one of {', '.join(UNICODE_ERRORS)}, got {unicode_errors!r}")
+    if limit is not None and limit < 1:
+        raise EmbedkitError(f"limit must be >= 1, got {limit}")
+    path = Path(path)
+    if not path.exists():
+        raise EmbedkitError(f"{path} does not exist")
+    fmt = format or detect_format(path)
+    if fmt == "native":
+        return load_native(path, limit)
+    if path.is_dir():
+        raise EmbedkitError(f"{path} is a folder; format {fmt!r} needs a file")
+    if fmt == "word2vec-binary":
+        return read_binary(path, limit, unicode_errors)
+    return read_text(path, header=(fmt != "glove"), limit=limit, unicode_errors=unicode_errors)
+
+
+def save(emb: Embeddings, path, format: str = "word2vec-text") -> None:
+    """Write `emb` to `path` atomically (gzip/bzip2 when the name ends in .gz/.bz2)."""
+    if format == "word2vec-binary":
+        write_binary(emb, path)
+    elif format in ("word2vec-text", "glove", "fasttext-vec"):
+        write_text(emb, path, header=(format != "glove"), trailing_space=(format == "fasttext-vec"),
+                   fmt_name=format)
+    else:
+        raise EmbedkitError(f"unknown output format {format!r}; choose one of {', '.join(FORMATS)}")
