@@ -6,7 +6,7 @@ from embedkit.config import Word2VecConfig
 from embedkit.kernels import word2vec as kw
 from embedkit.kernels.logistic import logistic_step
 from embedkit.kernels.random import randint, seed_states
-from embedkit.kernels.sampling import sample_cdf
+from embedkit.kernels.sampling import sample_alias
 from embedkit.trainers.word2vec import KERNELS, objective_tables, plain_bags
 
 
@@ -26,12 +26,12 @@ def ref_objective(objective, h, target, w_out, lr, tables, state):
     grad = np.zeros_like(h)
     if objective == "ns":
         loss = ref_logistic(h, w_out, target, 1.0, lr, grad)
-        for _ in range(tables[1]):
-            neg = sample_cdf(tables[0], state)
+        for _ in range(tables[2]):
+            neg = sample_alias(tables[0], tables[1], state)
             if neg != target:
                 loss += ref_logistic(h, w_out, neg, 0.0, lr, grad)
     else:
-        points, codes, code_len = tables[2], tables[3], tables[4]
+        points, codes, code_len = tables[3], tables[4], tables[5]
         loss = 0.0
         for d in range(code_len[target]):
             loss += ref_logistic(h, w_out, points[target, d], 1.0 - codes[target, d], lr, grad)
@@ -138,3 +138,25 @@ def test_logistic_step_is_stable_for_huge_scores():
     loss = logistic_step(h, w_out, 0, 0.0, 0.01, grad)
     assert np.isfinite(loss) and loss == pytest.approx(40000.0)
     assert np.all(np.isfinite(grad)) and np.all(np.isfinite(w_out))
+
+
+def test_alias_table_draws_count_to_the_075():
+    """The noise sampler draws word k with probability count_k**0.75 / sum (not count*0.75)."""
+    from embedkit.tables.alias import alias_probabilities, alias_table
+    from embedkit.tables.noise import noise_weights
+    counts = np.array([1000, 400, 90, 50, 7, 3, 1], dtype=np.int64)
+    prob, alias = alias_table(noise_weights(counts, 0.75))
+    want = counts ** 0.75 / (counts ** 0.75).sum()
+    np.testing.assert_allclose(alias_probabilities(prob, alias), want, rtol=1e-12)
+    from numba import njit
+
+    @njit
+    def draw_many(prob, alias, state, n):
+        out = np.zeros(prob.shape[0], np.int64)
+        for _ in range(n):
+            out[sample_alias(prob, alias, state)] += 1
+        return out
+
+    n = 2_000_000
+    freq = draw_many(prob, alias, seed_states(3, 1), n) / n
+    assert np.all(np.abs(freq - want) <= 5 * np.sqrt(want * (1 - want) / n))  # 5 sigma per word

@@ -12,6 +12,8 @@ exact, overflow-free sigmoid instead of their clamped lookup tables.
 """
 import math
 
+import numpy as np
+
 from numba import njit
 
 
@@ -36,10 +38,10 @@ def logistic_step(h, w_out, row, label, lr, grad):
     Shapes: h (D,) float32, w_out (R, D) float32, grad (D,) float32. Returns the loss (float64).
     """
     dim = h.shape[0]
-    f = 0.0
+    f = np.float32(0.0)   # float32 throughout the vector loops, so they stay SIMD without conversions
     for d in range(dim):
         f += h[d] * w_out[row, d]
-    g = lr * (label - sigmoid(f))
+    g = np.float32(lr * (label - sigmoid(f)))
     for d in range(dim):
         grad[d] += g * w_out[row, d]
         w_out[row, d] += g * h[d]

@@ -35,3 +35,13 @@ def sample_noise(noise_cdf, state, i):
 def sample_cdf(cdf, state):
     """sample_noise with a single-worker state array (state[0])."""
     return search_cdf(cdf, uniform(state, 0))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def sample_alias(prob, alias, state):
+    """One draw from an alias table (embedkit.tables.alias) with the single-worker state[0]: O(1)."""
+    x = uniform(state, 0) * prob.shape[0]
+    k = np.int64(x)
+    if x - k < prob[k]:
+        return k
+    return np.int64(alias[k])

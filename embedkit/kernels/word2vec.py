@@ -18,14 +18,15 @@ word (fastText's convention; word2vec C lets the context word predict the centre
 pair set with roles swapped). CBOW: the mean of all context rows predicts the centre word.
 
 Objective tables are one tuple for both objectives so every kernel has one signature:
-    tables = (noise_cdf (V,) float64, negative int, points (V, L) int32, codes (V, L) int8, code_len (V,) int32)
+    tables = (noise_prob (V,) float64, noise_alias (V,) int32, negative int,        # alias table of count**0.75
+              points (V, L) int32, codes (V, L) int8, code_len (V,) int32)         # Huffman paths
 """
 import numpy as np
 from numba import njit
 
 from embedkit.kernels.logistic import logistic_step
 from embedkit.kernels.random import randint, uniform
-from embedkit.kernels.sampling import sample_cdf
+from embedkit.kernels.sampling import sample_alias
 
 _TICK = 10_000  # words between updates of the shared progress counter (and of the learning rate)
 
@@ -34,12 +35,11 @@ _TICK = 10_000  # words between updates of the shared progress counter (and of t
 
 @njit(inline="always", fastmath=True, nogil=True, cache=True)
 def ns_objective(h, target, grad, w_out, lr, tables, state):
-    """Negative sampling: the target row with label 1, `negative` rows drawn from noise_cdf with label 0
-    (a noise draw equal to the target is skipped, as word2vec C). Returns (loss, examples)."""
-    noise_cdf = tables[0]
+    """Negative sampling: the target row with label 1, `negative` rows drawn from the noise alias table
+    with label 0 (a noise draw equal to the target is skipped, as word2vec C). Returns the loss."""
     loss = logistic_step(h, w_out, target, 1.0, lr, grad)
-    for _ in range(tables[1]):
-        neg = sample_cdf(noise_cdf, state)
+    for _ in range(tables[2]):
+        neg = sample_alias(tables[0], tables[1], state)
         if neg != target:
             loss += logistic_step(h, w_out, neg, 0.0, lr, grad)
     return loss
@@ -49,7 +49,7 @@ def ns_objective(h, target, grad, w_out, lr, tables, state):
 def hs_objective(h, target, grad, w_out, lr, tables, state):
     """Hierarchical softmax: one logistic step per inner node on the target's Huffman path, label
     1 - code (word2vec C's convention: code 0 = go left = sigma(f) -> 1)."""
-    points, codes, code_len = tables[2], tables[3], tables[4]
+    points, codes, code_len = tables[3], tables[4], tables[5]
     loss = 0.0
     for d in range(code_len[target]):
         loss += logistic_step(h, w_out, points[target, d], 1.0 - codes[target, d], lr, grad)

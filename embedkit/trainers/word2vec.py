@@ -21,7 +21,8 @@ from embedkit.errors import EmbedkitError
 from embedkit.kernels import word2vec as kw
 from embedkit.kernels.random import seed_states
 from embedkit.tables.huffman import huffman_tree
-from embedkit.tables.noise import noise_cdf
+from embedkit.tables.alias import alias_table
+from embedkit.tables.noise import noise_weights
 from embedkit.tables.subsample import keep_probabilities
 from embedkit.trainers.base import EpochProgress, run_threads, split_shards
 
@@ -45,11 +46,11 @@ def objective_tables(counts: np.ndarray, cfg: Word2VecConfig):
     """The tables tuple of kernels/word2vec.py and the number of output rows."""
     V = len(counts)
     if cfg.objective == "ns":
-        cdf = noise_cdf(counts, cfg.ns_exponent)
-        dummy_i = np.zeros((1, 1), np.int32)
-        return (cdf, int(cfg.negative), dummy_i, np.zeros((1, 1), np.int8), np.zeros(1, np.int32)), V
+        prob, alias = alias_table(noise_weights(counts, cfg.ns_exponent))
+        return (prob, alias, int(cfg.negative), np.zeros((1, 1), np.int32), np.zeros((1, 1), np.int8),
+                np.zeros(1, np.int32)), V
     points, codes, code_len = huffman_tree(counts)
-    return (np.zeros(1, np.float64), 0, points.astype(np.int32), codes.astype(np.int8),
+    return (np.ones(1, np.float64), np.zeros(1, np.int32), 0, points.astype(np.int32), codes.astype(np.int8),
             code_len.astype(np.int32)), max(V - 1, 1)
 
 
