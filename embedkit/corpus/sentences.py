@@ -105,24 +105,24 @@ def _pieces(line_blocks, max_len: int, stats: CorpusStats) -> Iterator[tuple[lis
                     toks, pending = pending, []
                 n = len(toks)
                 if k < last and not cont and 0 < n <= max_len:   # the common case: a whole short line
-                    yield toks, False
                     n_lines += 1
                     n_pieces += 1
                     n_tokens += n
+                    yield toks, False
                     continue
                 # Emit full pieces; a complete line also emits its remainder.
                 i = 0
                 while n - i >= max_len or (k < last and i < n):
                     piece = toks[i:i + max_len]
-                    yield piece, cont
                     if cont:
                         n_cuts += 1
                     else:
                         n_lines += 1
                     n_pieces += 1
                     n_tokens += len(piece)
-                    cont = True
                     i += len(piece)
+                    yield piece, cont
+                    cont = True
                 if k < last:
                     cont = False
                 elif i < n:
@@ -130,15 +130,16 @@ def _pieces(line_blocks, max_len: int, stats: CorpusStats) -> Iterator[tuple[lis
         if pending:  # the last line had no newline
             for i in range(0, len(pending), max_len):
                 piece = pending[i:i + max_len]
-                yield piece, cont
                 if cont:
                     n_cuts += 1
                 else:
                     n_lines += 1
                 n_pieces += 1
                 n_tokens += len(piece)
+                yield piece, cont
                 cont = True
-    finally:
+    finally:   # also when the consumer stops early: counts cover what was handed on
+        line_blocks.close()
         stats.lines += n_lines
         stats.sentences += n_pieces
         stats.cuts += n_cuts
