@@ -1,0 +1,55 @@
+"""`embedkit corpora list` and `embedkit corpora fetch NAME`: the bundled corpus and downloadable ones."""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub):
+    p = sub.add_parser("corpora", help="list the bundled and downloadable corpora, or fetch one",
+                       description="The bundled default corpus and a registry of standard corpora "
+                                   "(text8, fil9, wikitext-103) that can be downloaded and checked.")
+    verbs = p.add_subparsers(dest="corpora_verb", metavar="ACTION", required=True)
+
+    ls = verbs.add_parser("list", help="show the default corpus and the registry",
+                          description="Print the bundled default corpus's path and the registry of downloadable corpora.")
+    ls.set_defaults(func=run_list)
+
+    fe = verbs.add_parser("fetch", help="download, verify and unpack a corpus",
+                          description="Download a registered corpus, verify its checksum, unpack it and rename "
+                                      "the outputs into place (a failed fetch leaves no partial file). An archive "
+                                      "already in DIR is used instead of downloading.")
+    fe.add_argument("name", metavar="NAME", help="registered corpus (see `embedkit corpora list`)")
+    fe.add_argument("--dest", metavar="DIR", default=None,
+                    help="destination folder (default: $EMBEDKIT_CACHE_DIR/corpora or ~/.cache/embedkit/corpora)")
+    fe.add_argument("--url", metavar="URL", default=None, help="download from this URL (a mirror) instead of the registry's")
+    fe.add_argument("--sha256", metavar="HEX", default=None,
+                    help="require this SHA-256 of the archive (replaces the registry's MD5/size checks)")
+    fe.add_argument("--keep-archive", action="store_true", help="keep the downloaded archive in DIR")
+    fe.set_defaults(func=run_fetch)
+
+
+def run_list(args) -> int:
+    from embedkit.corpora import REGISTRY, default_corpus_path, default_data_dir
+    from embedkit.errors import EmbedkitError
+
+    try:
+        path = default_corpus_path()
+        print(f"default   {path} ({path.stat().st_size:,} bytes; King James Bible + WordNet 3.0 glosses)")
+    except EmbedkitError as e:
+        print(f"default   unavailable: {e}")
+    print(f"\ndownloadable (embedkit corpora fetch NAME; default folder {default_data_dir()}):")
+    for c in REGISTRY.values():
+        print(f"{c.name:<13} {c.description}")
+        print(f"{'':<13} {c.url}  [{c.checks()}]")
+        print(f"{'':<13} -> {', '.join(o.path for o in c.outputs)}; {c.licence}")
+    return 0
+
+
+def run_fetch(args) -> int:
+    from embedkit.corpora import fetch
+
+    outputs = fetch(args.name, args.dest, url=args.url, sha256=args.sha256, keep_archive=args.keep_archive,
+                    report=lambda msg: print(msg, file=sys.stderr, flush=True))
+    for p in outputs:
+        print(p)
+    return 0

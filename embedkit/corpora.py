@@ -1,0 +1,318 @@
+"""Corpora: the bundled default corpus and a registry of standard downloadable ones.
+
+default_corpus_path() is the small corpus committed in the repository's corpora/ folder (King
+James Bible + WordNet 3.0 glosses, 2.27M tokens; corpora/README.md). REGISTRY names the standard
+larger corpora; fetch() downloads one with urllib to a temporary name, checks its digest, unpacks it
+and renames each output into place, so an interrupted or failed fetch never leaves half a file.
+
+fil9 is enwik9 passed through Matt Mahoney's wikifil.pl (public domain), re-implemented here on
+bytes so that the output is the Perl script's, byte for byte: see wikifil().
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+
+from embedkit.errors import EmbedkitError
+from embedkit.fsutil import atomic_path
+
+DEFAULT_CORPUS_ENV = "EMBEDKIT_DEFAULT_CORPUS"
+DEFAULT_CORPUS_NAME = "default-corpus.txt.gz"
+_CHUNK = 1 << 20          # bytes per read while downloading, hashing and unpacking
+_TIMEOUT_S = 60.0         # socket timeout of a download (per blocking read, not the whole transfer)
+
+
+def default_corpus_path() -> Path:
+    """The bundled corpus: $EMBEDKIT_DEFAULT_CORPUS if set, else <repository>/corpora/default-corpus.txt.gz.
+
+    The file lives in the repository, found relative to this module (the editable install that
+    `make` does); a wheel install does not carry it, hence the clear error.
+    """
+    env = os.environ.get(DEFAULT_CORPUS_ENV)
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise EmbedkitError(f"{DEFAULT_CORPUS_ENV}={env} does not name an existing file")
+        return path
+    path = Path(__file__).resolve().parent.parent / "corpora" / DEFAULT_CORPUS_NAME
+    if not path.is_file():
+        raise EmbedkitError(
+            f"the bundled default corpus {path} is missing (it ships in the repository's corpora/ folder, "
+            f"not in a wheel): pass --corpus PATH or set {DEFAULT_CORPUS_ENV}")
+    return path
+
+
+def default_data_dir() -> Path:
+    """Where fetch() puts corpora unless told: $EMBEDKIT_CACHE_DIR/corpora (default ~/.cache/embedkit/corpora)."""
+    return Path(os.environ.get("EMBEDKIT_CACHE_DIR") or Path.home() / ".cache" / "embedkit") / "corpora"
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry
+
+
+@dataclass(frozen=True)
+class Output:
+    path: str                 # file written under the destination folder
+    member: str               # zip member it comes from
+    transform: str = "copy"   # copy: the member's bytes; wikifil: wikifil.pl normalisation of them
+
+
+@dataclass(frozen=True)
+class RemoteCorpus:
+    name: str
+    description: str
+    url: str
+    archive: str                  # file name of the download
+    outputs: tuple                # Output, ...
+    sha256: Optional[str] = None  # of the archive; None: not verified by us (the first fetch prints it)
+    md5: Optional[str] = None     # widely published MD5 of the archive, checked when no SHA-256 is pinned
+    size: Optional[int] = None    # archive bytes when published, checked when no SHA-256 is pinned
+    licence: str = ""
+
+    def checks(self) -> str:
+        parts = [f"sha256 {self.sha256[:12]}..." if self.sha256 else "sha256 not recorded"]
+        if self.md5:
+            parts.append(f"md5 {self.md5}")
+        if self.size:
+            parts.append(f"{self.size:,} bytes")
+        return ", ".join(parts)
+
+
+# No SHA-256 is recorded: none could be verified here (no network), and none is invented. The MD5s
+# are the ones torchtext and others publish; text8.zip's size is the one TensorFlow's word2vec
+# tutorial checks. A user pins a SHA-256 with fetch(..., sha256=...) / --sha256.
+REGISTRY: dict[str, RemoteCorpus] = {c.name: c for c in (
+    RemoteCorpus(
+        name="text8", description="first 1e8 bytes of enwik9 after wikifil.pl (17M tokens, one line)",
+        url="http://mattmahoney.net/dc/text8.zip", archive="text8.zip",
+        outputs=(Output("text8", "text8"),), size=31_344_016,
+        licence="Wikipedia text (CC BY-SA / GFDL)"),
+    RemoteCorpus(
+        name="fil9", description="enwik9 (first 1e9 bytes of a 2006 English Wikipedia dump) after wikifil.pl (one line)",
+        url="http://mattmahoney.net/dc/enwik9.zip", archive="enwik9.zip",
+        outputs=(Output("fil9", "enwik9", "wikifil"),), md5="3e773f8a1577fda2e27f871ca17f31fd",
+        licence="Wikipedia text (CC BY-SA / GFDL)"),
+    RemoteCorpus(
+        name="wikitext-103", description="WikiText-103 word-level (Merity et al. 2016): train/valid/test, ~103M tokens, <unk> for rare words",
+        url="https://wikitext.smerity.com/wikitext-103-v1.zip", archive="wikitext-103-v1.zip",
+        outputs=tuple(Output(f"wikitext-103/wiki.{s}.tokens", f"wikitext-103/wiki.{s}.tokens")
+                      for s in ("train", "valid", "test")),
+        md5="9ddaacaf6af0710eda8c456decff7832",
+        licence="Wikipedia text (Creative Commons BY-SA)"),
+)}
+
+
+def get(name: str) -> RemoteCorpus:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise EmbedkitError(f"unknown corpus {name!r}: choose one of {', '.join(sorted(REGISTRY))}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Download, verify, unpack
+
+
+def fetch(name, dest_dir=None, url: Optional[str] = None, sha256: Optional[str] = None, *,
+          keep_archive: bool = False, report: Optional[Callable[[str], None]] = None) -> list[Path]:
+    """Download corpus `name` (a REGISTRY key or a RemoteCorpus) into dest_dir; return its output files.
+
+    Outputs already present are kept (nothing is downloaded). An archive already in dest_dir (for
+    example copied there on a machine without network) is verified and used instead of downloading.
+    `url` replaces the registry's; `sha256` pins the archive's digest and then replaces the registry's
+    MD5 and size checks. A download that fails or does not match is deleted before the error.
+    """
+    entry = name if isinstance(name, RemoteCorpus) else get(name)
+    say = report or (lambda msg: None)
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise EmbedkitError(f"--sha256 {sha256!r} is not 64 hexadecimal digits")
+    dest = Path(dest_dir) if dest_dir is not None else default_data_dir()
+    outputs = [dest / o.path for o in entry.outputs]
+    if all(p.is_file() for p in outputs):
+        say(f"{entry.name}: already present in {dest}")
+        return outputs
+
+    archive = dest / entry.archive
+    downloaded = not archive.is_file()
+    try:
+        if downloaded:
+            source = url or entry.url
+            say(f"{entry.name}: downloading {source}")
+            with atomic_path(archive) as tmp:
+                digests = _download(source, tmp, say)
+                _verify(entry, digests, sha256, f"{entry.archive} downloaded from {source}", say)
+        else:
+            say(f"{entry.name}: using {archive} already present")
+            _verify(entry, _digest_file(archive), sha256, str(archive), say, fresh=False)
+        for out, target in zip(entry.outputs, outputs):
+            if not target.is_file():
+                say(f"{entry.name}: unpacking {out.member} -> {target}")
+                _unpack(archive, out, target)
+    finally:
+        if downloaded and not keep_archive:
+            with contextlib.suppress(FileNotFoundError):
+                archive.unlink()
+    return outputs
+
+
+def _download(url: str, path: Path, say) -> tuple[str, str, int]:
+    """Stream url into path; return (sha256, md5, bytes). Every failure is an EmbedkitError."""
+    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+    try:
+        with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as resp, open(path, "wb") as f:
+            expected = resp.headers.get("Content-Length")
+            expected = int(expected) if expected and expected.isdigit() else None
+            next_report = 64 << 20
+            for block in iter(lambda: resp.read(_CHUNK), b""):
+                f.write(block)
+                sha.update(block)
+                md5.update(block)
+                size += len(block)
+                if size >= next_report:
+                    say(f"  {size >> 20:,} MiB" + (f" of {expected >> 20:,} MiB" if expected else ""))
+                    next_report += 64 << 20
+    except urllib.error.HTTPError as e:
+        raise EmbedkitError(f"could not download {url}: HTTP {e.code} {e.reason}") from None
+    except urllib.error.URLError as e:
+        raise EmbedkitError(f"could not download {url}: {e.reason}") from None
+    except (http.client.HTTPException, OSError) as e:
+        raise EmbedkitError(f"download of {url} failed after {size:,} bytes: {e!r}") from None
+    if expected is not None and size != expected:
+        raise EmbedkitError(f"download of {url} stopped at {size:,} of {expected:,} bytes")
+    return sha.hexdigest(), md5.hexdigest(), size
+
+
+def _digest_file(path: Path) -> tuple[str, str, int]:
+    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_CHUNK), b""):
+            sha.update(block)
+            md5.update(block)
+            size += len(block)
+    return sha.hexdigest(), md5.hexdigest(), size
+
+
+def _verify(entry: RemoteCorpus, digests, pinned: Optional[str], what: str, say, fresh: bool = True) -> None:
+    """Raise an EmbedkitError naming both digests on mismatch; report the SHA-256 when none is on record."""
+    sha, md5, size = digests
+    fate = "the download was discarded" if fresh else "delete it"
+    hint = f"{fate} (if the file legitimately changed, accept it with --sha256 {sha})"
+    want = (pinned or entry.sha256 or "").lower() or None
+    if want is not None:
+        if sha != want:
+            raise EmbedkitError(f"{what}: SHA-256 is {sha}, expected {want}; {hint}")
+        return
+    if entry.size is not None and size != entry.size:
+        raise EmbedkitError(f"{what}: {size:,} bytes, expected {entry.size:,}; {hint}")
+    if entry.md5 is not None and md5 != entry.md5:
+        raise EmbedkitError(f"{what}: MD5 is {md5}, expected {entry.md5}; {hint}")
+    # No SHA-256 on record: print the digest so the user can pin it next time.
+    say(f"{entry.archive}: sha256 {sha} ({size:,} bytes; no SHA-256 on record, pin it with --sha256)")
+
+
+def _unpack(archive: Path, out: Output, target: Path) -> None:
+    """Extract one member (copy or wikifil) to target through a temporary name."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            try:
+                src = zf.open(out.member)
+            except KeyError:
+                raise EmbedkitError(f"{archive} has no member {out.member!r} "
+                                    f"(members: {', '.join(zf.namelist()[:5])})") from None
+            with src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
+                if out.transform == "copy":
+                    shutil.copyfileobj(src, dst, _CHUNK)
+                elif out.transform == "wikifil":
+                    for piece in wikifil(iter(lambda: src.read(_CHUNK), b"")):
+                        dst.write(piece)
+                else:
+                    raise ValueError(f"unknown transform {out.transform!r}")
+    except zipfile.BadZipFile as e:   # also a CRC mismatch found while reading a member
+        raise EmbedkitError(f"{archive} is not a valid zip file: {e}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# wikifil.pl (Matt Mahoney, 2006, public domain): enwik9 -> fil9, the text8 normalisation.
+#
+# The Perl script reads records ending in '>' and keeps the text between <text ...> and </text>
+# (redirects dropped), strips markup, then maps A-Z to a-z, spells digits out and turns every
+# other byte into a space, squeezing runs. It works on bytes, so the regexes here are bytes
+# regexes: `.` excludes '\n', `\d` is [0-9] and re.I folds ASCII only, exactly as in Perl there.
+
+_WIKIFIL_MARKUP = [(re.compile(p, flags), r) for p, r, flags in (
+    (rb"<ref[^<]*</ref>", b"", 0),                       # references <ref...> ... </ref>
+    (rb"<[^>]*>", b"", 0),                               # xhtml tags
+    (rb"\[http:[^\] ]*", b"[", 0),                       # url of an external link; its text stays
+    (rb"\|thumb", b"", re.I),                            # image options; the caption stays
+    (rb"\|left", b"", re.I),
+    (rb"\|right", b"", re.I),
+    (rb"\|\d+px", b"", re.I),
+    (rb"\[\[image:[^\[\]]*\|", b"", re.I),
+    (rb"\[\[category:([^|\]]*)[^\]]*\]\]", rb"[[\1]]", re.I),   # categories without markup
+    (rb"\[\[[a-z\-]*:[^\]]*\]\]", b"", 0),               # links to other languages
+    (rb"\[\[[^\|\]]*\|", b"[[", 0),                      # link target; the visible text stays
+    (rb"\{\{[^\}]*\}\}", b"", 0),                        # {{templates}}
+    (rb"\{[^\}]*\}", b"", 0),                            # {tables}
+    (rb"\[", b"", 0),
+    (rb"\]", b"", 0),
+    (rb"&[^;]*;", b" ", 0),                              # remaining entities
+)]
+_XML_TAG = re.compile(rb"<.*>")
+_REDIRECT = re.compile(rb"#redirect", re.I)
+_NOT_LETTER = re.compile(rb"[^a-z]+")
+_DIGIT_WORDS = [(str(d).encode(), f" {w} ".encode()) for d, w in enumerate(
+    "zero one two three four five six seven eight nine".split())]
+
+
+def wikifil_record(rec: bytes) -> bytes:
+    """Normalise one '>'-terminated record of article text (the body of wikifil.pl's loop)."""
+    rec = _XML_TAG.sub(b"", rec, count=1)
+    rec = rec.replace(b"&amp;", b"&").replace(b"&lt;", b"<").replace(b"&gt;", b">")
+    for pattern, repl in _WIKIFIL_MARKUP:
+        rec = pattern.sub(repl, rec)
+    rec = b" " + rec.lower() + b" "          # bytes.lower() maps A-Z only, like tr/A-Z/a-z/
+    for digit, word in _DIGIT_WORDS:
+        rec = rec.replace(digit, word)
+    return _NOT_LETTER.sub(b" ", rec)[:-1]   # tr/a-z/ /cs, then chop the final space
+
+
+def wikifil(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Stream a MediaWiki XML dump (byte chunks) to wikifil.pl's output: one line, no newline.
+
+    Memory is bounded by the largest record (one article's text), not by the dump.
+    """
+    in_text = False
+    rest = b""
+
+    def records():
+        nonlocal rest
+        for chunk in chunks:
+            pieces = (rest + chunk).split(b">")
+            rest = pieces.pop()
+            for piece in pieces:
+                yield piece + b">"
+        if rest:
+            yield rest
+
+    for rec in records():
+        if b"<text " in rec:
+            in_text = True
+        if _REDIRECT.search(rec):
+            in_text = False
+        if in_text:
+            if b"</text>" in rec:
+                in_text = False
+            out = wikifil_record(rec)
+            if out:
+                yield out
