@@ -29,12 +29,16 @@ def register(sub):
 
 
 def run_list(args) -> int:
-    from embedkit.corpora import REGISTRY, default_corpus_path, default_data_dir
+    import os
+
+    from embedkit.corpora import DEFAULT_CORPUS_ENV, REGISTRY, default_corpus_path, default_data_dir
     from embedkit.errors import EmbedkitError
 
     try:
         path = default_corpus_path()
-        print(f"default   {path} ({path.stat().st_size:,} bytes; King James Bible + WordNet 3.0 glosses)")
+        what = f"from {DEFAULT_CORPUS_ENV}" if os.environ.get(DEFAULT_CORPUS_ENV) else \
+            "bundled: King James Bible + WordNet 3.0 glosses, 2,269,226 tokens"
+        print(f"default   {path} ({path.stat().st_size:,} bytes; {what})")
     except EmbedkitError as e:
         print(f"default   unavailable: {e}")
     print(f"\ndownloadable (embedkit corpora fetch NAME; default folder {default_data_dir()}):")
