@@ -2,7 +2,7 @@
 
 word2vec C ends each record with "\\n", gensim writes none; both are read (newlines before a
 word are skipped, as both tools do). We write the "\\n", like word2vec C. Values are copied
-bit for bit, so a round trip is exact.
+bit for bit, so a round trip is exact. Byte positions in errors are 0-based file offsets.
 """
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def read_binary(path, limit: int | None = None, unicode_errors: str = "strict") 
         if want == declared:                               # anything but newlines left over is an error
             tail = buf[pos:] + f.read()
             if tail.strip(b"\n"):
-                raise EmbedkitError(f"{path}, byte {buf_start + pos}: data after the {declared:,} records "
+                at = buf_start + pos + len(tail) - len(tail.lstrip(b"\n"))
+                raise EmbedkitError(f"{path}, byte {at}: data after the {declared:,} records "
                                     "the header declares")
     vectors = np.concatenate(vec_blocks) if vec_blocks else np.empty((0, dim), np.float32)
     _check_unique(words, path, lambda i: f"byte {starts[i]} (record {i + 1})")

@@ -1,8 +1,8 @@
 """Which format a path holds, from its first bytes.
 
     folder with model.json                          native
-    "V D" header, next line `word` + D numbers      word2vec-text (fasttext-vec if it ends in a space)
-    "V D" header, anything else after it            word2vec-binary
+    "V D" header, then UTF-8 text lines             word2vec-text (fasttext-vec if line 2 ends in a space)
+    "V D" header, then bytes that are not text      word2vec-binary (float32 bytes include control codes)
     first line `word` + numbers                     glove
 A GloVe file whose first word is an integer and has one value ("3 0.5") reads as a header;
 pass format="glove" for such files.
@@ -16,6 +16,7 @@ from embedkit.formats import open_read
 from embedkit.formats.native import is_model_dir
 
 HEAD_BYTES = 1 << 16
+CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
 FASTTEXT_BIN_MAGIC = (793712314).to_bytes(4, "little")   # fastText's own .bin model files
 
 
@@ -26,6 +27,12 @@ def _numbers(tokens: list[bytes]) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _is_text(body: bytes) -> bool:
+    """No control bytes but TAB/LF/CR: binary float32 records are full of them (a 100-dim record
+    avoids all 29 with probability ~1e-21); bad UTF-8 in words does not make text binary."""
+    return len(body.translate(None, CONTROL_BYTES)) == len(body)
 
 
 def detect_format(path) -> str:
@@ -50,13 +57,9 @@ def detect_format(path) -> str:
     first, nl, body = head.partition(b"\n")
     tokens = first.split()
     if len(tokens) == 2 and all(t.isdigit() for t in tokens):
-        dim = int(tokens[1])
         row = body.partition(b"\n")[0]
-        word, space, rest = row.partition(b" ")
-        values = rest.split()
-        if space and len(values) == dim and _numbers(values):
-            return "fasttext-vec" if row.rstrip(b"\r").endswith(b" ") else "word2vec-text"
-        return "word2vec-binary"
+        return ("fasttext-vec" if row.rstrip(b"\r").endswith(b" ") else "word2vec-text") \
+            if _is_text(body) else "word2vec-binary"
     if len(tokens) >= 2 and _numbers(tokens[1:]):
         return "glove"
     raise EmbedkitError(f"cannot tell the format of {path}: the first line is neither a 'VOCAB_SIZE DIM' "
