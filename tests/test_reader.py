@@ -74,21 +74,56 @@ def test_stdin(monkeypatch):
     assert b"".join(b for _, b in iter_blocks("-", 7)) == TEXT
 
 
-def test_long_token_is_carried_then_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("chunk_size", [16, 1 << 20])
+def test_long_token_is_carried_then_refused(tmp_path, monkeypatch, chunk_size):
+    monkeypatch.setattr(reader, "CHUNK_SIZE", chunk_size)
     path = write(str(tmp_path / "t.txt"), b"x" * 100 + b" y")
     assert [b for _, b in iter_blocks(path, 8)] == [b"x" * 100 + b" ", b"y"]
+    path = write(str(tmp_path / "t.txt"), b"x" * 100)
     monkeypatch.setattr(reader, "MAX_TOKEN_BYTES", 50)
     with pytest.raises(EmbedkitError, match="no whitespace .* is this a text file"):
         list(iter_blocks(path, 8))
 
 
-def test_corrupt_compressed_file_is_an_error(tmp_path):
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_corrupt_compressed_file_is_an_error(tmp_path, monkeypatch, prefetch):
+    monkeypatch.setattr(reader, "PREFETCH", prefetch)
     good = gzip.compress(TEXT * 200)
     path = tmp_path / "bad.txt.gz"
     path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(EmbedkitError, match="bad.txt.gz.*truncated"):
+        list(iter_blocks(str(path), 1024))
+    path.write_bytes(good + b"garbage after the member")
     with pytest.raises(EmbedkitError, match="bad.txt.gz"):
         list(iter_blocks(str(path), 1024))
     path = tmp_path / "bad.txt.bz2"
     path.write_bytes(b"BZh9 this is not bzip2 data")
     with pytest.raises(EmbedkitError, match="bad.txt.bz2"):
         list(iter_blocks(str(path), 1024))
+
+
+@pytest.mark.parametrize("ext", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_multi_member_padding_and_small_chunks(tmp_path, monkeypatch, ext, prefetch):
+    """Concatenated members (cat a.gz b.gz), gzip zero padding, and output chunks far smaller
+    than a compressed block (highly compressible input) all decompress exactly."""
+    monkeypatch.setattr(reader, "PREFETCH", prefetch)
+    monkeypatch.setattr(reader, "CHUNK_SIZE", 1000)
+    monkeypatch.setattr(reader, "RAW_READ_SIZE", 37)
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[ext]
+    part1, part2 = b"a " * 50_000 + b"\n", TEXT
+    raw = compress(part1) + compress(part2) + (b"\0" * 1024 if ext == ".gz" else b"")
+    path = tmp_path / f"m.txt{ext}"
+    path.write_bytes(raw)
+    chunks = list(reader.iter_chunks(str(path), 1000))
+    assert b"".join(chunks) == part1 + part2 and max(map(len, chunks)) <= 1000
+    assert b"".join(b for _, b in iter_blocks(str(path), 100)) == part1 + part2
+
+
+def test_stopping_early_stops_the_thread(tmp_path):
+    import threading
+    path = write(str(tmp_path / "big.txt.gz"), b"word " * 2_000_000)
+    it = iter_blocks(path, 1000)
+    next(it)
+    it.close()
+    assert not [t for t in threading.enumerate() if t.name == "embedkit-decompress"]

@@ -15,14 +15,18 @@ import bz2
 import gzip
 import lzma
 import os
+import queue
 import sys
+import threading
 import zlib
-from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from embedkit.errors import EmbedkitError
 
-BLOCK_SIZE = 1 << 16          # bytes of decompressed text per block: 64 KiB keeps a block's tokens in cache
+BLOCK_SIZE = 1 << 16          # bytes of text tokenized at a time: 64 KiB keeps a block's tokens in cache
+CHUNK_SIZE = 1 << 20          # bytes of decompressed text read at a time
+RAW_READ_SIZE = 1 << 18       # compressed bytes read at a time
+PREFETCH = 2                  # chunks a background thread decompresses ahead (0: no thread)
 MAX_TOKEN_BYTES = 1 << 26     # a run of this many bytes without whitespace is not text
 _WHITESPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 _DECODE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)   # corrupt/truncated streams
@@ -64,15 +68,9 @@ def open_binary(path: str) -> BinaryIO:
     """A binary stream of the decompressed bytes of `path` (`-` = stdin), by extension."""
     if path == "-":
         return sys.stdin.buffer
-    name = path.lower()
+    openers = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
     try:
-        if name.endswith(".gz"):
-            return gzip.open(path, "rb")
-        if name.endswith(".bz2"):
-            return bz2.open(path, "rb")
-        if name.endswith((".xz", ".lzma")):
-            return lzma.open(path, "rb")
-        return open(path, "rb")
+        return openers.get(_codec(path), open)(path, "rb")
     except OSError as e:
         raise EmbedkitError(f"cannot read {path}: {e.strerror or e}") from None
 
@@ -81,45 +79,170 @@ def display_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
+def _codec(path: str) -> str | None:
+    name = path.lower()
+    for ext, codec in ((".gz", "gzip"), (".bz2", "bz2"), (".xz", "xz"), (".lzma", "xz")):
+        if name.endswith(ext):
+            return codec
+    return None
+
+
+def _decompress(raw: BinaryIO, codec: str, out_size: int) -> Iterator[bytes]:
+    """Decompressed bytes of a compressed stream (several members/streams concatenated, as
+    gzip -c a b > ab makes), at most out_size bytes per chunk so memory stays bounded even for
+    highly compressible input. zlib, bz2 and lzma release the GIL while they work, so this runs
+    well in a background thread."""
+    d = None          # decompressor of the current member; None between members
+    data = b""        # compressed bytes not yet handed to d
+    while True:
+        if not data:
+            data = raw.read(RAW_READ_SIZE)
+            if not data:
+                break
+        if d is None:
+            if codec == "gzip" and not data.strip(b"\0"):   # zero padding after the last member
+                data = b""
+                continue
+            d = (zlib.decompressobj(16 + zlib.MAX_WBITS) if codec == "gzip"
+                 else bz2.BZ2Decompressor() if codec == "bz2" else lzma.LZMADecompressor())
+        if codec == "gzip":
+            out = d.decompress(data, out_size)
+            data = d.unconsumed_tail
+            more = not d.eof and not data and len(out) == out_size    # output may be left inside zlib
+        else:
+            out = d.decompress(data, out_size)
+            data = b""
+            more = not d.eof and not d.needs_input
+        if out:
+            yield out
+        while more:
+            out = d.decompress(b"", out_size)
+            if codec == "gzip":
+                data = d.unconsumed_tail
+                more = not d.eof and not data and len(out) == out_size
+            else:
+                more = not d.eof and not d.needs_input
+            if out:
+                yield out
+        if d.eof:
+            data, d = d.unused_data, None
+    if d is not None:
+        raise EOFError("the compressed stream ends before its end-of-stream marker (truncated file?)")
+
+
+class _Failed:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+_END = object()
+
+
+def _prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """Run the `chunks` generator in a background thread, `depth` chunks ahead of the consumer:
+    decompression then overlaps tokenizing. Exceptions are re-raised in the consumer; closing
+    this generator stops the thread and closes `chunks`."""
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def work():
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_END)
+        except BaseException as e:      # handed over to the consumer thread
+            put(_Failed(e))
+        finally:
+            chunks.close()
+
+    thread = threading.Thread(target=work, name="embedkit-decompress", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def iter_chunks(path: str, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Decompressed bytes of `path` in chunks of at most `size` bytes (cut anywhere).
+    Compressed files are decompressed by a background thread, PREFETCH chunks ahead."""
+    codec = _codec(path) if path != "-" else None
+    if codec is None:
+        f = open_binary(path)
+        try:
+            while chunk := f.read(size):
+                yield chunk
+        finally:
+            if f is not sys.stdin.buffer:
+                f.close()
+        return
+    try:
+        raw = open(path, "rb")
+    except OSError as e:
+        raise EmbedkitError(f"cannot read {path}: {e.strerror or e}") from None
+    with raw:
+        chunks = _decompress(raw, codec, size)
+        yield from (_prefetch(chunks, PREFETCH) if PREFETCH else chunks)
+
+
 def iter_blocks(path: str, block_size: int = BLOCK_SIZE) -> Iterator[tuple[int, bytes]]:
-    """Yield (offset, block): consecutive pieces of the decompressed bytes of `path`, each ending
-    just after a newline, or failing one just after an ASCII whitespace byte, or at end of file.
-    `offset` is the position of the block's first byte in the decompressed stream. At most one
-    partial token (< block_size bytes, or a run of up to MAX_TOKEN_BYTES without whitespace) is
-    carried between reads, so memory is O(block_size).
+    """Yield (offset, block): consecutive pieces of the decompressed bytes of `path` of at most
+    about block_size bytes, each ending just after its last newline, or failing one just after
+    an ASCII whitespace byte, or at end of file. `offset` is the position of the block's first
+    byte in the decompressed stream. Memory is O(CHUNK_SIZE + block_size), plus the length of
+    the longest run without whitespace (at most MAX_TOKEN_BYTES: longer is an error).
     """
     if block_size < 1:
         raise ValueError("block_size must be >= 1")
-    f = open_binary(path)
-    offset = 0
-    carry = b""
+    name = display_name(path)
+    offset = 0        # of carry's first byte
+    carry = b""       # bytes read but not yet yielded (no whitespace in them, or < block_size)
+    chunks = iter_chunks(path, max(block_size, CHUNK_SIZE))
     try:
         while True:
             try:
-                data = f.read(block_size)
+                chunk = next(chunks, None)
             except _DECODE_ERRORS as e:
-                raise EmbedkitError(f"cannot read {display_name(path)} near decompressed byte "
-                                    f"{offset + len(carry):,}: {e}") from None
-            if not data:
+                raise EmbedkitError(f"cannot read {name} near decompressed byte {offset + len(carry):,}: {e}") from None
+            if chunk is None:
                 break
-            data = carry + data if carry else data
-            cut = data.rfind(b"\n") + 1
-            if not cut:     # any whitespace will do; the last one keeps the carry small
-                cut = data.rfind(b" ") + 1 or max(data.rfind(w) for w in _WHITESPACE) + 1
-            if not cut:
-                if len(data) > MAX_TOKEN_BYTES:
-                    raise EmbedkitError(f"{display_name(path)}: no whitespace in {len(data):,} bytes from byte "
-                                        f"offset {offset:,}; is this a text file?")
-                carry = data
-                continue
-            if cut == len(data):
-                block, carry = data, b""
-            else:
-                block, carry = data[:cut], data[cut:]
-            yield offset, block
-            offset += len(block)
+            data = carry + chunk if carry else chunk
+            start = 0
+            while len(data) - start >= block_size:
+                end = start + block_size
+                # any whitespace will do; the last newline keeps lines whole, the last space the carry small
+                cut = (data.rfind(b"\n", start, end) + 1 or data.rfind(b" ", start, end) + 1
+                       or max(data.rfind(w, start, end) for w in _WHITESPACE) + 1)
+                if not cut:       # a token longer than block_size: cut after it, if its end is here
+                    found = [i for i in (data.find(w, end) for w in _WHITESPACE + (b"\n",)) if i >= 0]
+                    if not found:
+                        break
+                    cut = min(found) + 1
+                yield offset, data[start:cut]
+                offset += cut - start
+                start = cut
+            carry = data[start:] if start else data
+            if len(carry) > MAX_TOKEN_BYTES:
+                raise EmbedkitError(f"{name}: no whitespace in {len(carry):,} bytes from byte offset {offset:,}; "
+                                    f"is this a text file?")
         if carry:
             yield offset, carry
     finally:
-        if f is not sys.stdin.buffer:
-            f.close()
+        chunks.close()

@@ -92,52 +92,57 @@ def iter_sentences(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *
 
 
 def _pieces(line_blocks, max_len: int, stats: CorpusStats) -> Iterator[tuple[list[str], bool]]:
-    """Turn per-block token lists into sentence pieces of at most max_len tokens."""
-    pending: list[str] = []   # tokens of the current (unfinished) line not yet emitted
+    """Turn per-block token lists into sentence pieces of at most max_len tokens.
+
+    A piece of a line that spans blocks is emitted as soon as it is full; each token is copied
+    about once (into its piece), never into a growing whole-line list.
+    """
+    pending: list[str] = []   # tokens of the current line not yet emitted (< max_len of them)
     cont = False              # a piece of the current line has been emitted already
     n_lines = n_pieces = n_cuts = n_tokens = 0
     try:
         for lines in line_blocks:
             last = len(lines) - 1
             for k, toks in enumerate(lines):
-                if pending:
-                    pending.extend(toks)
-                    toks, pending = pending, []
+                complete = k < last          # the block's last entry goes on in the next block
                 n = len(toks)
-                if k < last and not cont and 0 < n <= max_len:   # the common case: a whole short line
+                if not pending and not cont and complete and 0 < n <= max_len:   # common: a short line
                     n_lines += 1
                     n_pieces += 1
                     n_tokens += n
                     yield toks, False
                     continue
-                # Emit full pieces; a complete line also emits its remainder.
                 i = 0
-                while n - i >= max_len or (k < last and i < n):
+                if pending:                  # fill the pending piece first
+                    i = min(max_len - len(pending), n)
+                    pending.extend(toks[:i] if i < n else toks)
+                    if len(pending) == max_len or complete:
+                        piece, pending = pending, []
+                        n_cuts += cont
+                        n_lines += not cont
+                        n_pieces += 1
+                        n_tokens += len(piece)
+                        yield piece, cont
+                        cont = True
+                while n - i >= max_len or (complete and i < n):
                     piece = toks[i:i + max_len]
-                    if cont:
-                        n_cuts += 1
-                    else:
-                        n_lines += 1
+                    i += len(piece)
+                    n_cuts += cont
+                    n_lines += not cont
                     n_pieces += 1
                     n_tokens += len(piece)
-                    i += len(piece)
                     yield piece, cont
                     cont = True
-                if k < last:
+                if complete:
                     cont = False
                 elif i < n:
                     pending = toks[i:] if i else toks
-        if pending:  # the last line had no newline
-            for i in range(0, len(pending), max_len):
-                piece = pending[i:i + max_len]
-                if cont:
-                    n_cuts += 1
-                else:
-                    n_lines += 1
-                n_pieces += 1
-                n_tokens += len(piece)
-                yield piece, cont
-                cont = True
+        if pending:                          # the last line had no newline
+            n_cuts += cont
+            n_lines += not cont
+            n_pieces += 1
+            n_tokens += len(pending)
+            yield pending, cont
     finally:   # also when the consumer stops early: counts cover what was handed on
         line_blocks.close()
         stats.lines += n_lines
