@@ -57,8 +57,11 @@ def cosmul_scores(cand: np.ndarray, ua: np.ndarray, ub: np.ndarray, uc: np.ndarr
     abc = np.concatenate([ua, ub, uc]) @ cand.T            # (3B, R): three cosine blocks, one product
     abc += 1.0
     abc *= 0.5
-    ca, cb, cc = np.split(abc, 3)
-    return cb * cc / (ca + np.float32(eps))
+    ca, cb, cc = np.split(abc, 3)                          # views; combined in place (memory-bound)
+    cb *= cc
+    ca += np.float32(eps)
+    cb /= ca
+    return cb
 
 
 ANALOGY_SCORES = {"3cosadd": cosadd_scores, "3cosmul": cosmul_scores}

@@ -38,8 +38,17 @@ def emb(kv):
 
 # -- files ------------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def small_kv(kv):
+    """The 2,000 most frequent words: gensim's text reader and writer are slow."""
+    small = gensim_models.KeyedVectors(vector_size=kv.vector_size)
+    small.add_vectors(kv.index_to_key[:2000], kv.vectors[:2000])
+    return small
+
+
 @pytest.mark.parametrize("binary", [False, True])
-def test_gensim_files_load_identically(tmp_path, kv, binary):
+def test_gensim_files_load_identically(tmp_path, small_kv, binary):
+    kv = small_kv
     path = tmp_path / ("g.bin" if binary else "g.txt")
     kv.save_word2vec_format(str(path), binary=binary)
     e = io.load(path)
@@ -51,6 +60,7 @@ def test_gensim_files_load_identically(tmp_path, kv, binary):
 
 @pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "fasttext-vec", "glove"])
 def test_embedkit_files_load_in_gensim(tmp_path, emb, fmt):
+    emb = Embeddings(emb.words[:2000], emb.vectors[:2000])
     path = tmp_path / "e.out"
     io.save(emb, path, format=fmt)
     got = gensim_models.KeyedVectors.load_word2vec_format(

@@ -1,8 +1,9 @@
 """Which format a path holds, from its first bytes.
 
     folder with model.json                          native
-    "V D" header, then UTF-8 text lines             word2vec-text (fasttext-vec if line 2 ends in a space)
-    "V D" header, then bytes that are not text      word2vec-binary (float32 bytes include control codes)
+    "V D" header, line 2 `word` + D numbers         word2vec-text (fasttext-vec if line 2 ends in a space)
+    "V D" header, then no control bytes             word2vec-text (malformed; the reader names the line)
+    "V D" header, anything else                     word2vec-binary (float32 bytes include control codes)
     first line `word` + numbers                     glove
 A GloVe file whose first word is an integer and has one value ("3 0.5") reads as a header;
 pass format="glove" for such files.
@@ -58,8 +59,10 @@ def detect_format(path) -> str:
     tokens = first.split()
     if len(tokens) == 2 and all(t.isdigit() for t in tokens):
         row = body.partition(b"\n")[0]
-        return ("fasttext-vec" if row.rstrip(b"\r").endswith(b" ") else "word2vec-text") \
-            if _is_text(body) else "word2vec-binary"
+        values = row.partition(b" ")[2].split()
+        if (len(values) == int(tokens[1]) and _numbers(values)) or _is_text(body):
+            return "fasttext-vec" if row.rstrip(b"\r").endswith(b" ") else "word2vec-text"
+        return "word2vec-binary"
     if len(tokens) >= 2 and _numbers(tokens[1:]):
         return "glove"
     raise EmbedkitError(f"cannot tell the format of {path}: the first line is neither a 'VOCAB_SIZE DIM' "
