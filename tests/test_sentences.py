@@ -181,3 +181,30 @@ def test_wiki_dump_is_an_input(tmp_path, name):
                    (["it", "was", "made", "in"], False), (["france"], True), (["extra", "line"], False)]
     assert (stats.lines, stats.cuts, stats.tokens) == (4, 2, 13)
     assert stats.files == [str(tmp_path / name), str(tmp_path / "extra.txt")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.lists(st.sampled_from([b"ab", b"C", b" ", b"\n", b"\xc3\xa9", b"\xe6\x9d\xb1", b"\xff", b"\xc3",
+                                      b"\xe6\x9d", b"\x80", b"\xed\xa0\x80"]), max_size=60).map(b"".join),
+       block_size=st.integers(1, 20))
+def test_bad_bytes_any_block_size(tmp_path_factory, data, block_size):
+    """Undecodable bytes never change tokens across block cuts, and each one is counted once."""
+    p = tmp_path_factory.mktemp("u") / "c.txt"
+    p.write_bytes(data)
+    got, stats = run([p], block_size=block_size)
+    assert got == reference(data, CorpusConfig())     # U+FFFD separates tokens like any non-letter
+    escaped = data.decode("utf-8", "surrogateescape")
+    assert stats.replaced_bytes == sum("\udc80" <= c <= "\udcff" for c in escaped)
+
+
+@pytest.mark.slow
+def test_full_text8(shared_data):
+    stats = CorpusStats()
+    lengths, conts = [], []
+    for toks, cont in iter_sentences(shared_data / "corpora" / "enwiki2015-text8.txt.gz", CorpusConfig(), stats):
+        lengths.append(len(toks))
+        conts.append(cont)
+    assert sum(lengths) == stats.tokens == 16_898_298
+    assert set(lengths[:-1]) == {10_000} and 0 < lengths[-1] <= 10_000
+    assert conts == [False] + [True] * (len(conts) - 1)
+    assert (stats.lines, stats.cuts, stats.sentences) == (1, 1689, 1690)

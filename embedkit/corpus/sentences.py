@@ -137,6 +137,12 @@ def _pieces(line_blocks, max_len: int, stats: CorpusStats) -> Iterator[tuple[lis
                     cont = False
                 elif i < n:
                     pending = toks[i:] if i else toks
+            # Publish the counts once per block: live enough for progress, cheap.
+            stats.lines += n_lines
+            stats.sentences += n_pieces
+            stats.cuts += n_cuts
+            stats.tokens += n_tokens
+            n_lines = n_pieces = n_cuts = n_tokens = 0
         if pending:                          # the last line had no newline
             n_cuts += cont
             n_lines += not cont
