@@ -31,7 +31,7 @@ def text8_reference(line):
     """wikifil as specified: NFKD, combining marks deleted, a-z lowered, digits spelled, rest a separator."""
     chars = []
     for c in unicodedata.normalize("NFKD", line):
-        if unicodedata.combining(c):
+        if unicodedata.category(c) in ("Mn", "Mc", "Me"):
             continue
         if c.isascii() and c.isalpha():
             chars.append(c.lower())

@@ -120,7 +120,7 @@ class _Text8Map(dict):
     mark deleted, anything else -> ' '. Non-ASCII entries are filled in on first sight."""
 
     def __missing__(self, cp: int):
-        value = None if unicodedata.combining(chr(cp)) else " "
+        value = None if unicodedata.category(chr(cp))[0] == "M" else " "
         self[cp] = value
         return value
 
