@@ -24,8 +24,8 @@ from typing import BinaryIO, Iterator
 from embedkit.errors import EmbedkitError
 
 BLOCK_SIZE = 1 << 16          # bytes of text tokenized at a time: 64 KiB keeps a block's tokens in cache
-CHUNK_SIZE = 1 << 20          # bytes of decompressed text read at a time
-RAW_READ_SIZE = 1 << 18       # compressed bytes read at a time
+CHUNK_SIZE = 1 << 22          # bytes of decompressed text read (or decompressed ahead) at a time
+RAW_READ_SIZE = 1 << 20       # compressed bytes read at a time
 PREFETCH = 2                  # chunks a background thread decompresses ahead (0: no thread)
 MAX_TOKEN_BYTES = 1 << 26     # a run of this many bytes without whitespace is not text
 _WHITESPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
