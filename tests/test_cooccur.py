@@ -153,9 +153,23 @@ def test_plan_respects_budget_and_orders_rows():
     assert 2 * 10 * counts[i] * counts[j] / n >= C.DENSE_MIN_EVENTS
     if big.row_len[3] < len(counts):
         assert 2 * 10 * counts[i] * counts[j + 1] / n < C.DENSE_MIN_EVENTS
-    # with the exact event count the buffer is not larger than needed
-    exact = C.plan_memory(counts, n, 10, 4.0, sparse_events=lambda row_len: 1000)
-    assert exact.buffer_records == 1000 + 11
+    # with an event estimate the buffer is not much larger than needed
+    est = C.plan_memory(counts, n, 10, 4.0, sparse_events=lambda row_len: 100_000)
+    assert est.buffer_records == 125_000 + C.MIN_BUFFER_RECORDS
+
+
+def test_sampled_event_estimate_is_close():
+    rng = np.random.default_rng(5)
+    V = 2000
+    p = 1.0 / np.arange(1, V + 1)
+    tokens = rng.choice(V, size=3_000_000, p=p / p.sum()).astype(np.int32)
+    lines = np.array([0, 1_000_000, 1_000_003, 3_000_000], np.int64)
+    counts = np.bincount(tokens, minlength=V)
+    row_len = C.dense_row_lengths(np.sort(counts)[::-1], 3e5)
+    exact, seen = C.K.count_sparse_events(tokens, lines, 10, row_len, 1, 1)
+    assert seen == len(tokens)
+    estimate = C.estimate_sparse_events(tokens, lines, 10, row_len)
+    assert abs(estimate - exact) < 0.05 * exact
 
 
 def test_empty_and_bad_input(tmp_path):

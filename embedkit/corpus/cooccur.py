@@ -15,12 +15,13 @@ one-line corpus like text8 gets exactly the matrix Stanford GloVe's cooccur make
 
 Memory (cfg.memory GB bounds the counting structures, not the result): the upper triangle is
 accumulated in (1) a dense float64 table for frequent pairs -- pair (i, j) is dense when its
-expected number of window events 2*window*c_i*c_j/N is at least DENSE_MIN_EVENTS, i.e. when a slot
-costs less than the buffer records it saves, and at most DENSE_SHARE of the budget -- and (2) an
-8-byte-per-event buffer for all other pairs, sized to the exact number of such events (a cheap
-pre-pass counts them) or to the rest of the budget. A full buffer is sorted, reduced and spilled to
-a temporary file; the sorted runs are merged (k-way, in numba) at the end. The (V, V) CSR result
-itself takes 12 bytes per non-zero on top. Temporary files are always removed.
+expected number of window events 2*window*c_i*c_j/N is at least DENSE_MIN_EVENTS = 1 (a slot and
+an event record both take 8 bytes), within DENSE_SHARE of the budget -- and (2) a buffer of 8-byte
+event records for all other pairs, sized from a sampled estimate of their number, within the rest
+of the budget. A full buffer is sorted, reduced and spilled to a temporary file, and the sorted
+runs are merged (k-way, in numba) at the end; a buffer that holds everything is never spilled and
+feeds the matrix assembly directly. The (V, V) CSR result itself takes 12 bytes per non-zero on
+top. Temporary files are always removed.
 """
 from __future__ import annotations
 
@@ -39,9 +40,10 @@ from embedkit.errors import EmbedkitError
 from embedkit.fsutil import atomic_path
 from embedkit.kernels import cooccur as K
 
-DENSE_MIN_EVENTS = 0.5      # a pair gets a dense slot when at least this many events are expected
+DENSE_MIN_EVENTS = 1.0      # a pair gets a dense slot (8 bytes) when it expects >= 1 event (8 bytes each)
 DENSE_SHARE = 0.5           # the dense table takes at most this share of the memory budget
 MIN_BUFFER_RECORDS = 4096   # smallest sparse buffer, whatever the budget
+SAMPLE_STRIDE, SAMPLE_SPAN = 1 << 16, 1 << 12   # the event estimate reads 1/16 of a long corpus
 _CHUNK_TOKENS = 1 << 22     # tokens per kernel call (granularity of the progress bar)
 _GB = 1 << 30
 
@@ -77,8 +79,10 @@ def plan_memory(counts: np.ndarray, n_tokens: int, window: int, memory_gb: float
                 sparse_events=None) -> CooccurPlan:
     """Size the dense table and the sparse buffer from the counts and the budget (in GB = 2**30 bytes).
 
-    sparse_events(row_len) -> int, if given, returns the exact number of events outside the dense
-    region, so a buffer that would hold them all is not made larger than that."""
+    sparse_events(row_len) -> int, if given, estimates the number of events outside the dense
+    region; the buffer is then made no larger than that (plus a margin) when the budget allows
+    more. Only the part of the buffer that is written is ever resident, so a generous margin
+    costs address space, not memory; an underestimate costs a spill, never a wrong count."""
     budget = memory_gb * _GB
     counts = np.asarray(counts, dtype=np.int64)
     min_product = DENSE_MIN_EVENTS * max(n_tokens, 1) / (2.0 * window)
@@ -100,9 +104,19 @@ def plan_memory(counts: np.ndarray, n_tokens: int, window: int, memory_gb: float
     # a spilled buffer needs 8 more bytes per distinct pair for the reduced values
     buffer_records = max(int(rest // 16), MIN_BUFFER_RECORDS)
     if sparse_events is not None:
-        buffer_records = max(min(buffer_records, int(sparse_events(row_len)) + window + 1),
-                             window + 1)
-    return CooccurPlan(row_len, buffer_records, max(int(rest), 1 << 20))
+        wanted = int(1.25 * sparse_events(row_len)) + MIN_BUFFER_RECORDS
+        buffer_records = min(buffer_records, wanted)
+    return CooccurPlan(row_len, max(buffer_records, window + 1), max(int(rest), 1 << 20))
+
+
+def estimate_sparse_events(tokens, lines, window, row_len) -> int:
+    """Events outside the dense region: counted exactly on a short corpus, else on an evenly
+    spread 1/16 sample (blocks of SAMPLE_SPAN tokens every SAMPLE_STRIDE) scaled up."""
+    if len(tokens) <= 16 * SAMPLE_STRIDE:
+        events, _ = K.count_sparse_events(tokens, lines, window, row_len, 1, 1)
+        return int(events)
+    events, seen = K.count_sparse_events(tokens, lines, window, row_len, SAMPLE_STRIDE, SAMPLE_SPAN)
+    return int(events * len(tokens) / max(seen, 1))
 
 
 def _weights(cfg: CooccurConfig) -> np.ndarray:
@@ -211,16 +225,17 @@ def _merge(spills: _Spills, merge_bytes: int):
     return out_keys[:n_out].copy(), out_vals[:n_out].copy()
 
 
-def _to_csr(plan, row_base, dense, pair_keys, pair_vals, V) -> scipy.sparse.csr_matrix:
-    lower, upper = K.csr_row_counts(plan.row_len, row_base, dense, pair_keys, len(pair_keys), V)
+def _to_csr(plan, row_base, dense, keys, values, dist_bits, weight, V) -> scipy.sparse.csr_matrix:
+    """X = S + S^T as CSR from the dense table and the sorted sparse stream (see kernels/cooccur)."""
+    args = (plan.row_len, row_base, dense, keys, values, len(keys), dist_bits, weight, V)
+    lower, upper = K.csr_row_counts(*args)
     indptr = np.zeros(V + 1, dtype=np.int64)        # (V+1,)
     np.cumsum(lower + upper, out=indptr[1:])
     nnz = int(indptr[-1])
     index_type = np.int32 if max(nnz, V) < 2**31 else np.int64
     indices = np.empty(nnz, dtype=index_type)       # (nnz,) column ids, sorted within rows
     data = np.empty(nnz, dtype=np.float64)          # (nnz,) X values
-    K.csr_fill(plan.row_len, row_base, dense, pair_keys, pair_vals, len(pair_keys), V, indptr, lower,
-               indices, data)
+    K.csr_fill(*args, indptr, lower, indices, data)
     return scipy.sparse.csr_matrix((data, indices, indptr.astype(index_type)), shape=(V, V), copy=False)
 
 
@@ -236,7 +251,7 @@ def count_cooccurrences(corpus: EncodedCorpus, cfg: CooccurConfig | None = None,
     lines = np.asarray(corpus.line_offsets(), dtype=np.int64)      # (L+1,) real line boundaries
     if plan is None:
         plan = plan_memory(corpus.vocab.counts, len(tokens), cfg.window, cfg.memory,
-                           lambda row_len: K.count_sparse_events(tokens, lines, cfg.window, row_len))
+                           lambda row_len: estimate_sparse_events(tokens, lines, cfg.window, row_len))
     row_len = np.asarray(plan.row_len, dtype=np.int64)
     if len(row_len) != V or (np.diff(row_len) > 0).any():
         raise ValueError("plan.row_len must have V non-increasing entries")
@@ -268,13 +283,13 @@ def count_cooccurrences(corpus: EncodedCorpus, cfg: CooccurConfig | None = None,
             if n_buf:
                 spills.write(*_reduce_buffer(buf, n_buf, dist_bits, weight))
             del buf
-            pair_keys, pair_vals = _merge(spills, plan.merge_bytes)
-        else:
-            keys, pair_vals = _reduce_buffer(buf, n_buf, dist_bits, weight)
-            pair_keys = keys.copy()     # let the (larger) event buffer go before the CSR is built
-            del buf, keys
-        spills.close()
-        return _to_csr(plan, row_base, dense, pair_keys, pair_vals, V)
+            keys, values = _merge(spills, plan.merge_bytes)
+            spills.close()
+            return _to_csr(plan, row_base, dense, keys, values, 0, weight, V)
+        # everything fitted in one buffer: the CSR kernels sum its sorted records directly
+        records = buf[:n_buf]
+        records.sort()
+        return _to_csr(plan, row_base, dense, records, np.zeros(0), dist_bits, weight, V)
     finally:
         spills.close()
         if bar is not None:

@@ -15,28 +15,40 @@ Storage of S, chosen by corpus/cooccur.py's memory plan:
               ((i * V + j) << dist_bits) | d
           (the distance rides in the low bits, so a record is 8 bytes and needs no value); a full
           buffer is sorted (numpy) and reduced here into (pair key i*V+j, summed weight) runs.
+Everything is in vocabulary-id space; callers guarantee ids < V and row_len non-increasing.
 """
 import numpy as np
 from numba import njit
 
 
 @njit(nogil=True, cache=True)
-def count_sparse_events(tokens, line_offsets, window, row_len):
-    """Number of pair events that fall outside the dense region (sizes the sparse buffer)."""
-    n = np.int64(0)
+def count_sparse_events(tokens, line_offsets, window, row_len, stride, span):
+    """Pair events outside the dense region made by the tokens at positions k with
+    k % stride < span (span == stride: all of them). Returns (events, tokens looked at); the plan
+    scales a sample up to size the sparse buffer."""
+    events = np.int64(0)
+    seen = np.int64(0)
     for s in range(line_offsets.shape[0] - 1):
         start = line_offsets[s]
-        for k in range(start, line_offsets[s + 1]):
+        end = line_offsets[s + 1]
+        k = start
+        while k < end:
+            off = k % stride
+            if off >= span:
+                k += stride - off           # jump to the next sampled block
+                continue
+            seen += 1
             b = tokens[k]
             lo = max(start, k - window)
             for p in range(k - 1, lo - 1, -1):
                 a = tokens[p]
                 if a <= b:
                     if b >= row_len[a]:
-                        n += 1
+                        events += 1
                 elif a >= row_len[b]:
-                    n += 1
-    return n
+                    events += 1
+            k += 1
+    return events, seen
 
 
 @njit(nogil=True, cache=True)
@@ -122,46 +134,23 @@ MERGE_DONE = -1
 MERGE_OUT_FULL = -2
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _less(head_keys, pos, r1, r2):
-    k1 = head_keys[r1, pos[r1]]
-    k2 = head_keys[r2, pos[r2]]
-    return k1 < k2 or (k1 == k2 and r1 < r2)
-
-
-@njit(nogil=True, cache=True)
-def _sift_down(heap, size, head_keys, pos, at):
-    while True:
-        child = 2 * at + 1
-        if child >= size:
-            return
-        if child + 1 < size and _less(head_keys, pos, heap[child + 1], heap[child]):
-            child += 1
-        if _less(head_keys, pos, heap[child], heap[at]):
-            heap[at], heap[child] = heap[child], heap[at]
-            at = child
-        else:
-            return
-
-
-@njit(nogil=True, cache=True)
-def _sift_up(heap, head_keys, pos, at):
-    while at > 0:
-        up = (at - 1) // 2
-        if _less(head_keys, pos, heap[at], heap[up]):
-            heap[at], heap[up] = heap[up], heap[at]
-            at = up
-        else:
-            return
-
-
 @njit(nogil=True, cache=True)
 def heap_push(heap, heap_size, head_keys, pos, run):
-    """Add a run whose cursor is valid to the heap of runs (ordered by current key, then run id)."""
-    size = heap_size[0]
-    heap[size] = run
-    heap_size[0] = size + 1
-    _sift_up(heap, head_keys, pos, size)
+    """Add a run whose cursor is valid to the min-heap of runs, ordered by (current key, run id)."""
+    at = heap_size[0]
+    heap[at] = run
+    heap_size[0] = at + 1
+    key = head_keys[run, pos[run]]
+    while at > 0:
+        up = (at - 1) // 2
+        other = heap[up]
+        k2 = head_keys[other, pos[other]]
+        if key < k2 or (key == k2 and run < other):
+            heap[at] = other
+            heap[up] = run
+            at = up
+        else:
+            break
 
 
 @njit(nogil=True, cache=True)
@@ -170,12 +159,14 @@ def merge_runs(head_keys, head_vals, pos, length, heap, heap_size, push_run, out
 
     Run r's current chunk is head_keys[r, :length[r]] (R, C) with cursor pos[r]; heap (R,) holds
     the runs whose cursor is valid (filled by heap_push), heap_size (1,) its size. push_run >= 0
-    first pushes a run that Python has just refilled. Returns (n_out, status): status r >= 0 means run r's chunk is used
-    up (Python refills it, then calls again with push_run=r, or -1 if the run is finished);
-    MERGE_OUT_FULL means out_* needs room; MERGE_DONE means all runs are merged."""
+    first pushes a run that Python has just refilled. Returns (n_out, status): status r >= 0 means
+    run r's chunk is used up (Python refills it, then calls again with push_run=r, or -1 if the run
+    is finished); MERGE_OUT_FULL means out_* needs room; MERGE_DONE means all runs are merged.
+    (The heap's sift-down is written out here: a helper taking arrays measured several times slower.)"""
     if push_run >= 0:
         heap_push(heap, heap_size, head_keys, pos, push_run)
     size = heap_size[0]
+    status = MERGE_DONE
     while size > 0:
         r = heap[0]
         key = head_keys[r, pos[r]]
@@ -183,27 +174,54 @@ def merge_runs(head_keys, head_vals, pos, length, heap, heap_size, push_run, out
             out_vals[n_out - 1] += head_vals[r, pos[r]]
         else:
             if n_out == out_keys.shape[0]:
-                heap_size[0] = size
-                return n_out, MERGE_OUT_FULL
+                status = MERGE_OUT_FULL
+                break
             out_keys[n_out] = key
             out_vals[n_out] = head_vals[r, pos[r]]
             n_out += 1
         pos[r] += 1
-        if pos[r] == length[r]:
+        if pos[r] == length[r]:        # chunk used up: drop the run from the heap, ask for more
             size -= 1
             heap[0] = heap[size]
-            _sift_down(heap, size, head_keys, pos, 0)
-            heap_size[0] = size
-            return n_out, r
-        _sift_down(heap, size, head_keys, pos, 0)
+            status = r
+        # sift the root down
+        at = 0
+        while True:
+            child = 2 * at + 1
+            if child >= size:
+                break
+            c = heap[child]
+            kc = head_keys[c, pos[c]]
+            if child + 1 < size:
+                c2 = heap[child + 1]
+                k2 = head_keys[c2, pos[c2]]
+                if k2 < kc or (k2 == kc and c2 < c):
+                    child += 1
+                    c = c2
+                    kc = k2
+            top = heap[at]
+            kt = head_keys[top, pos[top]]
+            if kc < kt or (kc == kt and c < top):
+                heap[child] = top
+                heap[at] = c
+                at = child
+            else:
+                break
+        if status >= 0:
+            break
     heap_size[0] = size
-    return n_out, MERGE_DONE
+    return n_out, status
 
 
 # ---- assembling the symmetric CSR matrix X = S + S^T from the dense table and the sparse pairs ----
+# The sparse pairs come as a sorted stream, in one of two forms:
+#   packed records (dist_bits > 0): the sorted, unreduced event buffer; equal pairs are summed here
+#   (pair key, value) arrays (dist_bits == 0): the reduced output of merge_runs (pair keys unique)
+# The loops below are written out in full: calling a helper @njit function that takes arrays from
+# these loops (even inline="always") measured 3-4x slower on text8.
 
 @njit(nogil=True, cache=True)
-def csr_row_counts(row_len, row_base, dense, pair_keys, n_pairs, vocab_size):
+def csr_row_counts(row_len, row_base, dense, keys, values, n, dist_bits, weight, vocab_size):
     """Per row of X: entries left of the diagonal (lower (V,)) and on/right of it (upper (V,))."""
     lower = np.zeros(vocab_size, dtype=np.int64)
     upper = np.zeros(vocab_size, dtype=np.int64)
@@ -214,9 +232,18 @@ def csr_row_counts(row_len, row_base, dense, pair_keys, n_pairs, vocab_size):
                 upper[i] += 1
                 if j != i:
                     lower[j] += 1
-    for r in range(n_pairs):
-        i = pair_keys[r] // vocab_size
-        j = pair_keys[r] - i * vocab_size
+    i = 0
+    row_start = np.int64(0)        # i * V, advanced instead of dividing every key
+    r = 0
+    while r < n:
+        pair = keys[r] >> dist_bits
+        r += 1
+        while r < n and (keys[r] >> dist_bits) == pair:
+            r += 1
+        while pair >= row_start + vocab_size:
+            row_start += vocab_size
+            i += 1
+        j = pair - row_start
         upper[i] += 1
         if j != i:
             lower[j] += 1
@@ -224,40 +251,60 @@ def csr_row_counts(row_len, row_base, dense, pair_keys, n_pairs, vocab_size):
 
 
 @njit(nogil=True, cache=True)
-def _place(i, j, v, lower_at, upper_at, indices, data):
-    if i == j:
-        p = upper_at[i]
-        indices[p] = i
-        data[p] = 2.0 * v
-        upper_at[i] = p + 1
-    else:
-        p = upper_at[i]
-        indices[p] = j
-        data[p] = v
-        upper_at[i] = p + 1
-        p = lower_at[j]
-        indices[p] = i
-        data[p] = v
-        lower_at[j] = p + 1
-
-
-@njit(nogil=True, cache=True)
-def csr_fill(row_len, row_base, dense, pair_keys, pair_vals, n_pairs, vocab_size, indptr, lower,
+def csr_fill(row_len, row_base, dense, keys, values, n, dist_bits, weight, vocab_size, indptr, lower,
              indices, data):
     """Fill X's CSR arrays (indptr (V+1,) from csr_row_counts) with sorted columns.
 
-    Row r is [X[r, c] for c < r] then [X[r, c] for c >= r]. The dense table is scanned before the
-    sparse pairs, both row-major: since row_len is non-increasing, the dense part of a row (and of
-    a column) comes before its sparse part, so each row's columns are written in increasing order."""
-    lower_at = indptr[:-1].copy()
-    upper_at = indptr[:-1] + lower
+    Row r is [X[r, c] for c < r] then [X[r, c] for c >= r]; S[i, j] goes to (i, j) and (j, i),
+    S[i, i] to (i, i) doubled. The dense table is scanned before the sparse pairs, both row-major:
+    since row_len is non-increasing, the dense part of a row (and of a column) comes before its
+    sparse part, so each row's columns are written in increasing order."""
+    lower_at = indptr[:-1].copy()          # (V,) next free slot left of the diagonal
+    upper_at = indptr[:-1] + lower         # (V,) next free slot on/right of the diagonal
     for i in range(vocab_size):
         base = row_base[i]
         for j in range(i, row_len[i]):
             v = dense[base + j]
             if v != 0.0:
-                _place(i, j, v, lower_at, upper_at, indices, data)
-    for r in range(n_pairs):
-        i = pair_keys[r] // vocab_size
-        j = pair_keys[r] - i * vocab_size
-        _place(i, j, pair_vals[r], lower_at, upper_at, indices, data)
+                p = upper_at[i]
+                indices[p] = j
+                upper_at[i] = p + 1
+                if j == i:
+                    data[p] = 2.0 * v
+                else:
+                    data[p] = v
+                    p = lower_at[j]
+                    indices[p] = i
+                    data[p] = v
+                    lower_at[j] = p + 1
+    mask = (np.int64(1) << dist_bits) - 1
+    i = 0
+    row_start = np.int64(0)
+    r = 0
+    while r < n:
+        if dist_bits == 0:
+            pair = keys[r]
+            v = values[r]
+            r += 1
+        else:
+            pair = keys[r] >> dist_bits
+            v = weight[keys[r] & mask]
+            r += 1
+            while r < n and (keys[r] >> dist_bits) == pair:   # in increasing distance
+                v += weight[keys[r] & mask]
+                r += 1
+        while pair >= row_start + vocab_size:
+            row_start += vocab_size
+            i += 1
+        j = pair - row_start
+        p = upper_at[i]
+        indices[p] = j
+        upper_at[i] = p + 1
+        if j == i:
+            data[p] = 2.0 * v
+        else:
+            data[p] = v
+            p = lower_at[j]
+            indices[p] = i
+            data[p] = v
+            lower_at[j] = p + 1
