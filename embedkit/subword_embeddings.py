@@ -1,0 +1,85 @@
+"""SubwordEmbeddings: Embeddings that also embed words outside the vocabulary, from char n-grams.
+
+A vocabulary word's vector is the mean of its bag rows (its own row and its n-gram bucket rows,
+fastText's getWordVector), precomputed in `vectors`. An unseen word's vector is the mean of the
+bucket rows of its n-grams (fastText's getWordVector for an out-of-vocabulary word), so
+`emb["unseenword"]`, most_similar, similarity and analogy accept it as a query word; answers
+are always vocabulary words. A word with no n-gram at all (maxn 0, or none of a usable length)
+is an UnknownWordError (an EmbedkitError) saying so; fastText would return a zero vector.
+
+Memory: the bucket rows are bucket x dim x 4 bytes (2,000,000 x 100 -> 800 MB), loaded with the
+model folder; train with a smaller --bucket for a smaller model.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from embedkit.embeddings import Embeddings, UnknownWordError
+from embedkit.errors import EmbedkitError
+from embedkit.tables.subwords import check_subword_options, ngram_buckets
+
+
+class SubwordEmbeddings(Embeddings):
+    """Vocabulary vectors (V, D) plus n-gram bucket rows (bucket, D) for unseen words."""
+
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, ngram_rows: np.ndarray, minn: int, maxn: int,
+                 counts: np.ndarray | None = None):
+        super().__init__(words, vectors, counts)
+        self.ngram_rows = np.asarray(ngram_rows, dtype=np.float32)   # (bucket, D) float32, row b = bucket b
+        if self.ngram_rows.ndim != 2 or self.ngram_rows.shape[1] != self.dim:
+            raise EmbedkitError(f"n-gram rows must have shape (bucket, {self.dim}), got {self.ngram_rows.shape}")
+        self.minn, self.maxn = int(minn), int(maxn)
+        if self.maxn > 0:
+            check_subword_options(self.minn, self.maxn, self.bucket)
+
+    @property
+    def bucket(self) -> int:
+        return int(self.ngram_rows.shape[0])
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({len(self):,} words x {self.dim} dims, {self.bucket:,} n-gram buckets, "
+                f"n = {self.minn}..{self.maxn})")
+
+    def ngram_ids(self, word: str) -> np.ndarray:
+        """Bucket ids (n,) int64 of the char n-grams of "<word>" (fastText's, without its nwords offset)."""
+        if self.maxn <= 0 or self.bucket == 0:
+            return np.zeros(0, np.int64)
+        return ngram_buckets(word, self.minn, self.maxn, self.bucket)
+
+    def oov_vector(self, word: str) -> np.ndarray | None:
+        """Mean of the bucket rows of word's n-grams (D,) float32; None when it has none."""
+        ids = self.ngram_ids(word)
+        if ids.size == 0:
+            return None
+        return self.ngram_rows[ids].mean(axis=0, dtype=np.float32)
+
+    def _unknown(self, word) -> UnknownWordError:
+        if self.maxn <= 0:
+            why = "this model was trained without subwords (maxn 0)"
+        else:
+            why = f"it has no character n-gram of {self.minn}..{self.maxn} characters"
+        return UnknownWordError(f"unknown word {word!r}: not among the {len(self):,} words of the vocabulary, "
+                                f"and {why}")
+
+
+def from_native(model) -> SubwordEmbeddings:
+    """The io loader for model folders of kind "fasttext" (embedkit.formats.native.LOADERS)."""
+    path = model.path / "arrays.npz"
+    cfg = model.config
+    missing = [k for k in ("minn", "maxn", "bucket") if k not in cfg]
+    if missing:
+        raise EmbedkitError(f"{model.path / 'model.json'}: config lacks {', '.join(missing)}")
+    for name in ("vectors", "w_in"):
+        if name not in model.arrays:
+            raise EmbedkitError(f"{path}: no {name!r} array")
+    V, dim = len(model.words), int(model.meta["dim"])
+    vectors, w_in = model.arrays["vectors"], model.arrays["w_in"]
+    n_buckets = int(cfg["bucket"]) if int(cfg["maxn"]) > 0 else 0
+    if vectors.shape != (V, dim):
+        raise EmbedkitError(f"{path}: vectors have shape {vectors.shape}, expected ({V}, {dim})")
+    if w_in.shape != (V + n_buckets, dim):
+        raise EmbedkitError(f"{path}: w_in has shape {w_in.shape}, expected ({V + n_buckets}, {dim}) "
+                            f"({V} words + {n_buckets} buckets)")
+    return SubwordEmbeddings(model.words, vectors, w_in[V:], int(cfg["minn"]), int(cfg["maxn"]), model.counts)

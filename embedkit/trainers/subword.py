@@ -1,0 +1,71 @@
+"""fastText-style subword model (Bojanowski et al. 2017): word2vec with char n-gram buckets in the input bags.
+
+The subword model is the word2vec trainer with larger input bags, nothing else: tables/subwords.py
+builds each word's bag [w, V + bucket ids of the n-grams of "<w>"] once per vocabulary (bucket
+ids equal fastText 0.9's), and trainers/word2vec.train_bags runs the same kernels on them.
+
+Update rule, as fastText's Model::update (src/model.cc) for unsupervised models: the hidden
+vector is the mean of the input rows, h = (1/|B|) sum_{r in B} w_in[r] (skip-gram: B is the
+centre word's bag, recomputed for every context word; CBOW: B is the concatenation of all context
+bags); after the objective has accumulated the h-gradient g (= -lr dL/dh), every row of B gets
+w_in[r] += g, undivided by |B| (fastText divides only when normalizeGradient_, i.e. for
+supervised models). A row that occurs twice in B (a repeated n-gram or a bucket collision) is
+counted twice in the mean and updated twice, as in fastText.
+
+Choices where the issue or the tools differ:
+  * initialisation: train_bags draws every input row (words and buckets) from U(-0.5/dim, 0.5/dim)
+    (word2vec C) where fastText uses U(-1/dim, 1/dim); output rows start at 0 in both;
+  * noise distribution count**ns_exponent with the config's 0.75 (fastText uses 0.5); a noise draw
+    equal to the target is skipped (fastText redraws);
+  * maxn 0 gives the plain model: bags [w] and no bucket rows are allocated at all.
+Memory: the input matrix is (V + bucket) x dim x 4 bytes (2,000,000 x 100 buckets -> 800 MB);
+use a smaller bucket (--bucket) for less.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from embedkit.config import FastTextConfig
+from embedkit.corpus.encoded import EncodedCorpus
+from embedkit.subword_embeddings import SubwordEmbeddings
+from embedkit.tables.subwords import check_subword_options, subword_bags
+from embedkit.trainers.word2vec import train_bags
+
+
+def bag_means(w_in: np.ndarray, bag_ptr: np.ndarray, bag_ids: np.ndarray) -> np.ndarray:
+    """(V, D) float32: row w = mean of w_in over word w's bag (fastText's getWordVector).
+
+    Computed as one sparse (V, rows) @ dense (rows, D) product, so no (nnz, D) gather is made;
+    duplicate ids in a bag add up, as in fastText's mean."""
+    V = len(bag_ptr) - 1
+    sizes = np.diff(bag_ptr)                                                   # (V,) int64
+    weights = np.repeat((1.0 / np.maximum(sizes, 1)).astype(np.float32), sizes)  # (nnz,) float32
+    mean_op = sp.csr_matrix((weights, bag_ids, bag_ptr), shape=(V, w_in.shape[0]))
+    return np.ascontiguousarray(mean_op @ w_in, dtype=np.float32)
+
+
+def input_rows(V: int, cfg: FastTextConfig) -> int:
+    """Rows of w_in: V words + bucket n-gram rows (none when maxn is 0)."""
+    return V + (cfg.bucket if cfg.maxn > 0 else 0)
+
+
+def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, quiet: bool = False):
+    """Train skip-gram or CBOW (ns or hs) with subword bags.
+
+    Returns (SubwordEmbeddings, arrays to save, training log). arrays: "vectors" (V, D) mean of each
+    vocabulary word's bag rows, "w_in" (V + bucket, D) word rows then bucket rows, "w_out" output
+    rows; minn, maxn and bucket travel in the saved config, which is all an unseen word needs."""
+    check_subword_options(cfg.minn, cfg.maxn, cfg.bucket)
+    words = list(corpus.vocab.words)
+    V = len(words)
+    bag_ptr, bag_ids = subword_bags(words, cfg.minn, cfg.maxn, cfg.bucket)
+    n_in = input_rows(V, cfg)
+    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, n_in, quiet)
+    vectors = bag_means(w_in, bag_ptr, bag_ids)
+    emb = SubwordEmbeddings(words, vectors, w_in[V:], cfg.minn, cfg.maxn, counts=corpus.vocab.counts)
+    sizes = np.diff(bag_ptr)
+    log["subwords"] = {"minn": cfg.minn, "maxn": cfg.maxn, "bucket": cfg.bucket, "input_rows": int(n_in),
+                       "mean_bag_rows": float(sizes.mean()) if V else 0.0, "max_bag_rows": int(sizes.max(initial=0)),
+                       "w_in_bytes": int(w_in.nbytes)}
+    return emb, {"vectors": vectors, "w_in": w_in, "w_out": w_out}, log
