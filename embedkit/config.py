@@ -53,6 +53,7 @@ class Word2VecConfig:
     negative: int = opt(5, "noise words per positive example (objective ns)")
     ns_exponent: float = opt(0.75, "noise distribution is count**ns_exponent")
     sample: float = opt(1e-3, "subsampling threshold t of word2vec (0 disables)")
+    window_batch: bool = opt(True, "skip-gram: train each window as one mini-batch of small matrix products (pWord2Vec); NS then shares one set of noise words per window")
     epochs: int = opt(5, "passes over the corpus")
     lr: Optional[float] = opt(None, "starting learning rate (default 0.025 skip-gram, 0.05 CBOW)")
     min_lr_ratio: float = opt(1e-4, "final learning rate as a fraction of lr (linear decay over all words of all epochs)")
@@ -69,6 +70,7 @@ class Word2VecConfig:
 class FastTextConfig(Word2VecConfig):
     """fastText-style subword model: word2vec with char n-gram buckets in the input bags (fastText defaults)."""
     sample: float = opt(1e-4, "subsampling threshold t (fastText default 1e-4)")
+    window_batch: bool = opt(False, "skip-gram: window mini-batches (context bags predict the centre: not fastText's direction)")
     lr: Optional[float] = opt(0.05, "starting learning rate (fastText default 0.05)")
     minn: int = opt(3, "shortest char n-gram of <word> (with boundary markers)")
     maxn: int = opt(6, "longest char n-gram; 0 disables subwords (plain word2vec model)")

@@ -160,3 +160,55 @@ def test_alias_table_draws_count_to_the_075():
     n = 2_000_000
     freq = draw_many(prob, alias, seed_states(3, 1), n) / n
     assert np.all(np.abs(freq - want) <= 5 * np.sqrt(want * (1 - want) / n))  # 5 sigma per word
+
+
+@pytest.mark.parametrize("objective", ["ns", "hs"])
+def test_window_batch_kernel_matches_reference(objective):
+    """kernels/window_batch.py: each window is one mini-batch, C (m, D) x O (n_o, D), from the same weights."""
+    from embedkit.kernels import window_batch as wb
+    from embedkit.trainers.word2vec import WINDOW_BATCH_KERNELS
+    rng = np.random.default_rng(5)
+    V, D, window = 10, 6, 2
+    counts = np.sort(rng.integers(5, 100, V))[::-1].astype(np.int64)
+    cfg = Word2VecConfig(arch="skipgram", objective=objective, dim=D, window=window, negative=3)
+    tables, n_out = objective_tables(counts, cfg)
+    bag_ptr, bag_ids = plain_bags(V)
+    w_in = rng.normal(0, 0.3, (V, D)).astype(np.float32)
+    w_out = rng.normal(0, 0.3, (n_out, D)).astype(np.float32)
+    sent = rng.integers(0, V, 12).astype(np.int32)
+    lr = 0.1
+    ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    state_ref = seed_states(9, 1)
+    ref_loss, ref_count = 0.0, 0
+    for i in range(len(sent)):
+        b = 1 + randint(state_ref, 0, window)
+        ctx = [j for j in range(max(0, i - b), min(len(sent), i + b + 1)) if j != i]
+        if objective == "ns":
+            outs, labels = [sent[i]], [1.0]
+            for _ in range(tables[2]):
+                neg = sample_alias(tables[0], tables[1], state_ref)
+                if neg != sent[i]:
+                    outs.append(neg)
+                    labels.append(0.0)
+        else:
+            L = tables[5][sent[i]]
+            outs, labels = list(tables[3][sent[i], :L]), list(1.0 - tables[4][sent[i], :L])
+        C = ref_in[sent[ctx]]
+        O = ref_out[outs]
+        S = C @ O.T
+        y = np.array(labels)
+        G = lr * (y - sig(S))
+        ref_loss += -(y * np.log(sig(S)) + (1 - y) * np.log(sig(-S))).sum()
+        dC, dO = G @ O, G.T @ C
+        np.add.at(ref_out, outs, dO)
+        np.add.at(ref_in, sent[ctx], dC)
+        ref_count += len(ctx)
+    fa, fo = WINDOW_BATCH_KERNELS[("skipgram", objective)]
+    state = seed_states(9, 1)
+    loss, count = kw.train_shard(fa, fo, sent, np.array([0, len(sent)], np.int64), 0, 1, np.ones(V, np.float32),
+                                 w_in, w_out, bag_ptr, bag_ids, tables, window, lr, lr, 1e12,
+                                 np.zeros(1, np.int64), np.zeros((1, 2)), 0, state)
+    assert count == ref_count
+    assert loss == pytest.approx(ref_loss, rel=1e-4)
+    np.testing.assert_allclose(w_in, ref_in, atol=2e-5)
+    np.testing.assert_allclose(w_out, ref_out, atol=2e-5)

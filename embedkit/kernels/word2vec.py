@@ -82,8 +82,9 @@ def push_grad(grad, w_in, bag_ptr, bag_ids, word):
 # ---- architectures: one centre position -> (loss, examples) ----
 
 @njit(inline="always", fastmath=True, nogil=True, cache=True)
-def skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, h, grad, lr, objective, tables, state):
+def skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state):
     """The centre word's bag mean predicts each context word within b positions."""
+    h, grad = work[0], work[1]
     centre = sent[i]
     dim = h.shape[0]
     loss = 0.0
@@ -105,8 +106,9 @@ def skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, h, grad, lr, obj
 
 
 @njit(inline="always", fastmath=True, nogil=True, cache=True)
-def cbow_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, h, grad, lr, objective, tables, state):
+def cbow_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state):
     """The mean of all context rows within b positions predicts the centre word."""
+    h, grad = work[0], work[1]
     dim = h.shape[0]
     h[:] = 0.0
     rows = 0
@@ -145,8 +147,10 @@ def train_shard(arch, objective, tokens, offsets, s_begin, s_end, keep_prob, w_i
     for s in range(s_begin, s_end):
         max_len = max(max_len, offsets[s + 1] - offsets[s])
     sent = np.empty(max_len, dtype=np.int32)
-    h = np.empty(dim, dtype=np.float32)
-    grad = np.empty(dim, dtype=np.float32)
+    # scratch rows for the arch: h and grad, plus room for a window's inputs and outputs (shared-negative batches)
+    # (window_batch.py uses 2 rows per context word and one per output: noise words or Huffman nodes)
+    n_out_max = max(tables[2] + 1, tables[3].shape[1])
+    work = np.empty((4 * window + n_out_max + 2, dim), dtype=np.float32)
     loss_sum = 0.0
     n_examples = 0
     unreported = 0
@@ -160,7 +164,7 @@ def train_shard(arch, objective, tokens, offsets, s_begin, s_end, keep_prob, w_i
                 n += 1
         for i in range(n):
             b = 1 + randint(state, 0, window)
-            loss, count = arch(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, h, grad, lr, objective, tables, state)
+            loss, count = arch(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state)
             loss_sum += loss
             n_examples += count
         unreported += offsets[s + 1] - offsets[s]

@@ -19,6 +19,7 @@ from embedkit.config import Word2VecConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
 from embedkit.kernels import word2vec as kw
+from embedkit.kernels import window_batch as wb
 from embedkit.kernels.random import seed_states
 from embedkit.tables.huffman import huffman_tree
 from embedkit.tables.alias import alias_table
@@ -29,6 +30,16 @@ from embedkit.trainers.base import EpochProgress, run_threads, split_shards
 ARCHS = {"skipgram": kw.skipgram_step, "cbow": kw.cbow_step}
 OBJECTIVES = {"ns": kw.ns_objective, "hs": kw.hs_objective}
 KERNELS = {(a, o): (fa, fo) for a, fa in ARCHS.items() for o, fo in OBJECTIVES.items()}
+# skip-gram trained window by window as mini-batches (kernels/window_batch.py)
+WINDOW_BATCH_KERNELS = {("skipgram", "ns"): (wb.skipgram_window_step, wb.ns_outputs),
+                        ("skipgram", "hs"): (wb.skipgram_window_step, wb.hs_outputs)}
+
+
+def pick_kernel(cfg: Word2VecConfig):
+    """The (arch, objective) pair of kernel functions for this config."""
+    if cfg.window_batch and (cfg.arch, cfg.objective) in WINDOW_BATCH_KERNELS:
+        return WINDOW_BATCH_KERNELS[(cfg.arch, cfg.objective)]
+    return KERNELS[(cfg.arch, cfg.objective)]
 
 
 def validate(cfg: Word2VecConfig) -> None:
@@ -75,7 +86,7 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
     V = len(counts)
     if corpus.n_tokens == 0:
         raise EmbedkitError("the corpus has no in-vocabulary tokens to train on")
-    arch, objective = KERNELS[(cfg.arch, cfg.objective)]
+    arch, objective = pick_kernel(cfg)
     tables, n_out = objective_tables(counts, cfg)
     keep = keep_probabilities(counts, cfg.sample).astype(np.float32)
     w_in, w_out = init_weights(n_in_rows, n_out, cfg.dim, cfg.seed)
