@@ -2,12 +2,16 @@
 
 Inputs are files, folders (every non-hidden file below, recursively, in sorted order) and `-`
 for standard input. A file is decompressed by its extension: .gz, .bz2, .xz (also .lzma),
-anything else is read as it is. Memory never grows with the size of a file: it is read in blocks
-of `block_size` bytes of decompressed data, each cut just after its last newline, or when a
-block holds no newline (text8 is one 100M-character line) just after its last ASCII whitespace
-byte. So no token and no UTF-8 sequence is ever split between blocks (ASCII bytes never occur
-inside a multi-byte UTF-8 sequence), and a line is only ever split where a tokenizer would split
-it anyway.
+anything else is read as it is; compressed files are decompressed by a background thread a few
+MB ahead (zlib, bz2 and lzma release the GIL), so decompression overlaps tokenizing.
+
+Memory never grows with the size of a file. Decompressed text arrives in chunks of CHUNK_SIZE
+(4 MiB) and is handed on in blocks of about BLOCK_SIZE (64 KiB), each cut just after its last
+newline, or when it holds no newline (text8 is one 100M-character line) just after its last
+ASCII whitespace byte. So no token and no UTF-8 sequence is ever split between blocks (ASCII
+bytes never occur inside a multi-byte UTF-8 sequence), and a line is only split where every
+tokenizer splits anyway. Blocks are small on purpose: the strings made from one block are used
+and freed while they are still in the CPU cache (64 KiB blocks tokenize ~1.5x faster than 4 MiB).
 """
 from __future__ import annotations
 
