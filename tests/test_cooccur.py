@@ -218,3 +218,46 @@ def test_glove_binary_round_trip(tmp_path):
     (tmp_path / "bad.bin").write_bytes(b"\0" * 20)
     with pytest.raises(EmbedkitError, match="16-byte"):
         C.load_glove_binary(tmp_path / "bad.bin", 25)
+
+
+def test_cli_cooccur_end_to_end(tmp_path, monkeypatch, capsys):
+    from embedkit.cli import main
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    text = tmp_path / "corpus.txt"
+    text.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 20 + "a lone line\n", encoding="utf-8")
+    out = tmp_path / "out" / "cooc.npz"
+    rc = main(["cooccur", "--corpus", str(text), "--tokenizer", "whitespace", "--min-count", "2",
+               "--window", "3", "--output", str(out), "--glove-binary", str(tmp_path / "cooc.bin"), "--quiet"])
+    assert rc == 0
+    summary = capsys.readouterr().out
+    assert "non-zeros" in summary and "7 words" in summary
+    X = C.load_cooccur(out)
+    vocab = Vocab.load(tmp_path / "out" / "cooc.vocab.tsv")
+    assert X.shape == (len(vocab), len(vocab)) == (7, 7)
+    ids = vocab.index
+    lines = [[ids[w] for w in line.split() if w in ids] for line in text.read_text().splitlines()]
+    assert_same(X, reference(lines, [False] * len(lines), 7, 3, "harmonic"))
+    G = C.load_glove_binary(tmp_path / "cooc.bin", 7)
+    assert (G != X).nnz == 0
+    glove_vocab = (tmp_path / "cooc.bin.vocab.txt").read_text().splitlines()
+    assert glove_vocab[0] == f"the {vocab.counts[0]}" and len(glove_vocab) == 7
+
+
+def test_cli_cooccur_errors(tmp_path, capsys):
+    from embedkit.cli import main
+    rc = main(["cooccur", "--corpus", str(tmp_path / "missing.txt"), "--output", str(tmp_path / "x.npz"),
+               "--no-cache", "--quiet"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "missing.txt" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    text = tmp_path / "c.txt"
+    text.write_text("a b a b\n")
+    rc = main(["cooccur", "--corpus", str(text), "--min-count", "1", "--window", "0",
+               "--output", str(tmp_path / "x.npz"), "--no-cache", "--quiet"])
+    assert rc == 2 and "--window" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
+    with pytest.raises(EmbedkitError, match="does not exist"):
+        C.load_cooccur(tmp_path / "nope.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(EmbedkitError, match="not a scipy.sparse"):
+        C.load_cooccur(tmp_path / "bad.npz")
