@@ -200,7 +200,9 @@ def test_temp_files_removed_on_failure(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_glove_binary_round_trip(tmp_path):
+@pytest.mark.parametrize("per_write", [7, 1 << 20])
+def test_glove_binary_round_trip(tmp_path, monkeypatch, per_write):
+    monkeypatch.setattr(C, "_RECORDS_PER_WRITE", per_write)
     corpus, sentences, continues = random_corpus(4, V=25, n_sent=30)
     X = C.count_cooccurrences(corpus, CooccurConfig(window=5))
     path = tmp_path / "cooc.bin"
@@ -261,3 +263,10 @@ def test_cli_cooccur_errors(tmp_path, capsys):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(EmbedkitError, match="not a scipy.sparse"):
         C.load_cooccur(tmp_path / "bad.npz")
+
+
+def test_glove_binary_skips_explicit_zeros(tmp_path):
+    X = scipy.sparse.csr_matrix((np.array([1.5, 0.0, 2.0]), np.array([1, 0, 2]), np.array([0, 1, 3, 3])), shape=(3, 3))
+    C.save_glove_binary(X, tmp_path / "z.bin")
+    rec = np.fromfile(tmp_path / "z.bin", dtype=C.CREC)
+    assert rec.tolist() == [(1, 2, 1.5), (2, 3, 2.0)]

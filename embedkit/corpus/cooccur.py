@@ -45,6 +45,7 @@ DENSE_SHARE = 0.5           # the dense table takes at most this share of the me
 MIN_BUFFER_RECORDS = 4096   # smallest sparse buffer, whatever the budget
 SAMPLE_STRIDE, SAMPLE_SPAN = 1 << 16, 1 << 12   # the event estimate reads 1/16 of a long corpus
 _CHUNK_TOKENS = 1 << 22     # tokens per kernel call (granularity of the progress bar)
+_RECORDS_PER_WRITE = 1 << 20   # GloVe binary records built and written at a time
 _GB = 1 << 30
 
 # GloVe's CREC record: int32 word1, int32 word2, float64 value (16 bytes, 1-based ids)
@@ -285,6 +286,8 @@ def count_cooccurrences(corpus: EncodedCorpus, cfg: CooccurConfig | None = None,
             if k < k_end:       # the buffer is full: reduce it and spill a sorted run
                 spills.write(*_reduce_buffer(buf, n_buf, dist_bits, weight))
                 n_buf = 0
+        if bar is not None:
+            bar.close()         # what follows (sort, merge, CSR assembly) has no token count
         if spills.lengths:
             if n_buf:
                 spills.write(*_reduce_buffer(buf, n_buf, dist_bits, weight))
@@ -311,10 +314,11 @@ def save_glove_binary(matrix, path) -> None:
     V = X.shape[0]
     if V >= 2**31:
         raise EmbedkitError(f"GloVe's binary format has 32-bit word ids; {V:,} words do not fit")
-    rows_per_chunk = max(1, V * (1 << 22) // max(X.nnz, 1))     # about 4M records per write
+    # row ranges of about 1M records each (rows are very unequal: the first hold most entries)
+    bounds = np.unique(np.searchsorted(X.indptr, np.arange(0, X.nnz, _RECORDS_PER_WRITE), side="right") - 1)
+    bounds = np.append(bounds[bounds < V], V)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        for r0 in range(0, V, rows_per_chunk):
-            r1 = min(r0 + rows_per_chunk, V)
+        for r0, r1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             a, b = X.indptr[r0], X.indptr[r1]
             word1 = np.repeat(np.arange(r0 + 1, r1 + 1, dtype=np.int32), np.diff(X.indptr[r0:r1 + 1]))
             word2 = X.indices[a:b]
