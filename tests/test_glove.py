@@ -342,6 +342,24 @@ def test_cli_end_to_end(tmp_path, planted_file, backend):
     assert np.isfinite(emb.vectors).all()
 
 
+def test_cli_with_given_cooccurrence_file(tmp_path, planted_file):
+    from embedkit.config import CooccurConfig, CorpusConfig
+    from embedkit.corpus.cooccur import count_cooccurrences, save_cooccur
+    from embedkit.corpus.encode import prepare_corpus
+    corpus = prepare_corpus([str(planted_file)], CorpusConfig(min_count=1, tokenizer="whitespace"), cache=False)
+    save_cooccur(count_cooccurrences(corpus, CooccurConfig(window=2)), tmp_path / "x.npz")
+    save_cooccur(scipy.sparse.identity(5, format="csr"), tmp_path / "wrong.npz")
+    base = [sys.executable, "-m", "embedkit", "train", "--model", "glove", "--corpus", str(planted_file), "--no-cache",
+            "--min-count", "1", "--tokenizer", "whitespace", "--dim", "8", "--epochs", "2", "--quiet"]
+    r = subprocess.run(base + ["--output", str(tmp_path / "m"), "--cooccur", str(tmp_path / "x.npz")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert embedkit.load(tmp_path / "m" / "vectors.txt").vectors.shape == (392, 8)
+    r = subprocess.run(base + ["--output", str(tmp_path / "m2"), "--cooccur", str(tmp_path / "wrong.npz")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "vocabulary has 392 words" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_cli_bad_eta_is_one_line_error(tmp_path, planted_file):
     r = subprocess.run([sys.executable, "-m", "embedkit", "train", "--model", "glove", "--corpus", str(planted_file),
                         "--output", str(tmp_path / "m"), "--no-cache", "--min-count", "1", "--eta", "1e30",

@@ -27,7 +27,6 @@ import scipy.sparse
 from embedkit.config import CooccurConfig, GloVeConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
-from embedkit.fsutil import atomic_path
 from embedkit.kernels import glove as kg
 from embedkit.kernels.random import seed_states
 from embedkit.trainers.base import run_threads
@@ -65,15 +64,13 @@ def cooccur_cache_path(corpus: EncodedCorpus, window: int) -> Path | None:
 def get_cooccurrences(corpus: EncodedCorpus, cfg: GloVeConfig, cache: bool = True,
                       progress: bool = False) -> tuple[scipy.sparse.csr_matrix, str]:
     """(X, source): X from the cache when it matches the corpus and window, else counted (and cached)."""
+    from embedkit.corpus.cooccur import count_cooccurrences, load_cooccur, save_cooccur
     path = cooccur_cache_path(corpus, cfg.window) if cache else None
     if path is not None and path.is_file():
-        return scipy.sparse.load_npz(path).tocsr(), "cache"
-    from embedkit.corpus.cooccur import count_cooccurrences
+        return load_cooccur(path), "cache"
     X = count_cooccurrences(corpus, CooccurConfig(window=cfg.window, weighting="harmonic"), progress=progress)
     if path is not None:
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            # uncompressed: compressing 45M float64 values costs more time than it saves in reading
-            scipy.sparse.save_npz(f, X, compressed=False)
+        save_cooccur(X, path)   # atomic, uncompressed .npz
     return X, "counted"
 
 
