@@ -104,7 +104,7 @@ def test_analogy_accuracy_equals_gensim(kv, emb, restrict, case_fold):
     theirs = [(len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections[:-1]]
     assert [(s.correct, s.seen) for s in ours.sections] == theirs
     assert ours.seen > 300
-    assert round(ours.accuracy, 4) == round(score, 4)
+    assert ours.accuracy == pytest.approx(score, abs=1e-12)
 
 
 @pytest.mark.parametrize("restrict", [1000, 4000])
@@ -119,9 +119,11 @@ def test_analogy_predictions_equal_gensim(tmp_path, kv, emb, restrict):
         a, b, c = (kv.index_to_key[i] for i in (a, b, c))
         if len({a, b, c}) < 3:
             continue
-        answers = [w for w, _ in kv.most_similar(positive=[b, c], negative=[a], topn=2, restrict_vocab=restrict)]
+        top = kv.most_similar(positive=[b, c], negative=[a], topn=3, restrict_vocab=restrict)
+        if min(top[0][1] - top[1][1], top[1][1] - top[2][1]) < 1e-5:
+            continue                                     # a float32 near-tie: either answer is right
         section = "top1" if k % 2 else "top2"
-        d = answers[0] if section == "top1" else answers[1]
+        d = top[0][0] if section == "top1" else top[1][0]
         lines[section].append(" ".join([a.capitalize() if k % 3 == 0 else a, b, c, d]))
     path = tmp_path / "q.txt"
     path.write_text("".join(f": {name}\n" + "\n".join(qs) + "\n" for name, qs in lines.items()))
@@ -138,11 +140,14 @@ def test_similarity_equals_gensim(kv, emb, name):
     path = str(bundled_similarity_sets()[name])
     ours = evaluate_similarity(emb, path)
     pearson, spearman, oov_pct = kv.evaluate_word_pairs(path)
-    assert round(ours.spearman, 4) == round(spearman[0], 4)
-    assert round(ours.pearson, 4) == round(pearson[0], 4)
+    # "Equal to 4 decimals" as a tolerance: cosines of two pairs within float32 rounding of each
+    # other may rank in either order (gensim normalises slightly differently), moving Spearman ~1e-6.
+    agree = dict(abs=5e-5)
+    assert ours.spearman == pytest.approx(spearman[0], **agree)
+    assert ours.pearson == pytest.approx(pearson[0], **agree)
     assert 100 * ours.oov / ours.pairs == pytest.approx(oov_pct)
     pearson0, spearman0, _ = kv.evaluate_word_pairs(path, dummy4unknown=True)
-    assert round(ours.spearman_oov0, 4) == round(spearman0[0], 4)
-    assert round(ours.pearson_oov0, 4) == round(pearson0[0], 4)
+    assert ours.spearman_oov0 == pytest.approx(spearman0[0], **agree)
+    assert ours.pearson_oov0 == pytest.approx(pearson0[0], **agree)
     restricted = evaluate_similarity(emb, path, restrict_vocab=2000)
-    assert round(restricted.spearman, 4) == round(kv.evaluate_word_pairs(path, restrict_vocab=2000)[1][0], 4)
+    assert restricted.spearman == pytest.approx(kv.evaluate_word_pairs(path, restrict_vocab=2000)[1][0], **agree)
