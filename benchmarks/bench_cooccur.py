@@ -190,6 +190,8 @@ def main() -> int:
         rows.append(["Stanford GloVe cooccur (C, quoted)", "17.0", "-", "1450", "45,748,883"])
         ratio = 17.0 / med(runs_ek, "seconds")
     print(markdown_table(["tool", "wall s", "cpu s", "peak RSS MB", "nnz"], rows))
+    print("\nall runs (wall s / cpu s): embedkit " + ", ".join(f"{r['seconds']:.2f}/{r['cpu']:.2f}" for r in runs_ek)
+          + ("; GloVe " + ", ".join(f"{r['seconds']:.2f}/{r['cpu']:.2f}" for r in runs_gl) if runs_gl else ""))
     print(f"\nembedkit is {ratio:.2f}x GloVe's speed; whole embedkit child (imports, kernel load, "
           f"count): {med(runs_ek, 'child_wall'):.2f} s. Peak RSS is measured when counting ends (before any saving).")
     print("spot values X[a,b]: " + ", ".join(f"{k} = {v:.4f}" for k, v in ek["spots"].items()))

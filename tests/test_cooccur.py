@@ -105,7 +105,7 @@ def test_tiny_buffer_really_spills_and_merges_in_chunks(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10**6), window=st.integers(1, 12), V=st.integers(1, 25),
        buffer=st.integers(0, 200), dense_step=st.integers(0, 30), weighting=st.sampled_from(["harmonic", "none"]))
 def test_property_any_plan_matches_reference(seed, window, V, buffer, dense_step, weighting):

@@ -11,7 +11,9 @@ and columns are vocabulary ids (count-descending order).
 
 Sentence boundaries: windows never cross a line break. A piece of an over-long line whose
 `continues` flag is set is a cut made by the reader, not a boundary: windows run across it. So a
-one-line corpus like text8 gets exactly the matrix Stanford GloVe's cooccur makes from the file.
+one-line corpus like text8 (cut into 1,690 pieces by max_sentence_length) gets the matrix Stanford
+GloVe's cooccur makes from the file: the same non-zeros, values equal up to the order of float64
+additions (measured on text8: 45,748,883 non-zeros, largest relative difference 6e-12).
 
 Memory (cfg.memory GB bounds the counting structures, not the result): the upper triangle is
 accumulated in (1) a dense float64 table for frequent pairs -- pair (i, j) is dense when its

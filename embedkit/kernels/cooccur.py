@@ -16,6 +16,7 @@ Storage of S, chosen by corpus/cooccur.py's memory plan:
           (the distance rides in the low bits, so a record is 8 bytes and needs no value); a full
           buffer is sorted (numpy) and reduced here into (pair key i*V+j, summed weight) runs.
 Everything is in vocabulary-id space; callers guarantee ids < V and row_len non-increasing.
+No fastmath here: sums keep their order, so results are reproducible and match a plain reference.
 """
 import numpy as np
 from numba import njit
