@@ -1,8 +1,9 @@
-"""Drawing words from a cumulative distribution (the negative-sampling noise table).
+"""Drawing noise words: from a cumulative distribution or from an alias table.
 
-Binary search over the (V,) float64 CDF of embedkit.tables.noise: O(log V) per draw, exact up to
-float64 rounding, V-sized memory. word2vec C's 1e8-slot table is O(1) but costs 400 MB and
-rounds every probability to a multiple of 1e-8.
+sample_noise / sample_cdf: binary search over the (V,) float64 CDF of embedkit.tables.noise,
+O(log V) per draw. sample_alias: Walker's alias table of embedkit.tables.alias, O(1) per draw (the
+trainers' choice). Both are exact up to float64 rounding with V-sized tables; word2vec C's
+1e8-slot table is O(1) but costs 400 MB and rounds every probability to a multiple of 1e-8.
 """
 import numpy as np
 from numba import njit
@@ -41,7 +42,7 @@ def sample_cdf(cdf, state):
 def sample_alias(prob, alias, state):
     """One draw from an alias table (embedkit.tables.alias) with the single-worker state[0]: O(1)."""
     x = uniform(state, 0) * prob.shape[0]
-    k = np.int64(x)
+    k = np.int64(x)               # < V: u <= 1 - 2**-53 and rounding is monotonic, so u * V < V
     if x - k < prob[k]:
         return k
     return np.int64(alias[k])
