@@ -188,6 +188,13 @@ def test_empty_and_bad_input(tmp_path):
         C.count_cooccurrences(bad)
 
 
+def test_unwritable_tmpdir_is_a_clear_error(tmp_path):
+    corpus, _, _ = random_corpus(3, V=20, n_sent=50)
+    plan = C.CooccurPlan(np.zeros(20, np.int64), 20, 1)
+    with pytest.raises(EmbedkitError, match="--tmpdir"):
+        C.count_cooccurrences(corpus, CooccurConfig(window=3), tmpdir=tmp_path / "missing", plan=plan)
+
+
 def test_temp_files_removed_on_failure(tmp_path, monkeypatch):
     corpus, _, _ = random_corpus(3, V=20, n_sent=50)
 

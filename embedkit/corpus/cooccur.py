@@ -162,11 +162,16 @@ class _Spills:
         self.lengths: list[int] = []
 
     def write(self, keys: np.ndarray, values: np.ndarray) -> None:
-        if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix="embedkit-cooccur-", dir=self.tmpdir))
-        n = len(self.lengths)
-        keys.tofile(self.folder / f"run{n:05d}.keys")
-        values.tofile(self.folder / f"run{n:05d}.vals")
+        try:
+            if self.folder is None:
+                self.folder = Path(tempfile.mkdtemp(prefix="embedkit-cooccur-", dir=self.tmpdir))
+            n = len(self.lengths)
+            keys.tofile(self.folder / f"run{n:05d}.keys")
+            values.tofile(self.folder / f"run{n:05d}.vals")
+        except OSError as e:
+            where = self.folder or self.tmpdir or tempfile.gettempdir()
+            raise EmbedkitError(f"cannot spill co-occurrence counts to {where}: {e.strerror or e} "
+                                f"(choose another --tmpdir or a larger --memory)") from None
         self.lengths.append(len(keys))
 
     def read(self, run: int, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
