@@ -159,11 +159,11 @@ def glove_pass(rows, cols, x, order, start, stop, w, gradsq, x_max, alpha, eta, 
         diff = np.float64(dot) + np.float64(w[l1, dim]) + np.float64(w[l2, dim]) - log_x
         # f(x) = (x/x_max)^alpha below x_max, written with the log already at hand
         fdiff = diff if xv > x_max else np.exp(alpha * (log_x - log_x_max)) * diff
-        if not np.isfinite(fdiff):
+        fd = np.float32(fdiff)
+        if not np.isfinite(fd):   # also catches a finite float64 fdiff beyond float32's range
             status[0] = 1 + e
             break
         cost += 0.5 * fdiff * diff
-        fd = np.float32(fdiff)
         for b in range(dim):
             wi = w[l1, b]
             wj = w[l2, b]
