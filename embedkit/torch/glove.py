@@ -115,6 +115,7 @@ def train_torch(rows, cols, x, w: np.ndarray, gradsq: np.ndarray, cfg: GloVeConf
                 if not math.isfinite(cost_sum) or not bool(torch.isfinite(w_t).all()):
                     raise diverged(epoch + 1, cfg, f"cost {cost_sum}")
                 bar.cost = cost_sum / nnz
+                bar.update((epoch + 1) * nnz, epoch)
                 log.append({"epoch": epoch + 1, "cost": cost_sum / nnz, "cost_sum": cost_sum,
                             "seconds": seconds, "pairs_per_second": nnz / seconds})
         finally:

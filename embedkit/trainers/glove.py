@@ -188,6 +188,7 @@ def train_numba(rows, cols, x, w, gradsq, cfg: GloVeConfig, quiet: bool = True) 
             if not np.isfinite(cost_sum) or not np.isfinite(w).all():
                 raise diverged(epoch + 1, cfg, f"cost {cost_sum}")
             bar.cost = cost_sum / nnz
+            bar.update((epoch + 1) * nnz, epoch)
             log.append({"epoch": epoch + 1, "cost": cost_sum / nnz, "cost_sum": cost_sum, "seconds": seconds,
                         "shuffle_seconds": t_shuffle, "pairs_per_second": nnz / seconds})
     finally:
