@@ -17,7 +17,6 @@ import os
 import shutil
 import sys
 import tempfile
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +24,11 @@ import numpy as np
 from embedkit.config import CorpusConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.corpus.stats import CorpusStats
-from embedkit.corpus.vocab import Vocab, count_words
+from embedkit.corpus.vocab import Vocab
 from embedkit.errors import EmbedkitError
 from embedkit.fsutil import atomic_dir
 
 CACHE_FORMAT = 1
-_BATCH_TOKENS = 1 << 20  # tokens converted per numpy call: amortises per-call overhead on short lines
 
 
 def cache_root() -> Path:
@@ -61,80 +59,22 @@ def fingerprint(files: list[str], cfg: CorpusConfig) -> str | None:
 
 
 def build_vocab(files: list[str], cfg: CorpusConfig, stats: CorpusStats | None = None) -> Vocab:
-    from embedkit.corpus.sentences import iter_sentences
-    counter, total = count_words(iter_sentences(files, cfg, stats), cfg.max_vocab_size)
-    vocab = Vocab.from_counts(counter, cfg.min_count, cfg.max_size, total_tokens=total)
+    """Pass 1: count words (as count_words over iter_sentences, through the byte-hash fast path)."""
+    from embedkit.corpus.fastpath import count_corpus
+    vocab = count_corpus(files, cfg, stats).to_vocab(cfg.min_count, cfg.max_size)
     if len(vocab) == 0:
         raise EmbedkitError(f"no word occurs at least --min-count {cfg.min_count} times in {', '.join(files)}")
     return vocab
 
 
-def _encode_batch(tokens: list, lengths: list, index: dict):
-    """ids (OOV removed) and the kept length of each sentence in the batch."""
-    ids = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
-    keep = ids >= 0
-    ends = np.cumsum(np.asarray(lengths, dtype=np.int64))
-    kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
-    kept_len = kept_before[ends] - kept_before[np.concatenate(([0], ends[:-1]))]
-    return ids[keep], kept_len
-
-
 def encode_files(files: list[str], cfg: CorpusConfig, vocab: Vocab, out_dir: Path,
                  stats: CorpusStats | None = None) -> None:
-    """Pass 2: write tokens.npy, offsets.npy, continues.npy into out_dir, streaming (bounded memory)."""
-    from embedkit.corpus.sentences import iter_sentences
-    index = vocab.index
-    raw_path = out_dir / "tokens.raw"
-    lengths_all: list[np.ndarray] = []
-    cont_all: list[np.ndarray] = []
-    n_tokens = 0
-    batch, lengths, conts = [], [], []
-    line_has_kept = False  # whether the current input line already produced a non-empty piece
+    """Pass 2: write tokens.npy, offsets.npy, continues.npy into out_dir, streaming (bounded memory).
 
-    def flush(f):
-        nonlocal n_tokens
-        if not lengths:
-            return
-        ids, kept_len = _encode_batch(batch, lengths, index)
-        f.write(ids.tobytes())
-        n_tokens += len(ids)
-        lengths_all.append(kept_len)
-        cont_all.append(np.asarray(conts, dtype=bool))
-        batch.clear(); lengths.clear(); conts.clear()
-
-    with open(raw_path, "wb") as f:
-        for tokens, continues in iter_sentences(files, cfg, stats):
-            batch.extend(tokens)
-            lengths.append(len(tokens))
-            conts.append(continues)
-            if len(batch) >= _BATCH_TOKENS:
-                flush(f)
-        flush(f)
-
-    kept_len = np.concatenate(lengths_all) if lengths_all else np.zeros(0, np.int64)
-    cont = np.concatenate(cont_all) if cont_all else np.zeros(0, bool)
-    # Drop pieces left empty by OOV removal; a piece continues only if an earlier piece of its line was kept.
-    keep = kept_len > 0
-    new_cont = np.zeros(int(keep.sum()), dtype=bool)
-    j = 0
-    for k in np.flatnonzero(keep | ~cont):  # visit kept pieces and every line start (Python loop over S, cheap)
-        if not cont[k]:
-            line_has_kept = False
-        if keep[k]:
-            new_cont[j] = cont[k] and line_has_kept
-            line_has_kept = True
-            j += 1
-    offsets = np.zeros(len(new_cont) + 1, dtype=np.int64)
-    np.cumsum(kept_len[keep], out=offsets[1:])
-
-    # tokens.npy = npy header + the raw int32 stream, so the tokens were never all in memory.
-    with open(out_dir / "tokens.npy", "wb") as out, open(raw_path, "rb") as src:
-        np.lib.format.write_array_header_1_0(
-            out, {"descr": np.dtype(np.int32).str, "fortran_order": False, "shape": (n_tokens,)})
-        shutil.copyfileobj(src, out, 16 << 20)
-    raw_path.unlink()
-    np.save(out_dir / "offsets.npy", offsets)
-    np.save(out_dir / "continues.npy", new_cont)
+    OOV tokens are dropped from their piece, pieces left empty are dropped, and a piece continues
+    only if an earlier piece of its line was kept (corpus/fastpath.py does the work)."""
+    from embedkit.corpus.fastpath import encode_corpus
+    encode_corpus(files, cfg, vocab, Path(out_dir), stats)
 
 
 def _load_cached(folder: Path) -> EncodedCorpus:

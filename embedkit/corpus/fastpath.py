@@ -1,0 +1,334 @@
+"""Counting and encoding a corpus through the numba byte-string hash table (kernels/bytehash.py).
+
+Same results as the sentence stream (embedkit.corpus.sentences.iter_sentences) followed by
+vocab.count_words or the id mapping of encode_files, bit for bit: vocabulary, counts, pruning,
+CorpusStats, tokens/offsets/continues. What changes is where the tokens live: pure-ASCII text of
+a tokenizer whose fast path is a byte translation (regex, whitespace, text8) is tokenized,
+counted and mapped to ids inside the kernels, without one Python string per token. Everything
+else goes through the tokenizer's Python code as before and only its tokens enter the kernels:
+lines holding non-ASCII bytes (a block is split into runs of ASCII lines and runs of non-ASCII
+lines), nltk tokenizers and MediaWiki dumps.
+
+Memory: the table holds each distinct word once (its bytes and 32 bytes of entry), plus room
+reserved for the worst case of one block (BLOCK_SIZE / 2 new words); with max_vocab_size it is
+pruned exactly when count_words prunes.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from itertools import chain, repeat
+from pathlib import Path
+
+import numpy as np
+
+from embedkit.config import CorpusConfig
+from embedkit.corpus.reader import expand_inputs, iter_blocks
+from embedkit.corpus.sentences import decode_utf8, is_wiki_dump
+from embedkit.corpus.stats import CorpusStats
+from embedkit.corpus.tokenize import Tokenizer, get_tokenizer
+from embedkit.corpus.vocab import Vocab
+from embedkit.errors import EmbedkitError
+from embedkit.kernels import bytehash as bh
+
+BLOCK_SIZE = 1 << 18            # bytes per kernel call: large enough to amortise the call, small enough for cache
+_NO_LIMIT = 1 << 62             # max_vocab_size None
+_IDENT = np.arange(256, dtype=np.uint8)                       # (256,) identity byte map
+_END_LINE = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(2, np.int64))  # ends the open line
+
+
+# --- how a tokenizer's ASCII fast path splits bytes ----------------------------------------
+
+@dataclass(frozen=True)
+class ByteClasses:
+    """Per-byte behaviour of a tokenizer on ASCII text, as bytehash's scanning kernels take it."""
+    cls: np.ndarray          # (256,) uint8: SEP, NEWLINE, WORD or EXPAND
+    vmap: np.ndarray         # (256,) uint8: the byte a WORD byte becomes (its ascii_table entry)
+    exp_bytes: np.ndarray    # (X,) uint8: the words EXPAND bytes stand for, back to back
+    exp_start: np.ndarray    # (256,) int64
+    exp_len: np.ndarray      # (256,) int64
+
+    def args(self) -> tuple:
+        return self.cls, self.vmap, self.exp_bytes, self.exp_start, self.exp_len, _IDENT
+
+    def max_new_words(self, n_bytes: int) -> int:
+        """Most distinct words n_bytes can add: runs of WORD bytes need a separator between
+        them, and every EXPAND byte stands for one of a few fixed words."""
+        return (n_bytes + 1) // 2 + int(np.count_nonzero(self.exp_len))
+
+
+def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
+    """Derive the byte classes from the tokenizer's own ASCII fast path (tokenize_ascii_line),
+    probing every ASCII byte alone and between two word bytes; None when some byte does not
+    behave as a translate-and-split tokenizer's would (then everything stays in Python).
+
+    Only the translation table says nothing of text8's digits: they are EXPAND bytes ("1" ->
+    "one", a word of its own), found by the same probes.
+    """
+    table = tokenizer.ascii_table
+    if table is None or table[10] != 10 or any(table[b] == 10 for b in range(128) if b != 10):
+        return None
+    tok = tokenizer.tokenize_ascii_line
+    alone = {b: tok(bytes([b])) for b in range(128) if b != 10}
+    words = [b for b, t in alone.items() if t == [chr(table[b])] and chr(table[b]).isalpha()]
+    if not words:
+        return None
+    s = words[0]
+    S = chr(table[s])
+    cls = np.full(256, bh.SEP, np.uint8)       # bytes >= 128 never reach the kernels
+    cls[10] = bh.NEWLINE
+    vmap = np.frombuffer(table, np.uint8).copy()
+    exp_start = np.zeros(256, np.int64)
+    exp_len = np.zeros(256, np.int64)
+    exp = bytearray()
+    for b, t in alone.items():
+        between = tok(bytes([s, b, s]))
+        if t == [] and between == [S, S]:
+            cls[b] = bh.SEP
+        elif t == [chr(table[b])] and between == [S + chr(table[b]) + S]:
+            cls[b] = bh.WORD
+        elif len(t) == 1 and t[0].isascii() and between == [S, t[0], S]:
+            cls[b] = bh.EXPAND
+            exp_start[b] = len(exp)
+            exp_len[b] = len(t[0])
+            exp += t[0].encode("ascii")
+        else:
+            return None
+    return ByteClasses(cls, vmap, np.frombuffer(bytes(exp), np.uint8), exp_start, exp_len)
+
+
+# --- the table ------------------------------------------------------------------------------
+
+class ByteTable:
+    """Arrays of a bytehash table, grown here (doubling) so kernels never run out of room."""
+
+    def __init__(self, entries: int = 1 << 12, arena: int = 1 << 16):
+        self.ent = np.zeros((entries, 4), np.int64)        # (E, 4) [start, length, hash, value]
+        self.slots = np.full(1 << (2 * entries - 1).bit_length(), -1, np.int32)  # (S,) entry or -1, S = 2^k >= 2 E
+        self.arena = np.zeros(arena, np.uint8)             # (A,) word bytes
+        self.meta = np.zeros(2, np.int64)                  # [entries used, arena bytes used]
+
+    @property
+    def size(self) -> int:
+        return int(self.meta[0])
+
+    def reserve(self, new_entries: int, new_bytes: int) -> None:
+        used, used_bytes = int(self.meta[0]), int(self.meta[1])
+        need = used + new_entries
+        if need > len(self.ent):
+            ent = np.zeros((max(2 * len(self.ent), need), 4), np.int64)
+            ent[:used] = self.ent[:used]
+            self.ent = ent
+        if 2 * need > len(self.slots):
+            self.slots = np.empty(max(2 * len(self.slots), 1 << (2 * need - 1).bit_length()), np.int32)
+            bh.rehash(self.ent, used, self.slots)
+        if used_bytes + new_bytes > len(self.arena):
+            arena = np.zeros(max(2 * len(self.arena), used_bytes + new_bytes), np.uint8)
+            arena[:used_bytes] = self.arena[:used_bytes]
+            self.arena = arena
+
+    def kernel_args(self) -> tuple:
+        return self.ent, self.slots, self.arena, self.meta
+
+    def words(self, entries: np.ndarray) -> list[str]:
+        """The words of the given entries."""
+        data = self.arena[:int(self.meta[1])].tobytes()
+        return [data[s:s + n].decode("utf-8", "surrogatepass")
+                for s, n in self.ent[entries, :2].tolist()]
+
+
+def lookup_table(words: list[str]) -> ByteTable:
+    """word -> id table (the word's position in `words`)."""
+    enc = [w.encode("utf-8", "surrogatepass") for w in words]
+    buf = np.frombuffer(b"".join(enc), np.uint8)
+    table = ByteTable(max(len(enc), 16), max(len(buf), 16))
+    table.reserve(len(enc), len(buf))
+    bh.insert_words(buf, _ends(enc), _IDENT, *table.kernel_args())
+    return table
+
+
+def _ends(enc: list[bytes]) -> np.ndarray:
+    return np.cumsum(np.fromiter(map(len, enc), np.int64, len(enc)), dtype=np.int64)
+
+
+# --- the segment stream ---------------------------------------------------------------------
+
+def _segments(path: str, tokenizer: Tokenizer, classes: ByteClasses | None, strict: bool,
+              stats: CorpusStats, block_size: int):
+    """Yield (buf, None): ASCII bytes for the scanning kernels, or (None, lines): token lists per
+    line from Python, in stream order. As in sentences._line_blocks, the last line of every
+    segment goes on in the next one; the file's last line ends with the file."""
+    if is_wiki_dump(path):
+        from embedkit.corpus.wiki import iter_wiki_text_blocks
+        for text in iter_wiki_text_blocks(path, block_size):
+            if classes is not None and text.isascii():
+                yield np.frombuffer(text.encode("ascii"), np.uint8), None
+            else:
+                yield None, tokenizer.tokenize_lines(text)
+        return
+    for offset, block in iter_blocks(path, block_size):
+        raw = np.frombuffer(block, np.uint8)
+        if classes is not None and block.isascii():
+            yield raw, None
+            continue
+        runs = bh.nonascii_line_runs(raw).tolist() if classes is not None else [(0, len(block))]
+        pos = 0
+        for s, e in runs:
+            if s > pos:
+                yield raw[pos:s], None
+            part = block[s:e] if (s, e) != (0, len(block)) else block
+            try:
+                lines = tokenizer.tokenize_utf8_block(part)
+            except UnicodeDecodeError:     # rare: decode replacing (and counting) or raising
+                lines = tokenizer.tokenize_lines(decode_utf8(part, path, offset + s, strict, stats))
+            yield None, lines
+            pos = e
+        if pos < len(block):
+            yield raw[pos:], None
+
+
+def _line_lens(lines: list[list[str]]) -> np.ndarray:
+    return np.fromiter(map(len, lines), np.int64, len(lines))
+
+
+def _publish(state: np.ndarray, stats: CorpusStats) -> None:
+    """Move the kernels' running sentence counts into stats."""
+    stats.lines += int(state[bh.ST_LINES])
+    stats.sentences += int(state[bh.ST_PIECES])
+    stats.cuts += int(state[bh.ST_CUTS])
+    stats.tokens += int(state[bh.ST_TOKENS])
+    state[[bh.ST_LINES, bh.ST_PIECES, bh.ST_CUTS, bh.ST_TOKENS]] = 0
+
+
+def _setup(paths, cfg: CorpusConfig):
+    if cfg.max_sentence_length < 1:
+        raise EmbedkitError(f"--max-sentence-length must be >= 1, got {cfg.max_sentence_length}")
+    if cfg.encoding_errors not in ("replace", "strict"):
+        raise EmbedkitError(f"--encoding-errors must be replace or strict, got {cfg.encoding_errors!r}")
+    files = expand_inputs(paths)
+    tokenizer = get_tokenizer(cfg.tokenizer)
+    return files, tokenizer, byte_classes(tokenizer), cfg.encoding_errors == "strict"
+
+
+# --- counting -------------------------------------------------------------------------------
+
+@dataclass
+class WordCounts:
+    """Counted words in a ByteTable (value = count) and the number of tokens read."""
+    table: ByteTable
+    total_tokens: int
+
+    def __len__(self) -> int:
+        return self.table.size
+
+    def to_vocab(self, min_count: int, max_size: int | None) -> Vocab:
+        """Vocab.from_counts of these counts; total_types counts every word in the table."""
+        counts = self.table.ent[:len(self), 3]
+        kept = np.flatnonzero(counts >= min_count)       # only kept words become strings
+        vocab = Vocab.from_counts(dict(zip(self.table.words(kept), counts[kept].tolist())),
+                                  min_count, max_size, total_tokens=self.total_tokens)
+        vocab.total_types = len(self)
+        return vocab
+
+    def as_dict(self) -> dict:
+        return dict(zip(self.table.words(np.arange(len(self))), self.table.ent[:len(self), 3].tolist()))
+
+
+def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
+                 block_size: int = BLOCK_SIZE) -> WordCounts:
+    """Count the words of `paths` as count_words(iter_sentences(paths, cfg, stats),
+    cfg.max_vocab_size) does, pruning included; `stats` is filled the same way."""
+    files, tokenizer, classes, strict = _setup(paths, cfg)
+    stats = CorpusStats() if stats is None else stats
+    table = ByteTable()
+    state = np.zeros(bh.STATE_SIZE, np.int64)           # (STATE_SIZE,) carried sentence state
+    state[bh.ST_MIN_REDUCE] = 1
+    max_len = cfg.max_sentence_length
+    max_types = _NO_LIMIT if cfg.max_vocab_size is None else cfg.max_vocab_size
+    total = 0
+    for path in files:
+        stats.files.append(path)
+        for buf, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size), [(None, None)]):
+            if buf is not None:
+                table.reserve(classes.max_new_words(len(buf)), len(buf) + len(classes.exp_bytes))
+                bh.count_ascii(buf, *classes.args(), *table.kernel_args(), state, max_len, max_types)
+            else:
+                if lines is None:
+                    tbuf, ends, lens = _END_LINE
+                else:
+                    enc = [t.encode("utf-8", "surrogatepass") for t in chain.from_iterable(lines)]
+                    tbuf, ends, lens = np.frombuffer(b"".join(enc), np.uint8), _ends(enc), _line_lens(lines)
+                table.reserve(len(ends), len(tbuf))
+                bh.count_token_bytes(tbuf, ends, lens, _IDENT, *table.kernel_args(), state, max_len, max_types)
+            total += int(state[bh.ST_TOKENS])
+            _publish(state, stats)
+    return WordCounts(table, total)
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: CorpusStats | None = None,
+                  *, block_size: int = BLOCK_SIZE) -> None:
+    """Write tokens.npy (int32), offsets.npy (int64), continues.npy (bool) of `paths` into out_dir,
+    exactly as encode_files always has: out-of-vocabulary tokens dropped, pieces left empty
+    dropped, a piece continues its line only when an earlier piece of the line was kept."""
+    files, tokenizer, classes, strict = _setup(paths, cfg)
+    stats = CorpusStats() if stats is None else stats
+    table = lookup_table(vocab.words)
+    index = None                                        # vocab.index, built if Python tokens come
+    state = np.zeros(bh.STATE_SIZE, np.int64)
+    max_len = cfg.max_sentence_length
+    piece_lens: list[np.ndarray] = []                   # (pieces of a segment,) int64 kept lengths
+    piece_conts: list[np.ndarray] = []
+    n_tokens = 0
+    out_path = Path(out_dir) / "tokens.npy"
+    with open(out_path, "wb") as f:
+        header = _npy_header(0)
+        f.write(header)                                 # rewritten with the true length at the end
+        for path in files:
+            stats.files.append(path)
+            for buf, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size),
+                                    [(None, None)]):
+                if buf is not None:
+                    out_ids = np.empty(len(buf), np.int32)          # every token: <= 1 per byte
+                    out_len = np.empty(len(buf) + 1, np.int64)      # every piece: <= 1 per byte + 1
+                    out_cont = np.empty(len(buf) + 1, np.bool_)
+                    bh.encode_ascii(buf, *classes.args(), table.ent, table.slots, table.arena,
+                                    state, max_len, out_ids, out_len, out_cont)
+                else:
+                    if lines is None:
+                        ids, lens = np.zeros(0, np.int32), _END_LINE[2]
+                    else:
+                        index = vocab.index if index is None else index
+                        flat = list(chain.from_iterable(lines))
+                        ids = np.fromiter(map(index.get, flat, repeat(-1)), np.int32, len(flat))
+                        lens = _line_lens(lines)
+                    out_ids = np.empty(len(ids), np.int32)
+                    out_len = np.empty(len(ids) + len(lens), np.int64)
+                    out_cont = np.empty(len(ids) + len(lens), np.bool_)
+                    bh.encode_ids(ids, lens, state, max_len, out_ids, out_len, out_cont)
+                n_ids, n_pieces = int(state[bh.ST_OUT_IDS]), int(state[bh.ST_OUT_PIECES])
+                f.write(memoryview(out_ids[:n_ids]))
+                n_tokens += n_ids
+                if n_pieces:
+                    piece_lens.append(out_len[:n_pieces].copy())
+                    piece_conts.append(out_cont[:n_pieces].copy())
+                _publish(state, stats)
+        final = _npy_header(n_tokens)
+        if len(final) != len(header):                  # cannot happen: numpy pads headers to 64 bytes
+            raise AssertionError("npy header length changed")
+        f.seek(0)
+        f.write(final)
+    lens = np.concatenate(piece_lens) if piece_lens else np.zeros(0, np.int64)
+    offsets = np.zeros(len(lens) + 1, dtype=np.int64)   # (S+1,) int64
+    np.cumsum(lens, out=offsets[1:])
+    np.save(Path(out_dir) / "offsets.npy", offsets)
+    np.save(Path(out_dir) / "continues.npy", np.concatenate(piece_conts) if piece_conts else np.zeros(0, bool))
+
+
+def _npy_header(n: int) -> bytes:
+    """The .npy 1.0 header of an (n,) int32 array, so tokens stream straight into tokens.npy."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": np.dtype(np.int32).str, "fortran_order": False,
+                                               "shape": (n,)})
+    return out.getvalue()
