@@ -12,7 +12,7 @@ import embedkit
 from embedkit.config import FastTextConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.corpus.vocab import Vocab
-from embedkit.kernels import word2vec as kw
+from embedkit.kernels.walker import walk_shard
 from embedkit.kernels.random import randint, seed_states
 from embedkit.kernels.sampling import sample_alias
 from embedkit.subword_embeddings import SubwordEmbeddings
@@ -86,10 +86,10 @@ def test_kernel_on_ngram_bags_matches_fasttext_reference(arch, objective):
     ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
     ref_loss, ref_count = ref_sentence(arch, objective, sent, window, ref_in, ref_out, bag_ptr, bag_ids, lr,
                                        tables, seed_states(5, 1))
-    fa, fo = KERNELS[(arch, objective)]
-    loss, count = kw.train_shard(fa, fo, sent, np.array([0, len(sent)], np.int64), 0, 1, np.ones(V, np.float32),
-                                 w_in, w_out, bag_ptr, bag_ids, tables, window, lr, lr, 1e12,
-                                 np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(5, 1))
+    corpus = (sent, np.array([0, len(sent)], np.int64), np.ones(V, np.float32))
+    loss, count = walk_shard(*KERNELS[(arch, objective)], corpus, 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables,
+                                             (window, lr, lr, 1e12),
+                                             (np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(5, 1)))
     assert count == ref_count > 0
     assert loss == pytest.approx(ref_loss, rel=1e-4)
     np.testing.assert_allclose(w_in, ref_in, atol=2e-5)

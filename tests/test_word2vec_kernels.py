@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from embedkit.config import Word2VecConfig
-from embedkit.kernels import word2vec as kw
+from embedkit.kernels.walker import walk_shard
 from embedkit.kernels.logistic import logistic_step
 from embedkit.kernels.random import randint, seed_states
 from embedkit.kernels.sampling import sample_alias
@@ -93,14 +93,12 @@ def test_kernel_matches_reference(arch, objective, subword):
     ref_loss, ref_count = ref_sentence(arch, objective, sent, window, ref_in, ref_out, bag_ptr, bag_ids,
                                        lr, tables, state_ref)
 
-    fa, fo = KERNELS[(arch, objective)]
     offsets = np.array([0, len(sent)], dtype=np.int64)
     keep = np.ones(V, dtype=np.float32)
     progress = np.zeros(1, np.int64)
-    running = np.zeros((1, 2))
     state = seed_states(7, 1)
-    loss, count = kw.train_shard(fa, fo, sent, offsets, 0, 1, keep, w_in, w_out, bag_ptr, bag_ids, tables,
-                                 window, lr, lr, 1e12, progress, running, 0, state)
+    loss, count = walk_shard(*KERNELS[(arch, objective)], (sent, offsets, keep), 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables,
+                                             (window, lr, lr, 1e12), (progress, np.zeros((1, 2)), 0, state))
     assert count == ref_count and count > 0
     assert loss == pytest.approx(ref_loss, rel=1e-4)
     np.testing.assert_allclose(w_in, ref_in, atol=2e-5)
@@ -203,11 +201,9 @@ def test_window_batch_kernel_matches_reference(objective):
         np.add.at(ref_out, outs, dO)
         np.add.at(ref_in, sent[ctx], dC)
         ref_count += len(ctx)
-    fa, fo = WINDOW_BATCH_KERNELS[("skipgram", objective)]
-    state = seed_states(9, 1)
-    loss, count = kw.train_shard(fa, fo, sent, np.array([0, len(sent)], np.int64), 0, 1, np.ones(V, np.float32),
-                                 w_in, w_out, bag_ptr, bag_ids, tables, window, lr, lr, 1e12,
-                                 np.zeros(1, np.int64), np.zeros((1, 2)), 0, state)
+    corpus = (sent, np.array([0, len(sent)], np.int64), np.ones(V, np.float32))
+    loss, count = walk_shard(*WINDOW_BATCH_KERNELS[("skipgram", objective)], corpus, 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables, (window, lr, lr, 1e12),
+                         (np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(9, 1)))
     assert count == ref_count
     assert loss == pytest.approx(ref_loss, rel=1e-4)
     np.testing.assert_allclose(w_in, ref_in, atol=2e-5)

@@ -22,7 +22,7 @@ from numba import njit
 
 from embedkit.kernels.logistic import log_sigmoid, sigmoid
 from embedkit.kernels.sampling import sample_alias
-from embedkit.kernels.word2vec import add_bag, push_grad
+from embedkit.kernels.word2vec import NS, add_bag, push_grad
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -52,9 +52,9 @@ def hs_outputs(target, tables, state, outs, labels):
 
 
 @njit(inline="always", fastmath=True, nogil=True, cache=True)
-def skipgram_window_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, outputs, tables, state):
-    """One window as a mini-batch; `outputs` is ns_outputs or hs_outputs. work rows: [0, m) the
-    context inputs C, [m, 2m) their gradients dC, then one row per output for dO."""
+def skipgram_window_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state):
+    """One window as a mini-batch; objective is NS or HS (kernels/word2vec.py codes). work rows: [0, m)
+    the context inputs C, [m, 2m) their gradients dC, then one row per output for dO."""
     dim = w_in.shape[1]
     lo, hi = max(0, i - b), min(n, i + b + 1)
     m = hi - lo - 1
@@ -63,7 +63,10 @@ def skipgram_window_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr,
     n_max = work.shape[0] - 2 * m
     outs = np.empty(n_max, dtype=np.int64)
     labels = np.empty(n_max, dtype=np.float32)
-    n_o = outputs(sent[i], tables, state, outs, labels)
+    if objective == NS:
+        n_o = ns_outputs(sent[i], tables, state, outs, labels)
+    else:
+        n_o = hs_outputs(sent[i], tables, state, outs, labels)
     C = work[0:m]
     dC = work[m:2 * m]
     dO = work[2 * m:2 * m + n_o]
@@ -99,3 +102,4 @@ def skipgram_window_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr,
             push_grad(dC[r], w_in, bag_ptr, bag_ids, sent[j])
             r += 1
     return loss, m
+

@@ -1,12 +1,11 @@
 """word2vec-family kernels: one window walker, two architectures, two objectives.
 
-    walker (train_shard) ── arch (skipgram_step | cbow_step) ── objective (ns_objective | hs_objective)
-                                                                      └── logistic_step (kernels/logistic.py)
+    walker (kernels/walker.py) ── arch (skipgram_step | cbow_step) ── objective (ns_objective | hs_objective)
+                                                                               └── logistic_step (kernels/logistic.py)
 
 The architecture builds the hidden vector h from input bags and says which word is the target;
-the objective scores h against output rows. Both are plain @njit functions passed to the walker
-as arguments, so numba compiles one specialised, inlined kernel per (arch, objective) pair and
-the hot loop carries no flags. trainers/word2vec.py picks the pair from KERNELS.
+the objective scores h against output rows. The walker (kernels/walker.py) receives the
+(arch, objective) pair as codes.
 
 Input bags (CSR): the rows of word w are bag_ids[bag_ptr[w]:bag_ptr[w+1]] — [w] for plain word2vec,
 [w, n-gram buckets...] for the subword model. h for a word is the mean of its bag rows and the
@@ -56,6 +55,16 @@ def hs_objective(h, target, grad, w_out, lr, tables, state):
     return loss
 
 
+NS, HS = 0, 1   # objective codes (see kernels/walker.py)
+
+
+@njit(inline="always", fastmath=True, nogil=True, cache=True)
+def objective_step(objective, h, target, grad, w_out, lr, tables, state):
+    if objective == NS:
+        return ns_objective(h, target, grad, w_out, lr, tables, state)
+    return hs_objective(h, target, grad, w_out, lr, tables, state)
+
+
 # ---- input bags ----
 
 @njit(inline="always", fastmath=True, nogil=True, cache=True)
@@ -99,7 +108,7 @@ def skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, object
             for d in range(dim):
                 h[d] *= inv
         grad[:] = 0.0
-        loss += objective(h, sent[j], grad, w_out, lr, tables, state)
+        loss += objective_step(objective, h, sent[j], grad, w_out, lr, tables, state)
         push_grad(grad, w_in, bag_ptr, bag_ids, centre)
         count += 1
     return loss, count
@@ -122,56 +131,8 @@ def cbow_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective,
     for d in range(dim):
         h[d] *= inv
     grad[:] = 0.0
-    loss = objective(h, sent[i], grad, w_out, lr, tables, state)
+    loss = objective_step(objective, h, sent[i], grad, w_out, lr, tables, state)
     for j in range(lo, hi):
         if j != i:
             push_grad(grad, w_in, bag_ptr, bag_ids, sent[j])
     return loss, 1
-
-
-# ---- the walker ----
-
-@njit(nogil=True, fastmath=True, cache=True)
-def train_shard(arch, objective, tokens, offsets, s_begin, s_end, keep_prob, w_in, w_out, bag_ptr, bag_ids,
-                tables, window, lr_start, lr_end, total_words, progress, running, worker, state):
-    """One epoch over sentences [s_begin, s_end) for one worker; returns (loss_sum, n_examples).
-
-    Per sentence: subsample each occurrence (keep with probability keep_prob[w], word2vec C), then for
-    each kept centre draw the reduced window b ~ U{1..window}. The learning rate decays linearly from
-    lr_start to lr_end over total_words (all words of all epochs); progress (workers,) int64 counts the
-    words each worker has read, and the sum over workers sets the rate (Hogwild: read without locks).
-    running (workers, 2) float64 mirrors (loss_sum, n_examples) for the progress bar.
-    """
-    dim = w_in.shape[1]
-    max_len = 0
-    for s in range(s_begin, s_end):
-        max_len = max(max_len, offsets[s + 1] - offsets[s])
-    sent = np.empty(max_len, dtype=np.int32)
-    # scratch rows for the arch: h and grad, plus room for a window's inputs and outputs (shared-negative batches)
-    # (window_batch.py uses 2 rows per context word and one per output: noise words or Huffman nodes)
-    n_out_max = max(tables[2] + 1, tables[3].shape[1])
-    work = np.empty((4 * window + n_out_max + 2, dim), dtype=np.float32)
-    loss_sum = 0.0
-    n_examples = 0
-    unreported = 0
-    lr = lr_start + (lr_end - lr_start) * min(1.0, progress.sum() / total_words)
-    for s in range(s_begin, s_end):
-        n = 0
-        for k in range(offsets[s], offsets[s + 1]):
-            w = tokens[k]
-            if keep_prob[w] >= 1.0 or keep_prob[w] >= uniform(state, 0):
-                sent[n] = w
-                n += 1
-        for i in range(n):
-            b = 1 + randint(state, 0, window)
-            loss, count = arch(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state)
-            loss_sum += loss
-            n_examples += count
-        unreported += offsets[s + 1] - offsets[s]
-        if unreported >= _TICK or s == s_end - 1:
-            progress[worker] += unreported
-            unreported = 0
-            running[worker, 0] = loss_sum
-            running[worker, 1] = n_examples
-            lr = lr_start + (lr_end - lr_start) * min(1.0, progress.sum() / total_words)
-    return loss_sum, n_examples

@@ -19,7 +19,7 @@ from embedkit.config import Word2VecConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
 from embedkit.kernels import word2vec as kw
-from embedkit.kernels import window_batch as wb
+from embedkit.kernels import walker
 from embedkit.kernels.random import seed_states
 from embedkit.tables.huffman import huffman_tree
 from embedkit.tables.alias import alias_table
@@ -27,16 +27,16 @@ from embedkit.tables.noise import noise_weights
 from embedkit.tables.subsample import keep_probabilities
 from embedkit.trainers.base import EpochProgress, run_threads, split_shards
 
-ARCHS = {"skipgram": kw.skipgram_step, "cbow": kw.cbow_step}
-OBJECTIVES = {"ns": kw.ns_objective, "hs": kw.hs_objective}
-KERNELS = {(a, o): (fa, fo) for a, fa in ARCHS.items() for o, fo in OBJECTIVES.items()}
+# (arch, objective) -> the codes of kernels/walker.py's specialised epoch kernel
+KERNELS = {("skipgram", "ns"): (walker.SKIPGRAM, kw.NS), ("skipgram", "hs"): (walker.SKIPGRAM, kw.HS),
+           ("cbow", "ns"): (walker.CBOW, kw.NS), ("cbow", "hs"): (walker.CBOW, kw.HS)}
 # skip-gram trained window by window as mini-batches (kernels/window_batch.py)
-WINDOW_BATCH_KERNELS = {("skipgram", "ns"): (wb.skipgram_window_step, wb.ns_outputs),
-                        ("skipgram", "hs"): (wb.skipgram_window_step, wb.hs_outputs)}
+WINDOW_BATCH_KERNELS = {("skipgram", "ns"): (walker.SKIPGRAM_WINDOW, kw.NS),
+                        ("skipgram", "hs"): (walker.SKIPGRAM_WINDOW, kw.HS)}
 
 
 def pick_kernel(cfg: Word2VecConfig):
-    """The (arch, objective) pair of kernel functions for this config."""
+    """The (arch, objective) codes of the epoch kernel for this config."""
     if cfg.window_batch and (cfg.arch, cfg.objective) in WINDOW_BATCH_KERNELS:
         return WINDOW_BATCH_KERNELS[(cfg.arch, cfg.objective)]
     return KERNELS[(cfg.arch, cfg.objective)]
@@ -86,7 +86,7 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
     V = len(counts)
     if corpus.n_tokens == 0:
         raise EmbedkitError("the corpus has no in-vocabulary tokens to train on")
-    arch, objective = pick_kernel(cfg)
+    arch_code, objective_code = pick_kernel(cfg)
     tables, n_out = objective_tables(counts, cfg)
     keep = keep_probabilities(counts, cfg.sample).astype(np.float32)
     w_in, w_out = init_weights(n_in_rows, n_out, cfg.dim, cfg.seed)
@@ -110,9 +110,8 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
 
             def work(k, epoch=epoch, running=running):
                 s0, s1 = shards[k]
-                return kw.train_shard(arch, objective, tokens, offsets, s0, s1, keep, w_in, w_out, bag_ptr,
-                                      bag_ids, tables, cfg.window, lr0, lr1, total_words, progress, running,
-                                      k, states[k])
+                return walker.walk_shard(arch_code, objective_code, (tokens, offsets, keep), s0, s1, (w_in, w_out, bag_ptr, bag_ids), tables,
+                              (cfg.window, lr0, lr1, total_words), (progress, running, k, states[k]))
 
             def poll(epoch=epoch, running=running):
                 done = int(progress.sum())
