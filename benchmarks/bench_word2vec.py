@@ -56,9 +56,9 @@ RESULT = {'train_s': train_s, 'tokens': int(m.corpus_total_words), 'vocab': len(
 
 def evaluate(path: str) -> dict:
     import embedkit
-    from embedkit.evaluate import evaluate_analogy, evaluate_similarity
+    from embedkit.evaluate import evaluate_analogies, evaluate_similarity
     emb = embedkit.load(path)
-    a = evaluate_analogy(emb, EVAL / "questions-words.txt", restrict_vocab=30000)
+    a = evaluate_analogies(emb, EVAL / "questions-words.txt", restrict_vocab=30000)
     ws = evaluate_similarity(emb, EVAL / "EN-WS-353-ALL.txt")
     sl = evaluate_similarity(emb, EVAL / "EN-SIMLEX-999.txt")
     return {"sem": a.semantic, "syn": a.syntactic, "total": a.accuracy, "seen": a.seen, "questions": a.total,
