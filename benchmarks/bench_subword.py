@@ -16,8 +16,8 @@ code), gensim 0.75, embedkit its config default (0.75) unless --ns-exponent.
 Each training runs in its own child process on the same plain-text corpus (text8: one line), and
 evaluates there, after recording its peak RSS at the end of training ("train peak RSS"). words/s =
 in-vocabulary tokens x epochs / training seconds, the same token count for every peer:
-  * embedkit: train_subword only (corpus encoding excluded); numba compiles the kernel pair first
-    on a tiny slice, reported apart as "compile s" (it is paid once per process);
+  * embedkit: train_subword only (corpus encoding excluded); the kernel runs first on a tiny slice
+    (numba compile, or its cache load), reported apart as "compile s";
   * fastText: its own final words/sec/thread x threads (its progress line, training only); the
     wall time of train_unsupervised (dictionary building included) is in the JSON as wall_s;
   * gensim: Model.train only (build_vocab excluded).
@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -203,10 +201,6 @@ def main():
                             epochs=a.epochs, workers=a.workers, bucket=a.bucket, min_count=a.min_count,
                             ns_exponent=a.ns_exponent, window_batch=(peer == "embedkit-wb"), corpus=corpus,
                             eval=str(EVAL), ftlog=str(work / "fasttext-progress.log"))
-                # a fresh numba cache per child: the on-disk index of kernels/word2vec.train_shard (cached, but
-                # keyed by the kernel functions it is passed) fails to re-save in a later process
-                # ("ReferenceError: underlying object has vanished"); children inherit os.environ
-                os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="numba-", dir=work)
                 r = run_child(CHILDREN[peer], args, timeout=4 * 3600)
                 r.update(peer=peer, arch=arch, settings=setting, epochs=a.epochs, bucket=a.bucket,
                          words_per_s=r["tokens"] * a.epochs / r["train_s"])
