@@ -34,7 +34,7 @@ t0 = time.perf_counter()
 emb, arrays, log = train_word2vec(corpus, cfg, quiet=True)
 train_s = time.perf_counter() - t0
 save(emb, ARGS['out'], format='word2vec-binary')
-RESULT = {'train_s': train_s, 'tokens': int(corpus.n_tokens), 'vocab': len(emb)}
+RESULT = {'train_s': train_s, 'tokens': int(corpus.vocab.total_tokens), 'vocab': len(emb)}  # raw corpus tokens, as gensim's corpus_total_words
 """
 
 GENSIM_CHILD = """

@@ -52,7 +52,10 @@ def run(args) -> int:
                 cooccur=cooccur, **options)
     log = emb.training_log
     last = log.get("epochs", [{}])[-1]
-    loss = last.get("loss", last.get("cost"))
+    if "cost" in last:   # GloVe: a pass over the co-occurrences, not over words
+        speed, final = f"{log.get('seconds_per_epoch', 0):.1f} s/epoch", f"cost {last['cost']:.6g}"
+    else:
+        speed, final = f"{log.get('words_per_second', 0):,.0f} words/s", f"loss {last.get('loss', float('nan')):.6g}"
     print(f"trained {args.model}: {len(emb):,} words x {emb.dim} dims in {log.get('train_seconds', 0):.1f} s "
-          f"({log.get('words_per_second', 0):,.0f} words/s), final loss {loss} -> {args.output}")
+          f"({speed}), final {final} -> {args.output}")
     return 0

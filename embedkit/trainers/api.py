@@ -66,7 +66,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     t0 = time.perf_counter()
     encoded = corpus if isinstance(corpus, EncodedCorpus) else prepare_corpus(corpus, corpus_cfg, cache=cache)
     prep_seconds = time.perf_counter() - t0
-    kwargs = {"cooccur": cooccur} if model == "glove" else {}
+    kwargs = {"cooccur": cooccur, "cache": cache} if model == "glove" else {}
     emb, arrays, log = _trainer(model)(encoded, model_cfg, quiet=quiet, **kwargs)
     log = {"model": model, "corpus_config": dataclasses.asdict(corpus_cfg),
            "corpus": getattr(encoded, "stats", None) and encoded.stats.as_dict(),
