@@ -36,7 +36,10 @@ def run_child(code: str, args: dict, timeout: float = 3600) -> dict:
     each peer is charged only for its own process.
     """
     prologue = ("import json, resource, sys, time\nARGS = json.loads(sys.argv[1])\n")
-    epilogue = ("\nRESULT['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a child of a big parent
+    # would report the parent's peak.
+    epilogue = ("\nRESULT['peak_rss_mb'] = [int(l.split()[1]) for l in open('/proc/self/status') "
+                "if l.startswith('VmHWM')][0] / 1024\n"
                 "print(json.dumps(RESULT))\n")
     r = subprocess.run([sys.executable, "-c", prologue + code + epilogue, json.dumps(args)],
                        capture_output=True, text=True, timeout=timeout)
