@@ -9,9 +9,9 @@ else goes through the tokenizer's Python code as before and only its tokens ente
 lines holding non-ASCII bytes (a block is split into runs of ASCII lines and runs of non-ASCII
 lines), nltk tokenizers and MediaWiki dumps.
 
-Memory: the table holds each distinct word once (its bytes and 32 bytes of entry), plus room
-reserved for the worst case of one block (BLOCK_SIZE / 2 new words); with max_vocab_size it is
-pruned exactly when count_words prunes.
+Memory: the table holds each distinct word once, its bytes plus about 64 bytes of slots and
+entry (tables grow by doubling, at most half full); with max_vocab_size it is pruned exactly
+when count_words prunes, so memory stays bounded.
 """
 from __future__ import annotations
 
@@ -42,19 +42,19 @@ _END_LINE = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(2, np.int64)
 @dataclass(frozen=True)
 class ByteClasses:
     """Per-byte behaviour of a tokenizer on ASCII text, as bytehash's scanning kernels take it."""
-    cls: np.ndarray          # (256,) uint8: SEP, NEWLINE, WORD or EXPAND
+    cls: np.ndarray          # (256,) uint8: SEP, NEWLINE or WORD
     vmap: np.ndarray         # (256,) uint8: the byte a WORD byte becomes (its ascii_table entry)
-    exp_bytes: np.ndarray    # (X,) uint8: the words EXPAND bytes stand for, back to back
-    exp_start: np.ndarray    # (256,) int64
-    exp_len: np.ndarray      # (256,) int64
+    expansions: tuple = ()   # (byte, b" word ") pairs: bytes that are a word of their own
 
     def args(self) -> tuple:
-        return self.cls, self.vmap, self.exp_bytes, self.exp_start, self.exp_len, _IDENT
+        return self.cls, self.vmap
 
-    def max_new_words(self, n_bytes: int) -> int:
-        """Most distinct words n_bytes can add: runs of WORD bytes need a separator between
-        them, and every EXPAND byte stands for one of a few fixed words."""
-        return (n_bytes + 1) // 2 + int(np.count_nonzero(self.exp_len))
+    def expand(self, text: bytes) -> bytes:
+        """Spell out the expanding bytes (text8's digits), as the tokenizer does: memchr-speed
+        no-op on text without them."""
+        for byte, word in self.expansions:
+            text = text.replace(byte, word)
+        return text
 
 
 def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
@@ -62,8 +62,8 @@ def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
     probing every ASCII byte alone and between two word bytes; None when some byte does not
     behave as a translate-and-split tokenizer's would (then everything stays in Python).
 
-    Only the translation table says nothing of text8's digits: they are EXPAND bytes ("1" ->
-    "one", a word of its own), found by the same probes.
+    The translation table says nothing of text8's digits: the probes find them to be words of
+    their own ("a1a" -> a one a), replaced by " one " before the kernels see the text.
     """
     table = tokenizer.ascii_table
     if table is None or table[10] != 10 or any(table[b] == 10 for b in range(128) if b != 10):
@@ -71,16 +71,14 @@ def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
     tok = tokenizer.tokenize_ascii_line
     alone = {b: tok(bytes([b])) for b in range(128) if b != 10}
     words = [b for b, t in alone.items() if t == [chr(table[b])] and chr(table[b]).isalpha()]
-    if not words:
+    if not words or table[32] != 32 or alone[32] != []:
         return None
     s = words[0]
     S = chr(table[s])
     cls = np.full(256, bh.SEP, np.uint8)       # bytes >= 128 never reach the kernels
     cls[10] = bh.NEWLINE
     vmap = np.frombuffer(table, np.uint8).copy()
-    exp_start = np.zeros(256, np.int64)
-    exp_len = np.zeros(256, np.int64)
-    exp = bytearray()
+    expansions = []
     for b, t in alone.items():
         between = tok(bytes([s, b, s]))
         if t == [] and between == [S, S]:
@@ -88,53 +86,63 @@ def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
         elif t == [chr(table[b])] and between == [S + chr(table[b]) + S]:
             cls[b] = bh.WORD
         elif len(t) == 1 and t[0].isascii() and between == [S, t[0], S]:
-            cls[b] = bh.EXPAND
-            exp_start[b] = len(exp)
-            exp_len[b] = len(t[0])
-            exp += t[0].encode("ascii")
+            expansions.append((bytes([b]), f" {t[0]} ".encode("ascii")))
         else:
             return None
-    return ByteClasses(cls, vmap, np.frombuffer(bytes(exp), np.uint8), exp_start, exp_len)
+    for _, word in expansions:          # the spelled-out words must be plain words themselves
+        if any(cls[c] != bh.WORD or vmap[c] != c for c in word.strip()):
+            return None
+    return ByteClasses(cls, vmap, tuple(expansions))
 
 
 # --- the table ------------------------------------------------------------------------------
 
 class ByteTable:
-    """Arrays of a bytehash table, grown here (doubling) so kernels never run out of room."""
+    """Arrays of a bytehash table (layout in kernels/bytehash.py), grown here by doubling."""
 
     def __init__(self, entries: int = 1 << 12, arena: int = 1 << 16):
-        self.ent = np.zeros((entries, 4), np.int64)        # (E, 4) [start, length, hash, value]
-        self.slots = np.full(1 << (2 * entries - 1).bit_length(), -1, np.int32)  # (S,) entry or -1, S = 2^k >= 2 E
-        self.arena = np.zeros(arena, np.uint8)             # (A,) word bytes
-        self.meta = np.zeros(2, np.int64)                  # [entries used, arena bytes used]
+        n_slots = 1 << (2 * entries - 1).bit_length()
+        self.slots = np.full((n_slots, 4), bh.EMPTY, np.int64)   # (S, 4) [key0, key1, value, entry], S = 2^k >= 2 E
+        self.ent = np.zeros((entries, 3), np.int64)              # (E, 3) [arena start, length, scratch]
+        self.arena = np.zeros(arena, np.uint8)                   # (A,) word bytes
+        self.meta = np.zeros(2, np.int64)                        # [entries used, arena bytes used]
 
-    @property
-    def size(self) -> int:
+    def __len__(self) -> int:
         return int(self.meta[0])
 
     def reserve(self, new_entries: int, new_bytes: int) -> None:
+        """Make room for new_entries more words of new_bytes bytes in all (load kept <= 1/2)."""
         used, used_bytes = int(self.meta[0]), int(self.meta[1])
         need = used + new_entries
         if need > len(self.ent):
-            ent = np.zeros((max(2 * len(self.ent), need), 4), np.int64)
+            ent = np.zeros((max(2 * len(self.ent), need), 3), np.int64)
             ent[:used] = self.ent[:used]
             self.ent = ent
         if 2 * need > len(self.slots):
-            self.slots = np.empty(max(2 * len(self.slots), 1 << (2 * need - 1).bit_length()), np.int32)
-            bh.rehash(self.ent, used, self.slots)
+            old_slots = self.slots
+            n_slots = max(2 * len(old_slots), 1 << (2 * need - 1).bit_length())
+            self.slots = np.full((n_slots, 4), bh.EMPTY, np.int64)
+            bh.rehash(old_slots, self.slots, self.ent, self.arena, _IDENT)
         if used_bytes + new_bytes > len(self.arena):
             arena = np.zeros(max(2 * len(self.arena), used_bytes + new_bytes), np.uint8)
             arena[:used_bytes] = self.arena[:used_bytes]
             self.arena = arena
 
     def kernel_args(self) -> tuple:
-        return self.ent, self.slots, self.arena, self.meta
+        return self.slots, self.ent, self.arena, self.meta
+
+    def items(self) -> tuple[np.ndarray, np.ndarray]:
+        """(entries, values) of every word in the table, in slot order."""
+        occupied = np.flatnonzero(self.slots[:, 0] != bh.EMPTY)
+        return self.slots[occupied, 3], self.slots[occupied, 2]
+
+    def word_bytes(self, entries: np.ndarray) -> list[bytes]:
+        data = self.arena[:int(self.meta[1])].tobytes()
+        return [data[s:s + n] for s, n in self.ent[entries, :2].tolist()]
 
     def words(self, entries: np.ndarray) -> list[str]:
         """The words of the given entries."""
-        data = self.arena[:int(self.meta[1])].tobytes()
-        return [data[s:s + n].decode("utf-8", "surrogatepass")
-                for s, n in self.ent[entries, :2].tolist()]
+        return [b.decode("utf-8", "surrogatepass") for b in self.word_bytes(entries)]
 
 
 def lookup_table(words: list[str]) -> ByteTable:
@@ -142,7 +150,6 @@ def lookup_table(words: list[str]) -> ByteTable:
     enc = [w.encode("utf-8", "surrogatepass") for w in words]
     buf = np.frombuffer(b"".join(enc), np.uint8)
     table = ByteTable(max(len(enc), 16), max(len(buf), 16))
-    table.reserve(len(enc), len(buf))
     bh.insert_words(buf, _ends(enc), _IDENT, *table.kernel_args())
     return table
 
@@ -155,27 +162,27 @@ def _ends(enc: list[bytes]) -> np.ndarray:
 
 def _segments(path: str, tokenizer: Tokenizer, classes: ByteClasses | None, strict: bool,
               stats: CorpusStats, block_size: int):
-    """Yield (buf, None): ASCII bytes for the scanning kernels, or (None, lines): token lists per
-    line from Python, in stream order. As in sentences._line_blocks, the last line of every
+    """Yield (text, None): ASCII bytes for the scanning kernels, or (None, lines): token lists
+    per line from Python, in stream order. As in sentences._line_blocks, the last line of every
     segment goes on in the next one; the file's last line ends with the file."""
     if is_wiki_dump(path):
         from embedkit.corpus.wiki import iter_wiki_text_blocks
         for text in iter_wiki_text_blocks(path, block_size):
             if classes is not None and text.isascii():
-                yield np.frombuffer(text.encode("ascii"), np.uint8), None
+                yield text.encode("ascii"), None
             else:
                 yield None, tokenizer.tokenize_lines(text)
         return
     for offset, block in iter_blocks(path, block_size):
-        raw = np.frombuffer(block, np.uint8)
         if classes is not None and block.isascii():
-            yield raw, None
+            yield block, None
             continue
-        runs = bh.nonascii_line_runs(raw).tolist() if classes is not None else [(0, len(block))]
+        runs = (bh.nonascii_line_runs(np.frombuffer(block, np.uint8)).tolist() if classes is not None
+                else [(0, len(block))])
         pos = 0
         for s, e in runs:
             if s > pos:
-                yield raw[pos:s], None
+                yield block[pos:s], None
             part = block[s:e] if (s, e) != (0, len(block)) else block
             try:
                 lines = tokenizer.tokenize_utf8_block(part)
@@ -184,7 +191,7 @@ def _segments(path: str, tokenizer: Tokenizer, classes: ByteClasses | None, stri
             yield None, lines
             pos = e
         if pos < len(block):
-            yield raw[pos:], None
+            yield block[pos:], None
 
 
 def _line_lens(lines: list[list[str]]) -> np.ndarray:
@@ -219,19 +226,34 @@ class WordCounts:
     total_tokens: int
 
     def __len__(self) -> int:
-        return self.table.size
+        return len(self.table)
 
     def to_vocab(self, min_count: int, max_size: int | None) -> Vocab:
-        """Vocab.from_counts of these counts; total_types counts every word in the table."""
-        counts = self.table.ent[:len(self), 3]
-        kept = np.flatnonzero(counts >= min_count)       # only kept words become strings
-        vocab = Vocab.from_counts(dict(zip(self.table.words(kept), counts[kept].tolist())),
-                                  min_count, max_size, total_tokens=self.total_tokens)
-        vocab.total_types = len(self)
-        return vocab
+        """Vocab.from_counts of these counts (same checks, same order: count descending, then
+        word), but only kept words become strings; total_types counts every word counted."""
+        if min_count < 1:
+            raise EmbedkitError(f"--min-count must be >= 1, got {min_count}")
+        if max_size is not None and max_size < 1:
+            raise EmbedkitError(f"--max-size must be >= 1, got {max_size}")
+        entries, counts = self.table.items()
+        keep = counts >= min_count
+        entries, counts = entries[keep], counts[keep]
+        order = np.argsort(-counts, kind="stable")
+        entries, counts = entries[order], counts[order]
+        raw = self.table.word_bytes(entries)
+        # Ties by word: UTF-8 byte order is code point order, i.e. Python's str order.
+        cuts = [0, *(np.flatnonzero(np.diff(counts)) + 1).tolist(), len(counts)]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            if b - a > 1:
+                raw[a:b] = sorted(raw[a:b])
+        if max_size is not None:
+            raw, counts = raw[:max_size], counts[:max_size]
+        words = [w.decode("utf-8", "surrogatepass") for w in raw]
+        return Vocab(words, counts.astype(np.int64), self.total_tokens, len(self))
 
     def as_dict(self) -> dict:
-        return dict(zip(self.table.words(np.arange(len(self))), self.table.ent[:len(self), 3].tolist()))
+        entries, counts = self.table.items()
+        return dict(zip(self.table.words(entries), counts.tolist()))
 
 
 def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
@@ -250,8 +272,14 @@ def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
         stats.files.append(path)
         for buf, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size), [(None, None)]):
             if buf is not None:
-                table.reserve(classes.max_new_words(len(buf)), len(buf) + len(classes.exp_bytes))
-                bh.count_ascii(buf, *classes.args(), *table.kernel_args(), state, max_len, max_types)
+                buf = np.frombuffer(classes.expand(buf), np.uint8)
+                i = 0
+                while True:                            # the kernel stops when the table is full
+                    i, status = bh.count_ascii(buf, i, *classes.args(), _IDENT, *table.kernel_args(), state,
+                                               max_len, max_types)
+                    if status == bh.DONE:
+                        break
+                    table.reserve(1, len(buf))
             else:
                 if lines is None:
                     tbuf, ends, lens = _END_LINE
@@ -290,11 +318,12 @@ def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: 
             for buf, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size),
                                     [(None, None)]):
                 if buf is not None:
+                    buf = np.frombuffer(classes.expand(buf), np.uint8)
                     out_ids = np.empty(len(buf), np.int32)          # every token: <= 1 per byte
                     out_len = np.empty(len(buf) + 1, np.int64)      # every piece: <= 1 per byte + 1
                     out_cont = np.empty(len(buf) + 1, np.bool_)
-                    bh.encode_ascii(buf, *classes.args(), table.ent, table.slots, table.arena,
-                                    state, max_len, out_ids, out_len, out_cont)
+                    bh.encode_ascii(buf, *classes.args(), *table.kernel_args()[:3], state, max_len,
+                                    out_ids, out_len, out_cont)
                 else:
                     if lines is None:
                         ids, lens = np.zeros(0, np.int32), _END_LINE[2]

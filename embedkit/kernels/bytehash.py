@@ -1,32 +1,44 @@
 """A byte-string hash table in arrays, and the corpus scanning kernels built on it.
 
 The table maps byte strings (UTF-8 words) to an int64 value: a count while counting a corpus, a
-word id when encoding one. Open addressing with linear probing (Knuth, TAOCP 6.4, algorithm L)
-over FNV-1a 64-bit hashes (Fowler-Noll-Vo; the high half xor-folded into the low half because
-the slot is taken from the low bits). Layout, all arrays allocated and grown by Python
-(embedkit/corpus/fastpath.py) *before* a kernel call, so kernels never allocate:
+word id when encoding one. Open addressing with linear probing (Knuth, TAOCP 6.4, algorithm L).
+A slot holds the word's *key* (its first 14 bytes and its length, packed in two int64) beside
+its value, so a word of up to 14 bytes (nearly every token of English text) is found and
+counted touching one 32-byte slot; longer words also compare their remaining bytes in the arena. The hash mixes
+the word's 8-byte chunks multiply-rotate style and ends with MurmurHash3's fmix64. Layout, all
+arrays allocated and grown by Python (embedkit/corpus/fastpath.py), never by a kernel:
 
-    slots  (S,) int32    entry id, or -1 for an empty slot; S a power of two, load <= 1/2
-    ent    (E, 4) int64  per entry: [arena start, byte length, hash >> 1, value]
-    arena  (A,) uint8    entry bytes back to back, in entry order
-    meta   (2,) int64    [entries used, arena bytes used]
+    slots     (S, 4) int64  [key0, key1, value, entry id]; key0 -1 marks an empty slot; S a power
+                            of two, load <= 1/2
+    ent       (E, 3) int64  per entry, in insertion order: [arena start, byte length, scratch]
+    arena     (A,) uint8    entry bytes back to back, in entry order
+    meta      (2,) int64    [entries used, arena bytes used]
 
 Scanning. A block of pure-ASCII bytes is tokenized in the kernel the way a tokenizer's
 `ascii_table` fast path does it: each raw byte b has a class cls[b] (SEP: separator, NEWLINE:
-ends a line, WORD: part of a token, EXPAND: a token of its own whose bytes are exp_bytes[
-exp_start[b]:exp_start[b]+exp_len[b]], as text8 spells digits out) and a translated value
-vmap[b] (lowercasing). Tokens produced in Python (non-ASCII lines, nltk tokenizers) come in as
-UTF-8 bytes with token end offsets, or as ids, plus the token count of each line.
+ends a line, WORD: part of a token) and a translated value vmap[b] (lowercasing). Tokens made
+in Python (non-ASCII lines, nltk tokenizers) come in as UTF-8 bytes with token end offsets, or
+as ids, plus the token count of each line.
 
 Sentence structure (as embedkit.corpus.sentences makes it): one line is one sentence, cut into
 pieces of max_len tokens; a line with no token is no sentence. Counting and encoding carry the
 open line across calls in `state` (STATE_SIZE,) int64, so blocks may cut lines anywhere
 between tokens; the caller ends a file by ending its last line (an empty segment of two lines).
+
+Speed notes (measured with cachegrind instruction counts and timings): numba reference-counts
+arrays handed to a helper (an atomic NRT_incref/NRT_decref pair per array per call) unless the
+helper is inlined at IR level (inline="always") directly into the kernel (an inlined helper that
+itself inlines array helpers brings the pairs back), so the hot loops use one level of inlined
+helpers and keep counters in local variables; they index with unsigned integers, which spares
+numba's negative-index wraparound on every access. The scanning hash (_scan_word) must agree
+with key_hash (the tests insert words through one and look them up through the other).
 """
 import numpy as np
 from numba import njit
 
-SEP, NEWLINE, WORD, EXPAND = 0, 1, 2, 3          # byte classes
+SEP, NEWLINE, WORD = 0, 1, 2                     # byte classes
+EMPTY = -1                                       # key0 of an empty slot
+DONE, FULL, PRUNE = 0, 1, 2                      # why a counting scan stopped
 
 # state slots: tokens in the open piece, pieces closed in the open line; running lines, pieces,
 # cuts, tokens (the caller moves them into CorpusStats); min_reduce of the pruning (counting);
@@ -36,117 +48,172 @@ SEP, NEWLINE, WORD, EXPAND = 0, 1, 2, 3          # byte classes
  ST_PIECE_KEPT, ST_LINE_KEPT, ST_OUT_IDS, ST_OUT_PIECES) = range(11)
 STATE_SIZE = 11
 
-_FNV_OFFSET = np.uint64(14695981039346656037)
-_FNV_PRIME = np.uint64(1099511628211)
-_U1 = np.uint64(1)
-_U32 = np.uint64(32)
+_MUL = np.uint64(0x9E3779B97F4A7C15)       # 2^64 / golden ratio (Fibonacci hashing)
+_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)     # MurmurHash3's fmix64 constants
+_FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_LOW7 = np.uint64(0x00FFFFFFFFFFFFFF)
+_U0, _U1, _U7, _U8, _U15, _U64 = (np.uint64(0), np.uint64(1), np.uint64(7), np.uint64(8), np.uint64(15),
+                                 np.uint64(64))
+_U31, _U33, _U56 = np.uint64(31), np.uint64(33), np.uint64(56)
 
 
-@njit(nogil=True, cache=True)
-def _fold(h):
-    """Final mix of an FNV-1a state: fold the well-mixed high half into the slot bits; >= 0."""
-    h ^= h >> _U32
-    return np.int64(h >> _U1)
+@njit(nogil=True, cache=True, inline="always")
+def _chunk(h, w):
+    """Mix one full 8-byte chunk w into the hash state h (multiply, rotate)."""
+    h = (h ^ w) * _MUL
+    return (h << _U31) | (h >> _U33)
 
 
-@njit(nogil=True, cache=True)
-def hash_bytes(src, start, n, vmap):
-    """FNV-1a 64 of vmap[src[start:start+n]], folded (see _fold)."""
-    h = _FNV_OFFSET
-    for k in range(start, start + n):
-        h = (h ^ np.uint64(vmap[src[k]])) * _FNV_PRIME
-    return _fold(h)
+@njit(nogil=True, cache=True, inline="always")
+def _finish(h, w, c0, c1, n):
+    """(key0, key1, hash) from the state after all full chunks: w the partial last chunk, c0 and
+    c1 the first two chunks (zero-padded), n the length. key0 packs bytes 0-6 and min(n, 127)
+    in the top byte, key1 bytes 7-14: equal keys mean equal words for n <= 14. The hash ends
+    with MurmurHash3's fmix64. All int64 >= 0."""
+    h = (h ^ w ^ (np.uint64(n) << _U56)) * _MUL
+    h ^= h >> _U33
+    h *= _FMIX1
+    h ^= h >> _U33
+    h *= _FMIX2
+    h ^= h >> _U33
+    key0 = (c0 & _LOW7) | (np.uint64(min(n, 127)) << _U56)
+    key1 = (c0 >> _U56) | ((c1 & _LOW7) << _U8)
+    return np.int64(key0), np.int64(key1), np.int64(h >> _U1)
 
 
-@njit(nogil=True, cache=True)
-def _probe(src, start, n, vmap, h, ent, slots, arena):
-    """(slot, entry) of the token vmap[src[start:start+n]] with hash h; entry -1 when absent, and
-    then slot is the empty slot where it goes."""
+@njit(nogil=True, cache=True, inline="always")
+def key_hash(src, start, n, vmap):
+    """(key0, key1, hash) of the token vmap[src[start:start+n]] (see _finish)."""
+    h = _U0
+    w = _U0
+    c0 = _U0                               # the first two 8-byte chunks
+    c1 = _U0
+    for k in range(n):
+        w |= np.uint64(vmap[src[start + k]]) << (_U8 * np.uint64(k & 7))
+        if k & 7 == 7:
+            if k == 7:
+                c0 = w
+            elif k == 15:
+                c1 = w
+            h = _chunk(h, w)
+            w = _U0
+    if n < 8:
+        c0 = w
+    elif n < 16:
+        c1 = w
+    return _finish(h, w, c0, c1, n)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _probe(src, start, n, vmap, key0, key1, h, slots, ent, arena):
+    """(slot, found) of the token vmap[src[start:start+n]]; when absent, slot is the empty
+    slot where it goes."""
     mask = slots.shape[0] - 1
     i = h & mask
     while True:
-        e = slots[i]
-        if e < 0:
-            return i, -1
-        if ent[e, 2] == h and ent[e, 1] == n:
-            s = ent[e, 0]
-            k = 0
-            while k < n and arena[s + k] == vmap[src[start + k]]:
-                k += 1
-            if k == n:
-                return i, e
+        k = slots[i, 0]
+        if k == EMPTY:
+            return i, False
+        if k == key0 and slots[i, 1] == key1:
+            if n <= 14:
+                return i, True
+            e = slots[i, 3]
+            if ent[e, 1] == n:
+                s = ent[e, 0]
+                j = 15
+                while j < n and arena[s + j] == vmap[src[start + j]]:
+                    j += 1
+                if j == n:
+                    return i, True
         i = (i + 1) & mask
 
 
-@njit(nogil=True, cache=True)
-def _insert(slot, src, start, n, vmap, h, ent, slots, arena, meta):
-    """New entry (value 0) for the token in empty `slot`; the caller reserved the room."""
+@njit(nogil=True, cache=True, inline="always")
+def _insert(i, src, start, n, vmap, key0, key1, slots, ent, arena, meta):
+    """New entry with value 0 in empty slot i; the caller made sure there is room."""
     e = meta[0]
     a = meta[1]
     for k in range(n):
         arena[a + k] = vmap[src[start + k]]
     ent[e, 0] = a
     ent[e, 1] = n
-    ent[e, 2] = h
-    ent[e, 3] = 0
-    slots[slot] = e
+    slots[i, 0] = key0
+    slots[i, 1] = key1
+    slots[i, 2] = 0
+    slots[i, 3] = e
     meta[0] = e + 1
     meta[1] = a + n
-    return e
 
 
-@njit(nogil=True, cache=True)
-def rehash(ent, n_entries, slots):
-    """Refill `slots` (any power-of-two size > n_entries) from the first n_entries entries."""
-    slots[:] = -1
+@njit(nogil=True, cache=True, inline="always")
+def _place(key0, key1, h, value, e, slots):
+    """Put an entry known to be absent into the first free slot of its probe sequence."""
     mask = slots.shape[0] - 1
-    for e in range(n_entries):
-        i = ent[e, 2] & mask
-        while slots[i] >= 0:
-            i = (i + 1) & mask
-        slots[i] = e
+    i = h & mask
+    while slots[i, 0] != EMPTY:
+        i = (i + 1) & mask
+    slots[i, 0] = key0
+    slots[i, 1] = key1
+    slots[i, 2] = value
+    slots[i, 3] = e
 
 
 @njit(nogil=True, cache=True)
-def prune(ent, slots, arena, meta, min_reduce):
-    """Drop every entry whose count is <= min_reduce (gensim's prune_vocab, word2vec.c's
-    ReduceVocab), compacting entries and arena in order, and rehash."""
+def rehash(old_slots, slots, ent, arena, ident):
+    """Move every entry of old_slots into the (larger, empty) slots; hashes are recomputed from
+    the arena (ident: the (256,) identity map)."""
+    for i in range(old_slots.shape[0]):
+        if old_slots[i, 0] != EMPTY:
+            e = old_slots[i, 3]
+            key0, key1, h = key_hash(arena, ent[e, 0], ent[e, 1], ident)
+            _place(key0, key1, h, old_slots[i, 2], e, slots)
+
+
+@njit(nogil=True, cache=True)
+def prune(slots, ent, arena, meta, min_reduce, ident):
+    """Drop every word whose count is <= min_reduce (gensim's prune_vocab, word2vec.c's
+    ReduceVocab): entries and arena are compacted in order, and the slots refilled."""
+    for i in range(slots.shape[0]):           # counts into the entries; slots emptied
+        if slots[i, 0] != EMPTY:
+            ent[slots[i, 3], 2] = slots[i, 2]
+            slots[i, 0] = EMPTY
     w = 0
     a = 0
     for e in range(meta[0]):
-        if ent[e, 3] > min_reduce:
+        count = ent[e, 2]
+        if count > min_reduce:
             s = ent[e, 0]
             n = ent[e, 1]
             for k in range(n):          # forward copy: a <= s, so nothing unread is overwritten
                 arena[a + k] = arena[s + k]
             ent[w, 0] = a
             ent[w, 1] = n
-            ent[w, 2] = ent[e, 2]
-            ent[w, 3] = ent[e, 3]
+            key0, key1, h = key_hash(arena, a, n, ident)
+            _place(key0, key1, h, count, w, slots)
             a += n
             w += 1
     meta[0] = w
     meta[1] = a
-    rehash(ent, w, slots)
 
 
 @njit(nogil=True, cache=True)
-def insert_words(buf, ends, vmap, ent, slots, arena, meta):
-    """Give word t = buf[ends[t-1]:ends[t]] the value t (a later duplicate wins, as in a dict)."""
+def insert_words(buf, ends, vmap, slots, ent, arena, meta):
+    """Give word t = buf[ends[t-1]:ends[t]] the value t (a later duplicate wins, as in a dict).
+    The caller made room for all of them."""
     start = 0
     for t in range(ends.shape[0]):
         n = ends[t] - start
-        h = hash_bytes(buf, start, n, vmap)
-        slot, e = _probe(buf, start, n, vmap, h, ent, slots, arena)
-        if e < 0:
-            e = _insert(slot, buf, start, n, vmap, h, ent, slots, arena, meta)
-        ent[e, 3] = t
+        key0, key1, h = key_hash(buf, start, n, vmap)
+        i, found = _probe(buf, start, n, vmap, key0, key1, h, slots, ent, arena)
+        if not found:
+            _insert(i, buf, start, n, vmap, key0, key1, slots, ent, arena, meta)
+        slots[i, 2] = t
         start = ends[t]
 
 
 # --- counting -------------------------------------------------------------------------------
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _piece_closed(state):
     """Sentence stats of a closed piece: the first piece of a line counts the line, others a cut."""
     state[ST_PIECES] += 1
@@ -157,166 +224,241 @@ def _piece_closed(state):
     state[ST_LINE_PIECES] += 1
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _scan_word(buf, i, n, code):
+    """The word starting at buf[i] (code[buf[i]] != 0): (its end, key0, key1, hash), hashed
+    while scanning with the same steps as key_hash. Unsigned indices: numba then skips the
+    negative-index wraparound on every access (a third fewer instructions, measured)."""
+    h = _U0
+    w = _U0
+    c0 = _U0
+    c1 = _U0
+    sh = _U0                               # bit offset of the next byte in the chunk w
+    j = i
+    while j < n:
+        v = code[buf[j]]
+        if v == 0:
+            break
+        w |= np.uint64(v & 0xFF) << sh
+        sh += _U8
+        if sh == _U64:
+            if j - i == _U7:
+                c0 = w
+            elif j - i == _U15:
+                c1 = w
+            h = _chunk(h, w)
+            w = _U0
+            sh = _U0
+        j += _U1
+    m = np.int64(j - i)
+    if m < 8:
+        c0 = w
+    elif m < 16:
+        c1 = w
+    key0, key1, h = _finish(h, w, c0, c1, m)
+    return j, key0, key1, h
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _find_slot(buf, i, m, code, key0, key1, h, slots, ent, arena):
+    """(slot, found) of the word buf[i:i+m] (translated by code) with keys and hash; as _probe."""
+    mask = np.uint64(slots.shape[0] - 1)
+    s = np.uint64(h) & mask
+    while True:
+        k = slots[s, 0]
+        if k == EMPTY:
+            return s, False
+        if k == key0 and slots[s, 1] == key1:
+            if m <= 14:
+                return s, True
+            e = slots[s, 3]
+            if ent[e, 1] == m:
+                a = np.uint64(ent[e, 0])
+                q = _U15
+                end = np.uint64(m)
+                while q < end and arena[a + q] == (code[buf[i + q]] & 0xFF):
+                    q += _U1
+                if q == end:
+                    return s, True
+        s = (s + _U1) & mask
+
+
 @njit(nogil=True, cache=True)
-def _piece_closed_count(ent, slots, arena, meta, state, max_types):
-    """count_words checks the type count after every piece: prune when it is over max_types."""
-    _piece_closed(state)
-    if meta[0] > max_types:
-        prune(ent, slots, arena, meta, state[ST_MIN_REDUCE])
+def _count_ascii_run(i, buf, code, slots, ent, arena, meta, state, max_len, max_types):
+    """count_ascii's scan from byte i. Returns (where it stopped, why): DONE at len(buf); FULL
+    at the start of a new word the table has no room for; PRUNE just after a token or newline
+    that closed a piece while the table holds more than max_types words (count_words checks
+    after every piece)."""
+    n = np.uint64(buf.shape[0])
+    i = np.uint64(i)
+    pos = state[ST_PIECE_POS]
+    tokens = 0
+    status = DONE
+    while i < n:
+        b = buf[i]
+        if code[b] == 0:
+            i += _U1
+            if b == 10:                        # newline: the line's last piece ends with it
+                if pos > 0:
+                    pos = 0
+                    _piece_closed(state)
+                    if meta[0] > max_types:
+                        status = PRUNE
+                        state[ST_LINE_PIECES] = 0
+                        break
+                state[ST_LINE_PIECES] = 0
+            continue
+        j, key0, key1, h = _scan_word(buf, i, n, code)
+        m = np.int64(j - i)
+        s, found = _find_slot(buf, i, m, code, key0, key1, h, slots, ent, arena)
+        if found:
+            slots[s, 2] += 1
+        else:
+            e = meta[0]
+            a = meta[1]
+            if e >= ent.shape[0] or a + m > arena.shape[0] or 2 * (e + 1) > slots.shape[0]:
+                status = FULL                  # the caller grows the table and calls again from i
+                break
+            for q in range(m):
+                arena[a + q] = code[buf[i + np.uint64(q)]] & 0xFF
+            ent[e, 0] = a
+            ent[e, 1] = m
+            slots[s, 0] = key0
+            slots[s, 1] = key1
+            slots[s, 2] = 1
+            slots[s, 3] = e
+            meta[0] = e + 1
+            meta[1] = a + m
+        i = j
+        tokens += 1
+        pos += 1
+        if pos == max_len:
+            pos = 0
+            _piece_closed(state)
+            if meta[0] > max_types:
+                status = PRUNE
+                break
+    state[ST_PIECE_POS] = pos
+    state[ST_TOKENS] += tokens
+    return np.int64(i), status
+
+
+@njit(nogil=True, cache=True)
+def count_ascii(buf, i, code, ident, slots, ent, arena, meta, state, max_len, max_types):
+    """Count the tokens of the ASCII block buf[i:] (see the module docstring) into the table.
+    Returns (position, DONE) or, when a new word needs more room, (its position, FULL): grow
+    the table and call again from there.
+
+    buf (B,) uint8 raw bytes; code (256,) uint16: 0 for a byte that is not part of a word
+    (b"\n" ends a line), else 0x100 | the byte it becomes; ident (256,) uint8 identity map.
+    A token still open at the end of buf ends there (blocks are cut after whitespace).
+    """
+    while True:
+        i, status = _count_ascii_run(i, buf, code, slots, ent, arena, meta, state, max_len, max_types)
+        if status != PRUNE:
+            return i, status
+        prune(slots, ent, arena, meta, state[ST_MIN_REDUCE], ident)
         state[ST_MIN_REDUCE] += 1
 
 
 @njit(nogil=True, cache=True)
-def _count_token(src, start, n, vmap, h, ent, slots, arena, meta, state, max_len, max_types):
-    slot, e = _probe(src, start, n, vmap, h, ent, slots, arena)
-    if e < 0:
-        e = _insert(slot, src, start, n, vmap, h, ent, slots, arena, meta)
-    ent[e, 3] += 1
-    state[ST_TOKENS] += 1
-    state[ST_PIECE_POS] += 1
-    if state[ST_PIECE_POS] == max_len:
-        state[ST_PIECE_POS] = 0
-        _piece_closed_count(ent, slots, arena, meta, state, max_types)
-
-
-@njit(nogil=True, cache=True)
-def _end_line_count(ent, slots, arena, meta, state, max_types):
-    if state[ST_PIECE_POS] > 0:
-        state[ST_PIECE_POS] = 0
-        _piece_closed_count(ent, slots, arena, meta, state, max_types)
-    state[ST_LINE_PIECES] = 0
-
-
-@njit(nogil=True, cache=True)
-def count_ascii(buf, cls, vmap, exp_bytes, exp_start, exp_len, ident,
-                ent, slots, arena, meta, state, max_len, max_types):
-    """Count the tokens of an ASCII block (see the module docstring) into the table.
-
-    buf (B,) uint8 raw bytes; cls, vmap (256,) uint8; exp_bytes (X,) uint8, exp_start, exp_len
-    (256,) int64; ident (256,) uint8 identity map. A token still open at the end of buf ends
-    there (blocks are cut after whitespace). The caller reserved room for every new token:
-    at most (B + 1) // 2 + (number of EXPAND words) entries and B + sum(exp_len) arena bytes.
-    """
-    n = buf.shape[0]
-    i = 0
-    while i < n:
-        c = buf[i]
-        k = cls[c]
-        if k == WORD:
-            j = i
-            h = _FNV_OFFSET
-            while j < n:
-                b = buf[j]
-                if cls[b] != WORD:
-                    break
-                h = (h ^ np.uint64(vmap[b])) * _FNV_PRIME
-                j += 1
-            _count_token(buf, i, j - i, vmap, _fold(h), ent, slots, arena, meta, state, max_len, max_types)
-            i = j
-            continue
-        if k == NEWLINE:
-            _end_line_count(ent, slots, arena, meta, state, max_types)
-        elif k == EXPAND:
-            s = exp_start[c]
-            m = exp_len[c]
-            h = hash_bytes(exp_bytes, s, m, ident)
-            _count_token(exp_bytes, s, m, ident, h, ent, slots, arena, meta, state, max_len, max_types)
-        i += 1
-
-
-@njit(nogil=True, cache=True)
-def count_token_bytes(buf, ends, line_lens, ident, ent, slots, arena, meta, state, max_len, max_types):
+def count_token_bytes(buf, ends, line_lens, ident, slots, ent, arena, meta, state,
+                      max_len, max_types):
     """Count tokens given as bytes: token t is buf[ends[t-1]:ends[t]] (UTF-8), line k has
-    line_lens[k] tokens; every line but the last ends here, the last goes on in the next call."""
+    line_lens[k] tokens; every line but the last ends here, the last goes on in the next call.
+    The caller made room for every token as a new word. (Tokens made in Python: this loop is
+    never the bottleneck.)"""
     t = 0
     start = 0
     n_lines = line_lens.shape[0]
     for k in range(n_lines):
         for _ in range(line_lens[k]):
             n = ends[t] - start
-            h = hash_bytes(buf, start, n, ident)
-            _count_token(buf, start, n, ident, h, ent, slots, arena, meta, state, max_len, max_types)
+            key0, key1, h = key_hash(buf, start, n, ident)
+            i, found = _probe(buf, start, n, ident, key0, key1, h, slots, ent, arena)
+            if not found:
+                _insert(i, buf, start, n, ident, key0, key1, slots, ent, arena, meta)
+            slots[i, 2] += 1
+            state[ST_TOKENS] += 1
             start = ends[t]
             t += 1
+            state[ST_PIECE_POS] += 1
+            if state[ST_PIECE_POS] == max_len:
+                state[ST_PIECE_POS] = 0
+                _piece_closed(state)
+                if meta[0] > max_types:
+                    prune(slots, ent, arena, meta, state[ST_MIN_REDUCE], ident)
+                    state[ST_MIN_REDUCE] += 1
         if k < n_lines - 1:
-            _end_line_count(ent, slots, arena, meta, state, max_types)
+            if state[ST_PIECE_POS] > 0:
+                state[ST_PIECE_POS] = 0
+                _piece_closed(state)
+                if meta[0] > max_types:
+                    prune(slots, ent, arena, meta, state[ST_MIN_REDUCE], ident)
+                    state[ST_MIN_REDUCE] += 1
+            state[ST_LINE_PIECES] = 0
 
 
 # --- encoding -------------------------------------------------------------------------------
 
-@njit(nogil=True, cache=True)
-def _piece_closed_encode(state, out_len, out_cont):
-    """A piece ends: keep it unless OOV removal emptied it; it continues its line only if an
-    earlier piece of the line was kept (as encode_files always did)."""
+@njit(nogil=True, cache=True, inline="always")
+def _close_piece(state, kept, p, out_len, out_cont):
+    """A piece ends with `kept` in-vocabulary tokens: keep it unless OOV removal emptied it; it
+    continues its line only if an earlier piece of the line was kept (as encode_files always
+    did). Returns the number of pieces written."""
     _piece_closed(state)
-    kept = state[ST_PIECE_KEPT]
     if kept > 0:
-        p = state[ST_OUT_PIECES]
         out_len[p] = kept
         out_cont[p] = state[ST_LINE_KEPT] != 0
-        state[ST_OUT_PIECES] = p + 1
         state[ST_LINE_KEPT] = 1
-        state[ST_PIECE_KEPT] = 0
+        p += 1
+    return p
 
 
 @njit(nogil=True, cache=True)
-def _encode_token(idx, state, max_len, out_ids, out_len, out_cont):
-    state[ST_TOKENS] += 1
-    if idx >= 0:
-        o = state[ST_OUT_IDS]
-        out_ids[o] = idx
-        state[ST_OUT_IDS] = o + 1
-        state[ST_PIECE_KEPT] += 1
-    state[ST_PIECE_POS] += 1
-    if state[ST_PIECE_POS] == max_len:
-        state[ST_PIECE_POS] = 0
-        _piece_closed_encode(state, out_len, out_cont)
-
-
-@njit(nogil=True, cache=True)
-def _end_line_encode(state, out_len, out_cont):
-    if state[ST_PIECE_POS] > 0:
-        state[ST_PIECE_POS] = 0
-        _piece_closed_encode(state, out_len, out_cont)
-    state[ST_LINE_PIECES] = 0
-    state[ST_LINE_KEPT] = 0
-
-
-@njit(nogil=True, cache=True)
-def encode_ascii(buf, cls, vmap, exp_bytes, exp_start, exp_len, ident, ent, slots, arena,
-                 state, max_len, out_ids, out_len, out_cont):
-    """Map the tokens of an ASCII block to ids (table values; absent = out of vocabulary,
-    dropped) and close sentence pieces. Writes kept ids to out_ids (int32, room for every token
-    of buf) and kept pieces' lengths/continues flags to out_len (int64)/out_cont (bool), room
-    for len(buf) + 1; state[ST_OUT_IDS], state[ST_OUT_PIECES] say how many were written."""
-    state[ST_OUT_IDS] = 0
-    state[ST_OUT_PIECES] = 0
-    n = buf.shape[0]
-    i = 0
+def encode_ascii(buf, code, slots, ent, arena, state, max_len, out_ids, out_len, out_cont):
+    """Map the tokens of an ASCII block (code as in count_ascii) to ids (table values; absent
+    = out of vocabulary, dropped) and close sentence pieces. Writes kept ids to out_ids (int32,
+    room for every token of buf) and kept pieces' lengths/continues flags to out_len
+    (int64)/out_cont (bool), room for len(buf) + 1; state[ST_OUT_IDS], state[ST_OUT_PIECES] say
+    how many were written."""
+    n = np.uint64(buf.shape[0])
+    i = _U0
+    o = 0                                      # ids written
+    p = 0                                      # pieces written
+    pos = state[ST_PIECE_POS]
+    kept = state[ST_PIECE_KEPT]
+    tokens = 0
     while i < n:
-        c = buf[i]
-        k = cls[c]
-        if k == WORD:
-            j = i
-            h = _FNV_OFFSET
-            while j < n:
-                b = buf[j]
-                if cls[b] != WORD:
-                    break
-                h = (h ^ np.uint64(vmap[b])) * _FNV_PRIME
-                j += 1
-            _, e = _probe(buf, i, j - i, vmap, _fold(h), ent, slots, arena)
-            _encode_token(ent[e, 3] if e >= 0 else -1, state, max_len, out_ids, out_len, out_cont)
-            i = j
+        b = buf[i]
+        if code[b] == 0:
+            i += _U1
+            if b == 10:
+                if pos > 0:
+                    pos = 0
+                    p = _close_piece(state, kept, p, out_len, out_cont)
+                    kept = 0
+                state[ST_LINE_PIECES] = 0
+                state[ST_LINE_KEPT] = 0
             continue
-        if k == NEWLINE:
-            _end_line_encode(state, out_len, out_cont)
-        elif k == EXPAND:
-            s = exp_start[c]
-            m = exp_len[c]
-            _, e = _probe(exp_bytes, s, m, ident, hash_bytes(exp_bytes, s, m, ident), ent, slots, arena)
-            _encode_token(ent[e, 3] if e >= 0 else -1, state, max_len, out_ids, out_len, out_cont)
-        i += 1
+        j, key0, key1, h = _scan_word(buf, i, n, code)
+        s, found = _find_slot(buf, i, np.int64(j - i), code, key0, key1, h, slots, ent, arena)
+        i = j
+        tokens += 1
+        if found:
+            out_ids[o] = slots[s, 2]
+            o += 1
+            kept += 1
+        pos += 1
+        if pos == max_len:
+            pos = 0
+            p = _close_piece(state, kept, p, out_len, out_cont)
+            kept = 0
+    state[ST_PIECE_POS] = pos
+    state[ST_PIECE_KEPT] = kept
+    state[ST_TOKENS] += tokens
+    state[ST_OUT_IDS] = o
+    state[ST_OUT_PIECES] = p
 
 
 @njit(nogil=True, cache=True)
@@ -324,16 +466,37 @@ def encode_ids(ids, line_lens, state, max_len, out_ids, out_len, out_cont):
     """Same as encode_ascii for tokens already mapped to ids (-1: out of vocabulary); line k
     has line_lens[k] tokens, every line but the last ends here. out_len/out_cont need room for
     len(ids) + len(line_lens) pieces."""
-    state[ST_OUT_IDS] = 0
-    state[ST_OUT_PIECES] = 0
+    o = 0
+    p = 0
+    pos = state[ST_PIECE_POS]
+    kept = state[ST_PIECE_KEPT]
     t = 0
     n_lines = line_lens.shape[0]
     for k in range(n_lines):
         for _ in range(line_lens[k]):
-            _encode_token(ids[t], state, max_len, out_ids, out_len, out_cont)
+            idx = ids[t]
             t += 1
+            if idx >= 0:
+                out_ids[o] = idx
+                o += 1
+                kept += 1
+            pos += 1
+            if pos == max_len:
+                pos = 0
+                p = _close_piece(state, kept, p, out_len, out_cont)
+                kept = 0
         if k < n_lines - 1:
-            _end_line_encode(state, out_len, out_cont)
+            if pos > 0:
+                pos = 0
+                p = _close_piece(state, kept, p, out_len, out_cont)
+                kept = 0
+            state[ST_LINE_PIECES] = 0
+            state[ST_LINE_KEPT] = 0
+    state[ST_PIECE_POS] = pos
+    state[ST_PIECE_KEPT] = kept
+    state[ST_TOKENS] += t
+    state[ST_OUT_IDS] = o
+    state[ST_OUT_PIECES] = p
 
 
 # --- block splitting ------------------------------------------------------------------------
