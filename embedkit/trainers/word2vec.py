@@ -73,7 +73,9 @@ def plain_bags(V: int):
 def init_weights(n_in: int, n_out: int, dim: int, seed: int):
     """w_in ~ U(-0.5/dim, 0.5/dim) (word2vec C), w_out = 0; both (rows, dim) float32."""
     rng = np.random.default_rng(seed)
-    w_in = ((rng.random((n_in, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_in = rng.random((n_in, dim), dtype=np.float32)   # filled in place: no second copy of a 2M-row table
+    w_in -= np.float32(0.5)
+    w_in /= np.float32(dim)
     w_out = np.zeros((n_out, dim), dtype=np.float32)
     return w_in, w_out
 
