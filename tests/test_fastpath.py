@@ -191,7 +191,7 @@ def test_table_grows_and_looks_up():
     state = np.zeros(bh.STATE_SIZE, np.int64)
     out_ids, out_len, out_cont = np.empty(len(buf), np.int32), np.empty(len(buf) + 1, np.int64), \
         np.empty(len(buf) + 1, bool)
-    bh.encode_ascii(buf, *classes.args(), *t.kernel_args()[:3], state, 10 ** 6, out_ids, out_len, out_cont)
+    bh.encode_ascii(buf, classes.code, *t.kernel_args()[:3], state, 10 ** 6, out_ids, out_len, out_cont)
     assert out_ids[:state[bh.ST_OUT_IDS]].tolist() == list(range(0, 5000, 7)) + [5003, 5004, 5005, 5006]
 
 

@@ -46,8 +46,10 @@ class ByteClasses:
     vmap: np.ndarray         # (256,) uint8: the byte a WORD byte becomes (its ascii_table entry)
     expansions: tuple = ()   # (byte, b" word ") pairs: bytes that are a word of their own
 
-    def args(self) -> tuple:
-        return self.cls, self.vmap
+    @property
+    def code(self) -> np.ndarray:
+        """(256,) uint16 scan table of the kernels: 0 outside words, 0x100 | byte inside."""
+        return np.where(self.cls == bh.WORD, 0x100 | self.vmap.astype(np.uint16), 0).astype(np.uint16)
 
     def expand(self, text: bytes) -> bytes:
         """Spell out the expanding bytes (text8's digits), as the tokenizer does: memchr-speed
@@ -261,6 +263,7 @@ def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
     """Count the words of `paths` as count_words(iter_sentences(paths, cfg, stats),
     cfg.max_vocab_size) does, pruning included; `stats` is filled the same way."""
     files, tokenizer, classes, strict = _setup(paths, cfg)
+    code = classes.code if classes is not None else None
     stats = CorpusStats() if stats is None else stats
     table = ByteTable()
     state = np.zeros(bh.STATE_SIZE, np.int64)           # (STATE_SIZE,) carried sentence state
@@ -275,7 +278,7 @@ def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
                 buf = np.frombuffer(classes.expand(buf), np.uint8)
                 i = 0
                 while True:                            # the kernel stops when the table is full
-                    i, status = bh.count_ascii(buf, i, *classes.args(), _IDENT, *table.kernel_args(), state,
+                    i, status = bh.count_ascii(buf, i, code, _IDENT, *table.kernel_args(), state,
                                                max_len, max_types)
                     if status == bh.DONE:
                         break
@@ -301,6 +304,7 @@ def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: 
     exactly as encode_files always has: out-of-vocabulary tokens dropped, pieces left empty
     dropped, a piece continues its line only when an earlier piece of the line was kept."""
     files, tokenizer, classes, strict = _setup(paths, cfg)
+    code = classes.code if classes is not None else None
     stats = CorpusStats() if stats is None else stats
     table = lookup_table(vocab.words)
     index = None                                        # vocab.index, built if Python tokens come
@@ -322,7 +326,7 @@ def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: 
                     out_ids = np.empty(len(buf), np.int32)          # every token: <= 1 per byte
                     out_len = np.empty(len(buf) + 1, np.int64)      # every piece: <= 1 per byte + 1
                     out_cont = np.empty(len(buf) + 1, np.bool_)
-                    bh.encode_ascii(buf, *classes.args(), *table.kernel_args()[:3], state, max_len,
+                    bh.encode_ascii(buf, code, *table.kernel_args()[:3], state, max_len,
                                     out_ids, out_len, out_cont)
                 else:
                     if lines is None:

@@ -15,8 +15,9 @@ arrays allocated and grown by Python (embedkit/corpus/fastpath.py), never by a k
     meta      (2,) int64    [entries used, arena bytes used]
 
 Scanning. A block of pure-ASCII bytes is tokenized in the kernel the way a tokenizer's
-`ascii_table` fast path does it: each raw byte b has a class cls[b] (SEP: separator, NEWLINE:
-ends a line, WORD: part of a token) and a translated value vmap[b] (lowercasing). Tokens made
+`ascii_table` fast path does it: code[b] (uint16) is 0 for a byte that separates tokens
+(b"\n" also ends a line) and 0x100 | the translated byte (lowercasing) for a byte of a word
+(byte classes SEP, NEWLINE, WORD, as fastpath.byte_classes derives them). Tokens made
 in Python (non-ASCII lines, nltk tokenizers) come in as UTF-8 bytes with token end offsets, or
 as ids, plus the token count of each line.
 
@@ -26,12 +27,12 @@ open line across calls in `state` (STATE_SIZE,) int64, so blocks may cut lines a
 between tokens; the caller ends a file by ending its last line (an empty segment of two lines).
 
 Speed notes (measured with cachegrind instruction counts and timings): numba reference-counts
-arrays handed to a helper (an atomic NRT_incref/NRT_decref pair per array per call) unless the
-helper is inlined at IR level (inline="always") directly into the kernel (an inlined helper that
-itself inlines array helpers brings the pairs back), so the hot loops use one level of inlined
-helpers and keep counters in local variables; they index with unsigned integers, which spares
-numba's negative-index wraparound on every access. The scanning hash (_scan_word) must agree
-with key_hash (the tests insert words through one and look them up through the other).
+an array handed to a helper, even an inlined one (an atomic NRT_incref/NRT_decref pair per array
+per call), and indexes with a negative-index wraparound test unless the index is unsigned. So the
+hot scanner (_scan_ascii, shared by counting and encoding) is written out in one piece with
+unsigned indices and hands no array to a helper: ~120 instead of ~400 instructions per token.
+Its inline hashing must agree with key_hash (the tests insert words through one and look them
+up through the other).
 """
 import numpy as np
 from numba import njit
@@ -224,96 +225,114 @@ def _piece_closed(state):
     state[ST_LINE_PIECES] += 1
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _scan_word(buf, i, n, code):
-    """The word starting at buf[i] (code[buf[i]] != 0): (its end, key0, key1, hash), hashed
-    while scanning with the same steps as key_hash. Unsigned indices: numba then skips the
-    negative-index wraparound on every access (a third fewer instructions, measured)."""
-    h = _U0
-    w = _U0
-    c0 = _U0
-    c1 = _U0
-    sh = _U0                               # bit offset of the next byte in the chunk w
-    j = i
-    while j < n:
-        v = code[buf[j]]
-        if v == 0:
-            break
-        w |= np.uint64(v & 0xFF) << sh
-        sh += _U8
-        if sh == _U64:
-            if j - i == _U7:
-                c0 = w
-            elif j - i == _U15:
-                c1 = w
-            h = _chunk(h, w)
-            w = _U0
-            sh = _U0
-        j += _U1
-    m = np.int64(j - i)
-    if m < 8:
-        c0 = w
-    elif m < 16:
-        c1 = w
-    key0, key1, h = _finish(h, w, c0, c1, m)
-    return j, key0, key1, h
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _find_slot(buf, i, m, code, key0, key1, h, slots, ent, arena):
-    """(slot, found) of the word buf[i:i+m] (translated by code) with keys and hash; as _probe."""
-    mask = np.uint64(slots.shape[0] - 1)
-    s = np.uint64(h) & mask
-    while True:
-        k = slots[s, 0]
-        if k == EMPTY:
-            return s, False
-        if k == key0 and slots[s, 1] == key1:
-            if m <= 14:
-                return s, True
-            e = slots[s, 3]
-            if ent[e, 1] == m:
-                a = np.uint64(ent[e, 0])
-                q = _U15
-                end = np.uint64(m)
-                while q < end and arena[a + q] == (code[buf[i + q]] & 0xFF):
-                    q += _U1
-                if q == end:
-                    return s, True
-        s = (s + _U1) & mask
-
-
 @njit(nogil=True, cache=True)
-def _count_ascii_run(i, buf, code, slots, ent, arena, meta, state, max_len, max_types):
-    """count_ascii's scan from byte i. Returns (where it stopped, why): DONE at len(buf); FULL
-    at the start of a new word the table has no room for; PRUNE just after a token or newline
-    that closed a piece while the table holds more than max_types words (count_words checks
-    after every piece)."""
+def _scan_ascii(i, buf, code, slots, ent, arena, meta, state, max_len, max_types, encode,
+                out_ids, out_len, out_cont):
+    """The scanner of count_ascii and encode_ascii, from byte i of buf.
+
+    Counting (encode False): a found word's count goes up, a new word is inserted with count 1.
+    Returns (where it stopped, why): DONE at len(buf); FULL at the start of a new word the
+    table has no room for; PRUNE just after a token or newline that closed a piece while the
+    table holds more than max_types words (count_words checks after every piece).
+    Encoding (encode True): a found word's id goes to out_ids and counts towards its piece; a
+    closed piece with kept ids goes to out_len/out_cont (see encode_ascii). Returns (n, DONE).
+
+    Written out in one piece on purpose (see the module docstring): no array is handed to a
+    helper, indices are unsigned, and the word is hashed while it is scanned, with the same
+    steps as key_hash.
+    """
     n = np.uint64(buf.shape[0])
     i = np.uint64(i)
-    pos = state[ST_PIECE_POS]
+    mask = np.uint64(slots.shape[0] - 1)
+    pos = state[ST_PIECE_POS]                  # tokens in the open piece
+    kept = state[ST_PIECE_KEPT]                # of which in the vocabulary (encoding)
     tokens = 0
+    o = 0                                      # ids written (encoding)
+    p = 0                                      # pieces written (encoding)
     status = DONE
     while i < n:
         b = buf[i]
-        if code[b] == 0:
+        if code[b] == 0:                       # not a word byte
             i += _U1
-            if b == 10:                        # newline: the line's last piece ends with it
-                if pos > 0:
-                    pos = 0
-                    _piece_closed(state)
-                    if meta[0] > max_types:
-                        status = PRUNE
-                        state[ST_LINE_PIECES] = 0
-                        break
-                state[ST_LINE_PIECES] = 0
+            if b != 10:
+                continue
+            closed = pos > 0                   # a newline ends the line's last piece
+            if closed:
+                pos = 0
+                state[ST_PIECES] += 1
+                if state[ST_LINE_PIECES] == 0:
+                    state[ST_LINES] += 1
+                else:
+                    state[ST_CUTS] += 1
+                if encode and kept > 0:        # an emptied piece is dropped; continues only
+                    out_len[p] = kept          # after an earlier kept piece of the line
+                    out_cont[p] = state[ST_LINE_KEPT] != 0
+                    p += 1
+                kept = 0
+            state[ST_LINE_PIECES] = 0
+            state[ST_LINE_KEPT] = 0
+            if closed and not encode and meta[0] > max_types:
+                status = PRUNE
+                break
             continue
-        j, key0, key1, h = _scan_word(buf, i, n, code)
+        # A word: scan to its end, hashing 8-byte chunks on the way (as key_hash).
+        h = _U0
+        w = _U0
+        c0 = _U0
+        c1 = _U0
+        sh = _U0                               # bit offset of the next byte in chunk w
+        j = i
+        while j < n:
+            v = code[buf[j]]
+            if v == 0:
+                break
+            w |= np.uint64(v & 0xFF) << sh
+            sh += _U8
+            if sh == _U64:
+                if j - i == _U7:
+                    c0 = w
+                elif j - i == _U15:
+                    c1 = w
+                h = _chunk(h, w)
+                w = _U0
+                sh = _U0
+            j += _U1
         m = np.int64(j - i)
-        s, found = _find_slot(buf, i, m, code, key0, key1, h, slots, ent, arena)
-        if found:
+        if m < 8:
+            c0 = w
+        elif m < 16:
+            c1 = w
+        key0, key1, h = _finish(h, w, c0, c1, m)
+        # Probe (as _probe).
+        s = np.uint64(h) & mask
+        found = False
+        while True:
+            k = slots[s, 0]
+            if k == EMPTY:
+                break
+            if k == key0 and slots[s, 1] == key1:
+                if m <= 14:
+                    found = True
+                    break
+                e = slots[s, 3]
+                if ent[e, 1] == m:
+                    a = np.uint64(ent[e, 0])
+                    q = _U15
+                    end = np.uint64(m)
+                    while q < end and arena[a + q] == (code[buf[i + q]] & 0xFF):
+                        q += _U1
+                    if q == end:
+                        found = True
+                        break
+            s = (s + _U1) & mask
+        if encode:
+            if found:
+                out_ids[o] = slots[s, 2]
+                o += 1
+                kept += 1
+        elif found:
             slots[s, 2] += 1
-        else:
+        else:                                  # insert (as _insert), count 1
             e = meta[0]
             a = meta[1]
             if e >= ent.shape[0] or a + m > arena.shape[0] or 2 * (e + 1) > slots.shape[0]:
@@ -332,14 +351,28 @@ def _count_ascii_run(i, buf, code, slots, ent, arena, meta, state, max_len, max_
         i = j
         tokens += 1
         pos += 1
-        if pos == max_len:
+        if pos == max_len:                     # a full piece closes (as at a newline)
             pos = 0
-            _piece_closed(state)
-            if meta[0] > max_types:
+            state[ST_PIECES] += 1
+            if state[ST_LINE_PIECES] == 0:
+                state[ST_LINES] += 1
+            else:
+                state[ST_CUTS] += 1
+            state[ST_LINE_PIECES] += 1
+            if encode and kept > 0:
+                out_len[p] = kept
+                out_cont[p] = state[ST_LINE_KEPT] != 0
+                state[ST_LINE_KEPT] = 1
+                p += 1
+            kept = 0
+            if not encode and meta[0] > max_types:
                 status = PRUNE
                 break
     state[ST_PIECE_POS] = pos
+    state[ST_PIECE_KEPT] = kept
     state[ST_TOKENS] += tokens
+    state[ST_OUT_IDS] = o
+    state[ST_OUT_PIECES] = p
     return np.int64(i), status
 
 
@@ -353,8 +386,12 @@ def count_ascii(buf, i, code, ident, slots, ent, arena, meta, state, max_len, ma
     (b"\n" ends a line), else 0x100 | the byte it becomes; ident (256,) uint8 identity map.
     A token still open at the end of buf ends there (blocks are cut after whitespace).
     """
+    no_ids = np.empty(0, np.int32)
+    no_len = np.empty(0, np.int64)
+    no_cont = np.empty(0, np.bool_)
     while True:
-        i, status = _count_ascii_run(i, buf, code, slots, ent, arena, meta, state, max_len, max_types)
+        i, status = _scan_ascii(i, buf, code, slots, ent, arena, meta, state, max_len, max_types, False,
+                                no_ids, no_len, no_cont)
         if status != PRUNE:
             return i, status
         prune(slots, ent, arena, meta, state[ST_MIN_REDUCE], ident)
@@ -421,44 +458,11 @@ def encode_ascii(buf, code, slots, ent, arena, state, max_len, out_ids, out_len,
     = out of vocabulary, dropped) and close sentence pieces. Writes kept ids to out_ids (int32,
     room for every token of buf) and kept pieces' lengths/continues flags to out_len
     (int64)/out_cont (bool), room for len(buf) + 1; state[ST_OUT_IDS], state[ST_OUT_PIECES] say
-    how many were written."""
-    n = np.uint64(buf.shape[0])
-    i = _U0
-    o = 0                                      # ids written
-    p = 0                                      # pieces written
-    pos = state[ST_PIECE_POS]
-    kept = state[ST_PIECE_KEPT]
-    tokens = 0
-    while i < n:
-        b = buf[i]
-        if code[b] == 0:
-            i += _U1
-            if b == 10:
-                if pos > 0:
-                    pos = 0
-                    p = _close_piece(state, kept, p, out_len, out_cont)
-                    kept = 0
-                state[ST_LINE_PIECES] = 0
-                state[ST_LINE_KEPT] = 0
-            continue
-        j, key0, key1, h = _scan_word(buf, i, n, code)
-        s, found = _find_slot(buf, i, np.int64(j - i), code, key0, key1, h, slots, ent, arena)
-        i = j
-        tokens += 1
-        if found:
-            out_ids[o] = slots[s, 2]
-            o += 1
-            kept += 1
-        pos += 1
-        if pos == max_len:
-            pos = 0
-            p = _close_piece(state, kept, p, out_len, out_cont)
-            kept = 0
-    state[ST_PIECE_POS] = pos
-    state[ST_PIECE_KEPT] = kept
-    state[ST_TOKENS] += tokens
-    state[ST_OUT_IDS] = o
-    state[ST_OUT_PIECES] = p
+    how many were written. A piece left empty by OOV removal is dropped; a kept piece continues
+    its line only if an earlier piece of the line was kept (as encode_files always did)."""
+    meta = np.zeros(2, np.int64)               # untouched: encoding never inserts
+    _scan_ascii(0, buf, code, slots, ent, arena, meta, state, max_len, 1 << 62, True,
+                out_ids, out_len, out_cont)
 
 
 @njit(nogil=True, cache=True)
