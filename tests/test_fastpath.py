@@ -1,6 +1,7 @@
 """The numba byte-hash path (corpus/fastpath.py, kernels/bytehash.py) against the slow path:
 iter_sentences + count_words (vocabulary, counts, pruning, stats) and a plain-Python encoder."""
 import bz2
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from embedkit.config import CorpusConfig
 from embedkit.corpus.encode import build_vocab, encode_files
-from embedkit.corpus.fastpath import ByteTable, byte_classes, count_corpus, encode_corpus, lookup_table
+from embedkit.corpus import fastpath
+from embedkit.corpus.fastpath import ByteTable, byte_classes, count_corpus, encode_corpus, joined_tokens, lookup_table
 from embedkit.corpus.sentences import iter_sentences
 from embedkit.corpus.stats import CorpusStats
 from embedkit.corpus.tokenize import get_tokenizer
@@ -46,7 +48,12 @@ def fast_encode(paths, cfg, vocab, out_dir, block_size):
     return ([np.load(out_dir / f"{n}.npy").tolist() for n in ("tokens", "offsets", "continues")], stats)
 
 
-def assert_same_path(paths, cfg, block_size, out_dir):
+def assert_same_path(paths, cfg, block_size, out_dir, join=True):
+    """Fast path == slow path; join=False sends tokens made in Python through the token-bytes
+    and id kernels instead of joining them back into text."""
+    if not join:
+        with mock.patch.object(fastpath, "joined_tokens", lambda lines, classes: None):
+            return assert_same_path(paths, cfg, block_size, out_dir)
     counts, total, stats = slow_count(paths, cfg)
     fast_stats = CorpusStats()
     wc = count_corpus(paths, cfg, fast_stats, block_size=block_size)
@@ -75,25 +82,36 @@ ascii_texts = st.lists(st.sampled_from([f for f in FRAGMENTS if f.isascii()]), m
 @settings(max_examples=300, deadline=None)
 @given(data=st.one_of(texts, ascii_texts), tokenizer=st.sampled_from(["regex", "whitespace", "text8", "nltk-wordpunct"]),
        block_size=st.integers(1, 40), max_len=st.integers(1, 6), min_count=st.integers(1, 3),
-       max_vocab_size=st.one_of(st.none(), st.integers(1, 6)), max_size=st.one_of(st.none(), st.integers(1, 4)))
+       max_vocab_size=st.one_of(st.none(), st.integers(1, 6)), max_size=st.one_of(st.none(), st.integers(1, 4)),
+       join=st.booleans())
 def test_fast_path_equals_slow_path(tmp_path_factory, data, tokenizer, block_size, max_len, min_count,
-                                    max_vocab_size, max_size):
+                                    max_vocab_size, max_size, join):
     d = tmp_path_factory.mktemp("f")
     (d / "c.txt").write_bytes(data)
     cfg = CorpusConfig(tokenizer=tokenizer, max_sentence_length=max_len, min_count=min_count,
                        max_vocab_size=max_vocab_size, max_size=max_size)
-    assert_same_path([d / "c.txt"], cfg, block_size, d)
+    assert_same_path([d / "c.txt"], cfg, block_size, d, join)
 
 
 @settings(max_examples=60, deadline=None)
 @given(first=texts, second=ascii_texts, block_size=st.integers(1, 30), max_len=st.integers(1, 4),
-       tokenizer=st.sampled_from(["regex", "text8"]))
-def test_several_files_never_share_a_line(tmp_path_factory, first, second, block_size, max_len, tokenizer):
+       tokenizer=st.sampled_from(["regex", "text8", "nltk-wordpunct"]), join=st.booleans())
+def test_several_files_never_share_a_line(tmp_path_factory, first, second, block_size, max_len, tokenizer, join):
     d = tmp_path_factory.mktemp("m")
     (d / "a.txt").write_bytes(first)            # may end without a newline: its last line ends with it
     (d / "b.txt").write_bytes(second)
     cfg = CorpusConfig(tokenizer=tokenizer, max_sentence_length=max_len, min_count=1)
-    assert_same_path([d / "a.txt", d / "b.txt"], cfg, block_size, d)
+    assert_same_path([d / "a.txt", d / "b.txt"], cfg, block_size, d, join)
+
+
+def test_joined_tokens_refuses_what_a_scan_would_change():
+    regex = byte_classes(get_tokenizer("regex"))
+    assert joined_tokens([["a", "é1"], [], ["東京"]], regex) == "a é1\n\n東京".encode()
+    assert joined_tokens([["a b"]], regex) is None           # a separator inside a token
+    assert joined_tokens([["a", ""]], regex) is None         # an empty token would vanish
+    assert joined_tokens([["Ab"]], regex) is None            # the scan would lowercase it
+    assert joined_tokens([["a\tb"]], byte_classes(get_tokenizer("whitespace"))) is None
+    assert joined_tokens([["x_y", "a\x00b"]], byte_classes(get_tokenizer("whitespace"))) is not None
 
 
 def test_long_lines_across_blocks_and_oov_pieces(tmp_path):
@@ -125,13 +143,14 @@ It was [[Made]] in [[Paris|France]] in 1850.</text></revision></page>
 """
 
 
+@pytest.mark.parametrize("join", [True, False])
 @pytest.mark.parametrize("tokenizer", ["regex", "text8", "nltk-wordpunct"])
-def test_wiki_dump(tmp_path, tokenizer):
+def test_wiki_dump(tmp_path, tokenizer, join):
     with bz2.open(tmp_path / "pages.xml.bz2", "wb") as f:
         f.write(DUMP.encode())
     (tmp_path / "extra.txt").write_text("Extra line")
     cfg = CorpusConfig(tokenizer=tokenizer, max_sentence_length=3, min_count=1)
-    assert_same_path([tmp_path / "pages.xml.bz2", tmp_path / "extra.txt"], cfg, 8, tmp_path)
+    assert_same_path([tmp_path / "pages.xml.bz2", tmp_path / "extra.txt"], cfg, 8, tmp_path, join)
 
 
 def test_wiki_fixture_matches(shared_data, tmp_path):

@@ -2,12 +2,14 @@
 
 Same results as the sentence stream (embedkit.corpus.sentences.iter_sentences) followed by
 vocab.count_words or the id mapping of encode_files, bit for bit: vocabulary, counts, pruning,
-CorpusStats, tokens/offsets/continues. What changes is where the tokens live: pure-ASCII text of
+CorpusStats, tokens/offsets/continues. What changes is where the tokens live. Pure-ASCII text of
 a tokenizer whose fast path is a byte translation (regex, whitespace, text8) is tokenized,
 counted and mapped to ids inside the kernels, without one Python string per token. Everything
-else goes through the tokenizer's Python code as before and only its tokens enter the kernels:
-lines holding non-ASCII bytes (a block is split into runs of ASCII lines and runs of non-ASCII
-lines), nltk tokenizers and MediaWiki dumps.
+else goes through the tokenizer's Python code exactly as before: lines holding non-ASCII bytes
+(a block is split into runs of ASCII lines and runs of non-ASCII lines), nltk tokenizers,
+MediaWiki dumps. Their tokens are joined back into text (" " between tokens, "\\n" between
+lines) that the same kernels split into the same tokens, checked before it is used; token lists
+for which that check fails go through slower kernels that take token bytes or ids.
 
 Memory: the table holds each distinct word once, its bytes plus about 64 bytes of slots and
 entry (tables grow by doubling, at most half full); with max_vocab_size it is pruned exactly
@@ -15,8 +17,11 @@ when count_words prunes, so memory stays bounded.
 """
 from __future__ import annotations
 
+import gc
 import io
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, repeat
 from pathlib import Path
 
@@ -31,25 +36,31 @@ from embedkit.corpus.vocab import Vocab
 from embedkit.errors import EmbedkitError
 from embedkit.kernels import bytehash as bh
 
-BLOCK_SIZE = 1 << 18            # bytes per kernel call: large enough to amortise the call, small enough for cache
+BLOCK_SIZE = 1 << 20            # bytes read per kernel call (larger blocks measured no faster)
 _NO_LIMIT = 1 << 62             # max_vocab_size None
 _IDENT = np.arange(256, dtype=np.uint8)                       # (256,) identity byte map
-_END_LINE = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(2, np.int64))  # ends the open line
+_END_OF_FILE = (b"\n", None)    # ends the file's last line, as the sentence stream does
 
 
-# --- how a tokenizer's ASCII fast path splits bytes ----------------------------------------
+# --- how a tokenizer splits bytes -----------------------------------------------------------
 
 @dataclass(frozen=True)
 class ByteClasses:
     """Per-byte behaviour of a tokenizer on ASCII text, as bytehash's scanning kernels take it."""
-    cls: np.ndarray          # (256,) uint8: SEP, NEWLINE or WORD
+    cls: np.ndarray          # (256,) uint8: SEP, NEWLINE or WORD (bytes >= 128: WORD, for joined tokens)
     vmap: np.ndarray         # (256,) uint8: the byte a WORD byte becomes (its ascii_table entry)
     expansions: tuple = ()   # (byte, b" word ") pairs: bytes that are a word of their own
+    direct: bool = True      # raw ASCII text may be scanned (False: only joined tokens)
 
-    @property
+    @cached_property
     def code(self) -> np.ndarray:
         """(256,) uint16 scan table of the kernels: 0 outside words, 0x100 | byte inside."""
         return np.where(self.cls == bh.WORD, 0x100 | self.vmap.astype(np.uint16), 0).astype(np.uint16)
+
+    @cached_property
+    def plain(self) -> bytes:
+        """The bytes a token may hold and come back unchanged from a scan of joined tokens."""
+        return bytes(b for b in range(256) if self.cls[b] == bh.WORD and self.vmap[b] == b)
 
     def expand(self, text: bytes) -> bytes:
         """Spell out the expanding bytes (text8's digits), as the tokenizer does: memchr-speed
@@ -59,10 +70,18 @@ class ByteClasses:
         return text
 
 
+def _token_text_classes() -> ByteClasses:
+    """For tokenizers with no ASCII fast path: joined tokens, split at b" " and b"\\n" only."""
+    cls = np.full(256, bh.WORD, np.uint8)
+    cls[32] = bh.SEP
+    cls[10] = bh.NEWLINE
+    return ByteClasses(cls, _IDENT.copy(), (), direct=False)
+
+
 def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
     """Derive the byte classes from the tokenizer's own ASCII fast path (tokenize_ascii_line),
     probing every ASCII byte alone and between two word bytes; None when some byte does not
-    behave as a translate-and-split tokenizer's would (then everything stays in Python).
+    behave as a translate-and-split tokenizer's would (then all text goes through Python).
 
     The translation table says nothing of text8's digits: the probes find them to be words of
     their own ("a1a" -> a one a), replaced by " one " before the kernels see the text.
@@ -77,9 +96,10 @@ def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
         return None
     s = words[0]
     S = chr(table[s])
-    cls = np.full(256, bh.SEP, np.uint8)       # bytes >= 128 never reach the kernels
+    cls = np.full(256, bh.WORD, np.uint8)      # bytes >= 128 only come in joined tokens
     cls[10] = bh.NEWLINE
-    vmap = np.frombuffer(table, np.uint8).copy()
+    vmap = _IDENT.copy()
+    vmap[:128] = np.frombuffer(table[:128], np.uint8)
     expansions = []
     for b, t in alone.items():
         between = tok(bytes([s, b, s]))
@@ -88,6 +108,7 @@ def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
         elif t == [chr(table[b])] and between == [S + chr(table[b]) + S]:
             cls[b] = bh.WORD
         elif len(t) == 1 and t[0].isascii() and between == [S, t[0], S]:
+            cls[b] = bh.SEP                     # replaced before scanning
             expansions.append((bytes([b]), f" {t[0]} ".encode("ascii")))
         else:
             return None
@@ -162,51 +183,94 @@ def _ends(enc: list[bytes]) -> np.ndarray:
 
 # --- the segment stream ---------------------------------------------------------------------
 
-def _segments(path: str, tokenizer: Tokenizer, classes: ByteClasses | None, strict: bool,
+def joined_tokens(lines: list[list[str]], classes: ByteClasses) -> bytes | None:
+    """The tokens as UTF-8 text a scan with `classes` splits into exactly these tokens and lines,
+    or None when it would not (an empty token, or a token holding a byte the scan would treat
+    as a separator or translate)."""
+    if any("" in line for line in lines):
+        return None
+    data = "\n".join([" ".join(line) for line in lines]).encode("utf-8", "surrogatepass")
+    n_sep = len(lines) - 1 + sum(len(line) - 1 for line in lines if line)
+    return data if len(data.translate(None, classes.plain)) == n_sep else None
+
+
+def _segments(path: str, tokenizer: Tokenizer, classes: ByteClasses, strict: bool,
               stats: CorpusStats, block_size: int):
-    """Yield (text, None): ASCII bytes for the scanning kernels, or (None, lines): token lists
-    per line from Python, in stream order. As in sentences._line_blocks, the last line of every
-    segment goes on in the next one; the file's last line ends with the file."""
+    """Yield (text, None): bytes for the scanning kernels (ASCII text, and tokens made in Python
+    joined back), or (None, lines): token lists that could not be joined, in stream order. As in
+    sentences._line_blocks, the last line of every segment goes on in the next one."""
+    def python_tokens(lines):
+        text = joined_tokens(lines, classes)
+        return (text, None) if text is not None else (None, lines)
+
     if is_wiki_dump(path):
         from embedkit.corpus.wiki import iter_wiki_text_blocks
         for text in iter_wiki_text_blocks(path, block_size):
-            if classes is not None and text.isascii():
-                yield text.encode("ascii"), None
+            if classes.direct and text.isascii():
+                yield classes.expand(text.encode("ascii")), None
             else:
-                yield None, tokenizer.tokenize_lines(text)
+                yield python_tokens(tokenizer.tokenize_lines(text))
         return
     for offset, block in iter_blocks(path, block_size):
-        if classes is not None and block.isascii():
-            yield block, None
+        if classes.direct and block.isascii():
+            yield classes.expand(block), None
             continue
-        runs = (bh.nonascii_line_runs(np.frombuffer(block, np.uint8)).tolist() if classes is not None
+        # Runs of non-ASCII lines go through the tokenizer; the ASCII lines between them and
+        # the joined tokens make one buffer for one kernel call.
+        runs = (bh.nonascii_line_runs(np.frombuffer(block, np.uint8)).tolist() if classes.direct
                 else [(0, len(block))])
+        parts = []
         pos = 0
         for s, e in runs:
             if s > pos:
-                yield block[pos:s], None
+                parts.append(classes.expand(block[pos:s]))
             part = block[s:e] if (s, e) != (0, len(block)) else block
             try:
                 lines = tokenizer.tokenize_utf8_block(part)
             except UnicodeDecodeError:     # rare: decode replacing (and counting) or raising
                 lines = tokenizer.tokenize_lines(decode_utf8(part, path, offset + s, strict, stats))
-            yield None, lines
+            text, lines = python_tokens(lines)
+            if text is not None:
+                parts.append(text)
+            else:
+                if parts:
+                    yield b"".join(parts), None
+                    parts = []
+                yield None, lines
             pos = e
         if pos < len(block):
-            yield block[pos:], None
+            parts.append(classes.expand(block[pos:]))
+        if parts:
+            yield b"".join(parts), None
 
 
 def _line_lens(lines: list[list[str]]) -> np.ndarray:
     return np.fromiter(map(len, lines), np.int64, len(lines))
 
 
-def _publish(state: np.ndarray, stats: CorpusStats) -> None:
-    """Move the kernels' running sentence counts into stats."""
-    stats.lines += int(state[bh.ST_LINES])
-    stats.sentences += int(state[bh.ST_PIECES])
-    stats.cuts += int(state[bh.ST_CUTS])
-    stats.tokens += int(state[bh.ST_TOKENS])
-    state[[bh.ST_LINES, bh.ST_PIECES, bh.ST_CUTS, bh.ST_TOKENS]] = 0
+def _publish(state: np.ndarray, stats: CorpusStats) -> int:
+    """Move the kernels' running sentence counts into stats; returns the tokens moved."""
+    lines, pieces, cuts, tokens = state[bh.ST_LINES:bh.ST_TOKENS + 1].tolist()
+    stats.lines += lines
+    stats.sentences += pieces
+    stats.cuts += cuts
+    stats.tokens += tokens
+    state[bh.ST_LINES:bh.ST_TOKENS + 1] = 0
+    return tokens
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector: these loops make no reference cycles, but numba's
+    first-use initialisation and the many small strings of a vocabulary trigger collections
+    that cost more than the work itself (0.06 of 0.1 s building the text8 vocabulary)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _setup(paths, cfg: CorpusConfig):
@@ -216,7 +280,8 @@ def _setup(paths, cfg: CorpusConfig):
         raise EmbedkitError(f"--encoding-errors must be replace or strict, got {cfg.encoding_errors!r}")
     files = expand_inputs(paths)
     tokenizer = get_tokenizer(cfg.tokenizer)
-    return files, tokenizer, byte_classes(tokenizer), cfg.encoding_errors == "strict"
+    classes = byte_classes(tokenizer) or _token_text_classes()
+    return files, tokenizer, classes, cfg.encoding_errors == "strict"
 
 
 # --- counting -------------------------------------------------------------------------------
@@ -230,6 +295,7 @@ class WordCounts:
     def __len__(self) -> int:
         return len(self.table)
 
+    @_gc_paused()
     def to_vocab(self, min_count: int, max_size: int | None) -> Vocab:
         """Vocab.from_counts of these counts (same checks, same order: count descending, then
         word), but only kept words become strings; total_types counts every word counted."""
@@ -258,12 +324,13 @@ class WordCounts:
         return dict(zip(self.table.words(entries), counts.tolist()))
 
 
+@_gc_paused()
 def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
                  block_size: int = BLOCK_SIZE) -> WordCounts:
     """Count the words of `paths` as count_words(iter_sentences(paths, cfg, stats),
     cfg.max_vocab_size) does, pruning included; `stats` is filled the same way."""
     files, tokenizer, classes, strict = _setup(paths, cfg)
-    code = classes.code if classes is not None else None
+    code = classes.code
     stats = CorpusStats() if stats is None else stats
     table = ByteTable()
     state = np.zeros(bh.STATE_SIZE, np.int64)           # (STATE_SIZE,) carried sentence state
@@ -273,9 +340,9 @@ def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
     total = 0
     for path in files:
         stats.files.append(path)
-        for buf, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size), [(None, None)]):
-            if buf is not None:
-                buf = np.frombuffer(classes.expand(buf), np.uint8)
+        for text, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size), [_END_OF_FILE]):
+            if text is not None:
+                buf = np.frombuffer(text, np.uint8)
                 i = 0
                 while True:                            # the kernel stops when the table is full
                     i, status = bh.count_ascii(buf, i, code, _IDENT, *table.kernel_args(), state,
@@ -284,58 +351,51 @@ def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
                         break
                     table.reserve(1, len(buf))
             else:
-                if lines is None:
-                    tbuf, ends, lens = _END_LINE
-                else:
-                    enc = [t.encode("utf-8", "surrogatepass") for t in chain.from_iterable(lines)]
-                    tbuf, ends, lens = np.frombuffer(b"".join(enc), np.uint8), _ends(enc), _line_lens(lines)
+                enc = [t.encode("utf-8", "surrogatepass") for t in chain.from_iterable(lines)]
+                tbuf, ends = np.frombuffer(b"".join(enc), np.uint8), _ends(enc)
                 table.reserve(len(ends), len(tbuf))
-                bh.count_token_bytes(tbuf, ends, lens, _IDENT, *table.kernel_args(), state, max_len, max_types)
-            total += int(state[bh.ST_TOKENS])
-            _publish(state, stats)
+                bh.count_token_bytes(tbuf, ends, _line_lens(lines), _IDENT, *table.kernel_args(), state,
+                                     max_len, max_types)
+            total += _publish(state, stats)
     return WordCounts(table, total)
 
 
 # --- encoding -------------------------------------------------------------------------------
 
+@_gc_paused()
 def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: CorpusStats | None = None,
                   *, block_size: int = BLOCK_SIZE) -> None:
     """Write tokens.npy (int32), offsets.npy (int64), continues.npy (bool) of `paths` into out_dir,
     exactly as encode_files always has: out-of-vocabulary tokens dropped, pieces left empty
     dropped, a piece continues its line only when an earlier piece of the line was kept."""
     files, tokenizer, classes, strict = _setup(paths, cfg)
-    code = classes.code if classes is not None else None
+    code = classes.code
     stats = CorpusStats() if stats is None else stats
     table = lookup_table(vocab.words)
-    index = None                                        # vocab.index, built if Python tokens come
     state = np.zeros(bh.STATE_SIZE, np.int64)
     max_len = cfg.max_sentence_length
     piece_lens: list[np.ndarray] = []                   # (pieces of a segment,) int64 kept lengths
     piece_conts: list[np.ndarray] = []
     n_tokens = 0
-    out_path = Path(out_dir) / "tokens.npy"
-    with open(out_path, "wb") as f:
+    with open(Path(out_dir) / "tokens.npy", "wb") as f:
         header = _npy_header(0)
         f.write(header)                                 # rewritten with the true length at the end
         for path in files:
             stats.files.append(path)
-            for buf, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size),
-                                    [(None, None)]):
-                if buf is not None:
-                    buf = np.frombuffer(classes.expand(buf), np.uint8)
+            for text, lines in chain(_segments(path, tokenizer, classes, strict, stats, block_size),
+                                     [_END_OF_FILE]):
+                if text is not None:
+                    buf = np.frombuffer(text, np.uint8)
                     out_ids = np.empty(len(buf), np.int32)          # every token: <= 1 per byte
                     out_len = np.empty(len(buf) + 1, np.int64)      # every piece: <= 1 per byte + 1
                     out_cont = np.empty(len(buf) + 1, np.bool_)
                     bh.encode_ascii(buf, code, *table.kernel_args()[:3], state, max_len,
                                     out_ids, out_len, out_cont)
                 else:
-                    if lines is None:
-                        ids, lens = np.zeros(0, np.int32), _END_LINE[2]
-                    else:
-                        index = vocab.index if index is None else index
-                        flat = list(chain.from_iterable(lines))
-                        ids = np.fromiter(map(index.get, flat, repeat(-1)), np.int32, len(flat))
-                        lens = _line_lens(lines)
+                    index = vocab.index
+                    flat = list(chain.from_iterable(lines))
+                    ids = np.fromiter(map(index.get, flat, repeat(-1)), np.int32, len(flat))
+                    lens = _line_lens(lines)
                     out_ids = np.empty(len(ids), np.int32)
                     out_len = np.empty(len(ids) + len(lens), np.int64)
                     out_cont = np.empty(len(ids) + len(lens), np.bool_)
