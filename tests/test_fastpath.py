@@ -198,20 +198,20 @@ def test_byte_classes_follow_the_tokenizers():
 
 def test_table_grows_and_looks_up():
     words = [f"w{i}" for i in range(5000)] + ["", "é", "東京", "a" * 300, "a" * 301, "longer_than_7",
-                                              "longer_than_8", "\udcff"]
+                                              "longer_than_8", "same_15_bytes_A", "same_15_bytes_B", "\udcff"]
     t = lookup_table(words)
     assert len(t) == len(words) and len(t.slots) >= 2 * len(t)
     entries, values = t.items()
     assert sorted(zip(values.tolist(), t.words(entries))) == list(enumerate(words))
     # every word is found with its id, absent words are not (through the encoding kernel)
-    probe = " ".join(w for w in words[:5000:7]) + " nope w5000 " + " ".join(words[-5:-1]) + " longer_than_9 " + "a" * 299
+    probe = " ".join(w for w in words[:5000:7]) + " nope w5000 " + " ".join(words[-7:-1]) + " longer_than_9 same_15_bytes_C " + "a" * 299
     classes = byte_classes(get_tokenizer("whitespace"))
     buf = np.frombuffer(probe.encode(), np.uint8)
     state = np.zeros(bh.STATE_SIZE, np.int64)
     out_ids, out_len, out_cont = np.empty(len(buf), np.int32), np.empty(len(buf) + 1, np.int64), \
         np.empty(len(buf) + 1, bool)
     bh.encode_ascii(buf, classes.code, *t.kernel_args()[:3], state, 10 ** 6, out_ids, out_len, out_cont)
-    assert out_ids[:state[bh.ST_OUT_IDS]].tolist() == list(range(0, 5000, 7)) + [5003, 5004, 5005, 5006]
+    assert out_ids[:state[bh.ST_OUT_IDS]].tolist() == list(range(0, 5000, 7)) + [5003, 5004, 5005, 5006, 5007, 5008]
 
 
 def test_growth_keeps_counts(tmp_path):
