@@ -17,6 +17,7 @@ from embedkit.corpus.tokenize import get_tokenizer
 from embedkit.corpus.vocab import Vocab, count_words
 from embedkit.errors import EmbedkitError
 from embedkit.kernels import bytehash as bh
+from embedkit.kernels import textscan as ts
 
 
 def slow_count(paths, cfg, block_size=1 << 16):
@@ -187,10 +188,10 @@ def test_bad_options_are_errors(tmp_path):
 def test_byte_classes_follow_the_tokenizers():
     for name in ("regex", "whitespace", "text8"):
         c = byte_classes(get_tokenizer(name))
-        assert c is not None and c.cls[ord(" ")] == bh.SEP and c.cls[10] == bh.NEWLINE
+        assert c is not None and c.cls[ord(" ")] == ts.SEP and c.cls[10] == ts.NEWLINE
     regex, ws, t8 = (byte_classes(get_tokenizer(n)) for n in ("regex", "whitespace", "text8"))
-    assert regex.cls[ord("A")] == bh.WORD and regex.vmap[ord("A")] == ord("a") and regex.cls[ord("_")] == bh.SEP
-    assert ws.cls[ord("_")] == bh.WORD and ws.vmap[ord("A")] == ord("A") and ws.cls[0x1c] == bh.SEP
+    assert regex.cls[ord("A")] == ts.WORD and regex.vmap[ord("A")] == ord("a") and regex.cls[ord("_")] == ts.SEP
+    assert ws.cls[ord("_")] == ts.WORD and ws.vmap[ord("A")] == ord("A") and ws.cls[0x1c] == ts.SEP
     assert (b"7", b" seven ") in t8.expansions and len(t8.expansions) == 10 and not regex.expansions
     assert t8.expand(b"a1984b") == b"a one  nine  eight  four b"
     assert byte_classes(get_tokenizer("nltk-wordpunct")) is None
@@ -207,11 +208,11 @@ def test_table_grows_and_looks_up():
     probe = " ".join(w for w in words[:5000:7]) + " nope w5000 " + " ".join(words[-7:-1]) + " longer_than_9 same_15_bytes_C " + "a" * 299
     classes = byte_classes(get_tokenizer("whitespace"))
     buf = np.frombuffer(probe.encode(), np.uint8)
-    state = np.zeros(bh.STATE_SIZE, np.int64)
+    state = np.zeros(ts.STATE_SIZE, np.int64)
     out_ids, out_len, out_cont = np.empty(len(buf), np.int32), np.empty(len(buf) + 1, np.int64), \
         np.empty(len(buf) + 1, bool)
-    bh.encode_ascii(buf, classes.code, *t.kernel_args()[:3], state, 10 ** 6, out_ids, out_len, out_cont)
-    assert out_ids[:state[bh.ST_OUT_IDS]].tolist() == list(range(0, 5000, 7)) + [5003, 5004, 5005, 5006, 5007, 5008]
+    ts.encode_ascii(buf, classes.code, *t.kernel_args()[:3], state, 10 ** 6, out_ids, out_len, out_cont)
+    assert out_ids[:state[ts.ST_OUT_IDS]].tolist() == list(range(0, 5000, 7)) + [5003, 5004, 5005, 5006, 5007, 5008]
 
 
 def test_growth_keeps_counts(tmp_path):

@@ -35,6 +35,7 @@ from embedkit.corpus.tokenize import Tokenizer, get_tokenizer
 from embedkit.corpus.vocab import Vocab
 from embedkit.errors import EmbedkitError
 from embedkit.kernels import bytehash as bh
+from embedkit.kernels import textscan as ts
 
 BLOCK_SIZE = 1 << 20            # bytes read per kernel call (larger blocks measured no faster)
 _NO_LIMIT = 1 << 62             # max_vocab_size None
@@ -55,12 +56,12 @@ class ByteClasses:
     @cached_property
     def code(self) -> np.ndarray:
         """(256,) uint16 scan table of the kernels: 0 outside words, 0x100 | byte inside."""
-        return np.where(self.cls == bh.WORD, 0x100 | self.vmap.astype(np.uint16), 0).astype(np.uint16)
+        return np.where(self.cls == ts.WORD, 0x100 | self.vmap.astype(np.uint16), 0).astype(np.uint16)
 
     @cached_property
     def plain(self) -> bytes:
         """The bytes a token may hold and come back unchanged from a scan of joined tokens."""
-        return bytes(b for b in range(256) if self.cls[b] == bh.WORD and self.vmap[b] == b)
+        return bytes(b for b in range(256) if self.cls[b] == ts.WORD and self.vmap[b] == b)
 
     def expand(self, text: bytes) -> bytes:
         """Spell out the expanding bytes (text8's digits), as the tokenizer does: memchr-speed
@@ -72,9 +73,9 @@ class ByteClasses:
 
 def _token_text_classes() -> ByteClasses:
     """For tokenizers with no ASCII fast path: joined tokens, split at b" " and b"\\n" only."""
-    cls = np.full(256, bh.WORD, np.uint8)
-    cls[32] = bh.SEP
-    cls[10] = bh.NEWLINE
+    cls = np.full(256, ts.WORD, np.uint8)
+    cls[32] = ts.SEP
+    cls[10] = ts.NEWLINE
     return ByteClasses(cls, _IDENT.copy(), (), direct=False)
 
 
@@ -96,24 +97,24 @@ def byte_classes(tokenizer: Tokenizer) -> ByteClasses | None:
         return None
     s = words[0]
     S = chr(table[s])
-    cls = np.full(256, bh.WORD, np.uint8)      # bytes >= 128 only come in joined tokens
-    cls[10] = bh.NEWLINE
+    cls = np.full(256, ts.WORD, np.uint8)      # bytes >= 128 only come in joined tokens
+    cls[10] = ts.NEWLINE
     vmap = _IDENT.copy()
     vmap[:128] = np.frombuffer(table[:128], np.uint8)
     expansions = []
     for b, t in alone.items():
         between = tok(bytes([s, b, s]))
         if t == [] and between == [S, S]:
-            cls[b] = bh.SEP
+            cls[b] = ts.SEP
         elif t == [chr(table[b])] and between == [S + chr(table[b]) + S]:
-            cls[b] = bh.WORD
+            cls[b] = ts.WORD
         elif len(t) == 1 and t[0].isascii() and between == [S, t[0], S]:
-            cls[b] = bh.SEP                     # replaced before scanning
+            cls[b] = ts.SEP                     # replaced before scanning
             expansions.append((bytes([b]), f" {t[0]} ".encode("ascii")))
         else:
             return None
     for _, word in expansions:          # the spelled-out words must be plain words themselves
-        if any(cls[c] != bh.WORD or vmap[c] != c for c in word.strip()):
+        if any(cls[c] != ts.WORD or vmap[c] != c for c in word.strip()):
             return None
     return ByteClasses(cls, vmap, tuple(expansions))
 
@@ -217,7 +218,7 @@ def _segments(path: str, tokenizer: Tokenizer, classes: ByteClasses, strict: boo
             continue
         # Runs of non-ASCII lines go through the tokenizer; the ASCII lines between them and
         # the joined tokens make one buffer for one kernel call.
-        runs = (bh.nonascii_line_runs(np.frombuffer(block, np.uint8)).tolist() if classes.direct
+        runs = (ts.nonascii_line_runs(np.frombuffer(block, np.uint8)).tolist() if classes.direct
                 else [(0, len(block))])
         parts = []
         pos = 0
@@ -250,12 +251,12 @@ def _line_lens(lines: list[list[str]]) -> np.ndarray:
 
 def _publish(state: np.ndarray, stats: CorpusStats) -> int:
     """Move the kernels' running sentence counts into stats; returns the tokens moved."""
-    lines, pieces, cuts, tokens = state[bh.ST_LINES:bh.ST_TOKENS + 1].tolist()
+    lines, pieces, cuts, tokens = state[ts.ST_LINES:ts.ST_TOKENS + 1].tolist()
     stats.lines += lines
     stats.sentences += pieces
     stats.cuts += cuts
     stats.tokens += tokens
-    state[bh.ST_LINES:bh.ST_TOKENS + 1] = 0
+    state[ts.ST_LINES:ts.ST_TOKENS + 1] = 0
     return tokens
 
 
@@ -333,8 +334,8 @@ def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
     code = classes.code
     stats = CorpusStats() if stats is None else stats
     table = ByteTable()
-    state = np.zeros(bh.STATE_SIZE, np.int64)           # (STATE_SIZE,) carried sentence state
-    state[bh.ST_MIN_REDUCE] = 1
+    state = np.zeros(ts.STATE_SIZE, np.int64)           # (STATE_SIZE,) carried sentence state
+    state[ts.ST_MIN_REDUCE] = 1
     max_len = cfg.max_sentence_length
     max_types = _NO_LIMIT if cfg.max_vocab_size is None else cfg.max_vocab_size
     total = 0
@@ -345,16 +346,16 @@ def count_corpus(paths, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
                 buf = np.frombuffer(text, np.uint8)
                 i = 0
                 while True:                            # the kernel stops when the table is full
-                    i, status = bh.count_ascii(buf, i, code, _IDENT, *table.kernel_args(), state,
+                    i, status = ts.count_ascii(buf, i, code, _IDENT, *table.kernel_args(), state,
                                                max_len, max_types)
-                    if status == bh.DONE:
+                    if status == ts.DONE:
                         break
                     table.reserve(1, len(buf))
             else:
                 enc = [t.encode("utf-8", "surrogatepass") for t in chain.from_iterable(lines)]
                 tbuf, ends = np.frombuffer(b"".join(enc), np.uint8), _ends(enc)
                 table.reserve(len(ends), len(tbuf))
-                bh.count_token_bytes(tbuf, ends, _line_lens(lines), _IDENT, *table.kernel_args(), state,
+                ts.count_token_bytes(tbuf, ends, _line_lens(lines), _IDENT, *table.kernel_args(), state,
                                      max_len, max_types)
             total += _publish(state, stats)
     return WordCounts(table, total)
@@ -372,7 +373,7 @@ def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: 
     code = classes.code
     stats = CorpusStats() if stats is None else stats
     table = lookup_table(vocab.words)
-    state = np.zeros(bh.STATE_SIZE, np.int64)
+    state = np.zeros(ts.STATE_SIZE, np.int64)
     max_len = cfg.max_sentence_length
     piece_lens: list[np.ndarray] = []                   # (pieces of a segment,) int64 kept lengths
     piece_conts: list[np.ndarray] = []
@@ -389,7 +390,7 @@ def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: 
                     out_ids = np.empty(len(buf), np.int32)          # every token: <= 1 per byte
                     out_len = np.empty(len(buf) + 1, np.int64)      # every piece: <= 1 per byte + 1
                     out_cont = np.empty(len(buf) + 1, np.bool_)
-                    bh.encode_ascii(buf, code, *table.kernel_args()[:3], state, max_len,
+                    ts.encode_ascii(buf, code, *table.kernel_args()[:3], state, max_len,
                                     out_ids, out_len, out_cont)
                 else:
                     index = vocab.index
@@ -399,8 +400,8 @@ def encode_corpus(paths, cfg: CorpusConfig, vocab: Vocab, out_dir: Path, stats: 
                     out_ids = np.empty(len(ids), np.int32)
                     out_len = np.empty(len(ids) + len(lens), np.int64)
                     out_cont = np.empty(len(ids) + len(lens), np.bool_)
-                    bh.encode_ids(ids, lens, state, max_len, out_ids, out_len, out_cont)
-                n_ids, n_pieces = int(state[bh.ST_OUT_IDS]), int(state[bh.ST_OUT_PIECES])
+                    ts.encode_ids(ids, lens, state, max_len, out_ids, out_len, out_cont)
+                n_ids, n_pieces = int(state[ts.ST_OUT_IDS]), int(state[ts.ST_OUT_PIECES])
                 f.write(memoryview(out_ids[:n_ids]))
                 n_tokens += n_ids
                 if n_pieces:
