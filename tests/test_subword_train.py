@@ -27,9 +27,10 @@ def sig(x):
 
 def ref_update(w_in, w_out, inputs, target, lr, objective, tables, state):
     """fastText's Model::update (unsupervised) in float64: h = mean of the input rows (duplicates
-    counted), binary-logistic steps, then every input row += grad, undivided."""
+    counted), binary-logistic steps, then every input row += grad, undivided. As kernels/logistic.py
+    states, all output rows are scored before any is updated: fastText's order for distinct rows; a
+    noise word drawn twice gets both updates from the row as it was (fastText: the second sees the first)."""
     h = w_in[inputs].mean(axis=0)
-    grad = np.zeros_like(h)
     if objective == "ns":
         steps = [(target, 1.0)]
         for _ in range(tables[2]):
@@ -39,13 +40,13 @@ def ref_update(w_in, w_out, inputs, target, lr, objective, tables, state):
     else:
         points, codes, code_len = tables[3], tables[4], tables[5]
         steps = [(points[target, d], 1.0 - codes[target, d]) for d in range(code_len[target])]
-    loss = 0.0
-    for row, label in steps:   # sequential: each step sees the w_out rows updated by the previous ones
-        f = h @ w_out[row]
-        g = lr * (label - sig(f))
-        grad += g * w_out[row]
-        w_out[row] += g * h
-        loss += -np.log(sig(f)) if label else -np.log(sig(-f))
+    rows = np.array([r for r, _ in steps])
+    y = np.array([label for _, label in steps], dtype=np.float64)
+    f = w_out[rows] @ h
+    g = lr * (y - sig(f))
+    grad = g @ w_out[rows]
+    np.add.at(w_out, rows, np.outer(g, h))
+    loss = -(y * np.log(sig(f)) + (1 - y) * np.log(sig(-f))).sum()
     for r in inputs:           # a row listed twice is updated twice (np.add.at would hide nothing here)
         w_in[r] += grad
     return loss

@@ -4,7 +4,7 @@ import pytest
 
 from embedkit.config import Word2VecConfig
 from embedkit.kernels.walker import walk_shard
-from embedkit.kernels.logistic import logistic_step
+from embedkit.kernels.logistic import logistic_update
 from embedkit.kernels.random import randint, seed_states
 from embedkit.kernels.sampling import sample_alias
 from embedkit.trainers.word2vec import KERNELS, objective_tables, plain_bags
@@ -14,28 +14,28 @@ def sig(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def ref_logistic(h, w_out, row, label, lr, grad):
-    f = h @ w_out[row]
-    g = lr * (label - sig(f))
-    grad += g * w_out[row]
-    w_out[row] += g * h
-    return -np.log(sig(f)) if label else -np.log(sig(-f))
+def ref_update(h, w_out, outs, labels, lr):
+    """All rows scored from the same weights, then updated (a row drawn twice gets both updates)."""
+    outs, y = np.asarray(outs), np.asarray(labels, dtype=np.float64)
+    f = w_out[outs] @ h
+    g = lr * (y - sig(f))
+    grad = g @ w_out[outs]
+    np.add.at(w_out, outs, np.outer(g, h))
+    return -(y * np.log(sig(f)) + (1 - y) * np.log(sig(-f))).sum(), grad
 
 
 def ref_objective(objective, h, target, w_out, lr, tables, state):
-    grad = np.zeros_like(h)
     if objective == "ns":
-        loss = ref_logistic(h, w_out, target, 1.0, lr, grad)
+        outs, labels = [target], [1.0]
         for _ in range(tables[2]):
             neg = sample_alias(tables[0], tables[1], state)
             if neg != target:
-                loss += ref_logistic(h, w_out, neg, 0.0, lr, grad)
+                outs.append(neg)
+                labels.append(0.0)
     else:
-        points, codes, code_len = tables[3], tables[4], tables[5]
-        loss = 0.0
-        for d in range(code_len[target]):
-            loss += ref_logistic(h, w_out, points[target, d], 1.0 - codes[target, d], lr, grad)
-    return loss, grad
+        L = tables[5][target]
+        outs, labels = list(tables[3][target, :L]), list(1.0 - tables[4][target, :L])
+    return ref_update(h, w_out, outs, labels, lr)
 
 
 def ref_sentence(arch, objective, sent, window, w_in, w_out, bag_ptr, bag_ids, lr, tables, state):
@@ -106,7 +106,7 @@ def test_kernel_matches_reference(arch, objective, subword):
     assert progress[0] == len(sent)
 
 
-def test_logistic_step_gradient_finite_difference():
+def test_logistic_update_gradient_finite_difference():
     """grad and the w_out update are -lr * d(loss)/d(h) and -lr * d(loss)/d(u): check by central differences."""
     rng = np.random.default_rng(1)
     D, lr = 6, 0.1
@@ -123,17 +123,19 @@ def test_logistic_step_gradient_finite_difference():
         num_u = np.array([(loss_at(h, u[0] + eps * e) - loss_at(h, u[0] - eps * e)) / (2 * eps) for e in np.eye(D)])
         grad = np.zeros(D, np.float32)
         w_out = u.astype(np.float32).copy()
-        loss = logistic_step(h.astype(np.float32), w_out, 0, label, lr, grad)
+        loss = logistic_update(h.astype(np.float32), w_out, np.zeros(1, np.int64), np.array([label], np.float32), 1,
+                               lr, grad, np.zeros(1, np.float32))
         assert loss == pytest.approx(loss_at(h, u[0]), rel=1e-5)
         np.testing.assert_allclose(grad, -lr * num_h, rtol=1e-4, atol=1e-7)
         np.testing.assert_allclose(w_out[0] - u[0], -lr * num_u, rtol=1e-4, atol=1e-7)
 
 
-def test_logistic_step_is_stable_for_huge_scores():
+def test_logistic_update_is_stable_for_huge_scores():
     h = np.full(4, 100.0, np.float32)
     w_out = np.full((1, 4), 100.0, np.float32)
     grad = np.zeros(4, np.float32)
-    loss = logistic_step(h, w_out, 0, 0.0, 0.01, grad)
+    loss = logistic_update(h, w_out, np.zeros(1, np.int64), np.zeros(1, np.float32), 1, 0.01, grad,
+                           np.zeros(1, np.float32))
     assert np.isfinite(loss) and loss == pytest.approx(40000.0)
     assert np.all(np.isfinite(grad)) and np.all(np.isfinite(w_out))
 
@@ -164,7 +166,6 @@ def test_alias_table_draws_count_to_the_075():
 def test_window_batch_kernel_matches_reference(objective):
     """kernels/window_batch.py: each window is one mini-batch, C (m, D) x O (n_o, D), from the same weights."""
     from embedkit.kernels import window_batch as wb
-    from embedkit.trainers.word2vec import WINDOW_BATCH_KERNELS
     rng = np.random.default_rng(5)
     V, D, window = 10, 6, 2
     counts = np.sort(rng.integers(5, 100, V))[::-1].astype(np.int64)
@@ -202,7 +203,9 @@ def test_window_batch_kernel_matches_reference(objective):
         np.add.at(ref_in, sent[ctx], dC)
         ref_count += len(ctx)
     corpus = (sent, np.array([0, len(sent)], np.int64), np.ones(V, np.float32))
-    loss, count = walk_shard(*WINDOW_BATCH_KERNELS[("skipgram", objective)], corpus, 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables, (window, lr, lr, 1e12),
+    from embedkit.kernels.walker import SKIPGRAM_WINDOW
+    from embedkit.kernels.word2vec import HS, NS
+    loss, count = walk_shard(SKIPGRAM_WINDOW, NS if objective == "ns" else HS, corpus, 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables, (window, lr, lr, 1e12),
                          (np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(9, 1)))
     assert count == ref_count
     assert loss == pytest.approx(ref_loss, rel=1e-4)

@@ -12,7 +12,9 @@ process would spend ~30 s compiling.) trainers/word2vec.py maps names to codes i
 import numpy as np
 from numba import njit
 
+from embedkit.kernels.logistic import FASTMATH
 from embedkit.kernels.random import randint, uniform
+from embedkit.kernels.unowned import unowned
 from embedkit.kernels.window_batch import skipgram_window_step
 from embedkit.kernels.word2vec import cbow_step, skipgram_step
 
@@ -20,16 +22,17 @@ SKIPGRAM, CBOW, SKIPGRAM_WINDOW = 0, 1, 2   # architecture codes
 _TICK = 10_000  # words between updates of the shared progress counter (and of the learning rate)
 
 
-@njit(inline="always", fastmath=True, nogil=True, cache=True)
-def arch_step(arch, objective, sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, tables, state):
+@njit(inline="always", fastmath=FASTMATH, nogil=True, cache=True)
+def arch_step(arch, objective, sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, tables, state):
     if arch == SKIPGRAM:
-        return skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state)
+        return skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, objective, tables, state)
     if arch == CBOW:
-        return cbow_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state)
-    return skipgram_window_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr, objective, tables, state)
+        return cbow_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, objective, tables, state)
+    return skipgram_window_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, objective, tables,
+                                state)
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
 def walk_shard(arch, objective, corpus, s_begin, s_end, model, tables, schedule, shared):
     """One epoch over sentences [s_begin, s_end) for one worker; returns (loss_sum, n_examples).
 
@@ -45,11 +48,7 @@ def walk_shard(arch, objective, corpus, s_begin, s_end, model, tables, schedule,
     worker has read, and the sum over workers sets the rate (Hogwild: read without locks). running
     mirrors (loss_sum, n_examples) for the progress bar.
     """
-    tokens, offsets, keep_prob = corpus
-    w_in, w_out, bag_ptr, bag_ids = model
-    window, lr_start, lr_end, total_words = schedule
-    progress, running, worker, state = shared
-    dim = w_in.shape[1]
+    offsets = corpus[1]
     max_len = 0
     for s in range(s_begin, s_end):
         max_len = max(max_len, offsets[s + 1] - offsets[s])
@@ -57,7 +56,24 @@ def walk_shard(arch, objective, corpus, s_begin, s_end, model, tables, schedule,
     # scratch rows for the arch: h and grad, plus room for a window's inputs and outputs
     # (window_batch.py uses 2 rows per context word and one per output: noise words or Huffman nodes)
     n_out_max = max(tables[2] + 1, tables[3].shape[1])
-    work = np.empty((4 * window + n_out_max + 2, dim), dtype=np.float32)
+    work = np.empty((4 * schedule[0] + n_out_max + 2, model[0].shape[1]), dtype=np.float32)
+    n_scores = 2 * schedule[0] * n_out_max     # window_batch.py: one score per (context, output) pair
+    scratch = (work, np.empty(n_out_max, np.int64), np.empty(n_out_max, np.float32), np.empty(n_scores, np.float32))
+    return _walk(arch, objective, corpus, s_begin, s_end, model, tables, schedule, shared, sent, scratch)
+
+
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
+def _walk(arch, objective, corpus, s_begin, s_end, model, tables, schedule, shared, sent, scratch):
+    """walk_shard's loop, on views numba does not reference-count (kernels/unowned.py): every array
+    here is held by the caller for the whole call."""
+    tokens, offsets, keep_prob = unowned(corpus[0]), unowned(corpus[1]), unowned(corpus[2])
+    w_in, w_out, bag_ptr, bag_ids = unowned(model[0]), unowned(model[1]), unowned(model[2]), unowned(model[3])
+    tables = (unowned(tables[0]), unowned(tables[1]), tables[2], unowned(tables[3]), unowned(tables[4]),
+              unowned(tables[5]))
+    window, lr_start, lr_end, total_words = schedule
+    progress, running, worker, state = unowned(shared[0]), unowned(shared[1]), shared[2], unowned(shared[3])
+    sent = unowned(sent)
+    scratch = (unowned(scratch[0]), unowned(scratch[1]), unowned(scratch[2]), unowned(scratch[3]))
     loss_sum = 0.0
     n_examples = 0
     unreported = 0
@@ -71,7 +87,7 @@ def walk_shard(arch, objective, corpus, s_begin, s_end, model, tables, schedule,
                 n += 1
         for i in range(n):
             b = 1 + randint(state, 0, window)
-            loss, count = arch_step(arch, objective, sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, work, lr,
+            loss, count = arch_step(arch, objective, sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr,
                                     tables, state)
             loss_sum += loss
             n_examples += count
