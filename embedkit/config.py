@@ -53,7 +53,7 @@ class Word2VecConfig:
     negative: int = opt(5, "noise words per positive example (objective ns)")
     ns_exponent: float = opt(0.75, "noise distribution is count**ns_exponent")
     sample: float = opt(1e-3, "subsampling threshold t of word2vec (0 disables)")
-    window_batch: bool = opt(True, "skip-gram NS: train each window as one mini-batch of small matrix products sharing one set of noise words (pWord2Vec); HS always uses the per-pair kernel, which measured faster")
+    window_batch: bool = opt(True, "skip-gram: train each window as one mini-batch of small matrix products (pWord2Vec); NS then shares one set of noise words per window")
     epochs: int = opt(5, "passes over the corpus")
     lr: Optional[float] = opt(None, "starting learning rate (default 0.025 skip-gram, 0.05 CBOW)")
     min_lr_ratio: float = opt(1e-4, "final learning rate as a fraction of lr (linear decay over all words of all epochs)")

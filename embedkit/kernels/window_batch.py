@@ -14,9 +14,8 @@ context word's row predicts the centre), but the output rows are read once per w
 once per pair and all of a window's updates are computed from the same weights before being
 applied. For HS that is the only difference (same pairs, batched); for NS the window's context
 words also share one set of noise words instead of drawing K each. Trainers select this kernel
-with Word2VecConfig.window_batch for NS only (default on for the plain skip-gram; off for the subword
-model, whose skip-gram follows fastText: the centre word's n-gram bag predicts the context). For HS
-the per-pair kernel measured faster; the objective-generic form stays, tested, for experiments.
+with Word2VecConfig.window_batch (default on for the plain skip-gram; off for the subword model,
+whose skip-gram follows fastText: the centre word's n-gram bag predicts the context).
 """
 import numpy as np
 from numba import njit

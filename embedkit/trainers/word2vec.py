@@ -30,10 +30,13 @@ from embedkit.trainers.base import EpochProgress, run_threads, split_shards
 # (arch, objective) -> the codes of kernels/walker.py's specialised epoch kernel
 KERNELS = {("skipgram", "ns"): (walker.SKIPGRAM, kw.NS), ("skipgram", "hs"): (walker.SKIPGRAM, kw.HS),
            ("cbow", "ns"): (walker.CBOW, kw.NS), ("cbow", "hs"): (walker.CBOW, kw.HS)}
-# skip-gram trained window by window as mini-batches (kernels/window_batch.py). Only for NS: with HS
-# the batch scores the same pairs as the per-pair kernel, which measured faster (single thread on a
-# text8 slice: 364k against 285k words/s), while for NS it shares the noise words (425k against 281k).
-WINDOW_BATCH_KERNELS = {("skipgram", "ns"): (walker.SKIPGRAM_WINDOW, kw.NS)}
+# skip-gram trained window by window as mini-batches (kernels/window_batch.py). For NS the window
+# shares its noise words (single thread on a text8 slice: 425k against 281k words/s per pair). For
+# HS the batch scores the same pairs and is slower on one thread (285k against 364k), but it writes
+# the hot top-of-tree rows once per window instead of once per pair, and with 2 workers on text8
+# it was faster (372-394k against 227-303k words/s, 1 epoch, alternating runs).
+WINDOW_BATCH_KERNELS = {("skipgram", "ns"): (walker.SKIPGRAM_WINDOW, kw.NS),
+                        ("skipgram", "hs"): (walker.SKIPGRAM_WINDOW, kw.HS)}
 
 
 def pick_kernel(cfg: Word2VecConfig):
