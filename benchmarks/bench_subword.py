@@ -11,7 +11,7 @@ Settings ("issue", from the subword issue): dim 100, window 5, negative 5, sampl
 skip-gram / 0.05 CBOW, minn 3, maxn 6, 2,000,000 buckets, min_count 5, 2 threads, 5 epochs.
 "fasttext": the same with fastText's defaults lr 0.05 and sample 1e-4. Learning rates decay linearly
 (fastText to 0, embedkit and gensim to lr x 1e-4). Noise exponent: fastText 0.5 (fixed in its
-code), gensim 0.75, embedkit its config default (0.75) unless --ns-exponent.
+code), gensim 0.75, embedkit its config default (0.5, as fastText) unless --ns-exponent.
 
 Each training runs in its own child process on the same plain-text corpus (text8: one line), and
 evaluates there, after recording its peak RSS at the end of training ("train peak RSS"). words/s =

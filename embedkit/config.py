@@ -70,6 +70,7 @@ class Word2VecConfig:
 class FastTextConfig(Word2VecConfig):
     """fastText-style subword model: word2vec with char n-gram buckets in the input bags (fastText defaults)."""
     sample: float = opt(1e-4, "subsampling threshold t (fastText default 1e-4)")
+    ns_exponent: float = opt(0.5, "noise distribution is count**ns_exponent (fastText's code uses 0.5)")
     window_batch: bool = opt(False, "skip-gram: window mini-batches (context bags predict the centre: not fastText's direction)")
     lr: Optional[float] = opt(0.05, "starting learning rate (fastText default 0.05)")
     minn: int = opt(3, "shortest char n-gram of <word> (with boundary markers)")

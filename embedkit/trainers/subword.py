@@ -15,8 +15,8 @@ counted twice in the mean and updated twice, as in fastText.
 Choices where the issue or the tools differ:
   * initialisation: train_bags draws every input row (words and buckets) from U(-0.5/dim, 0.5/dim)
     (word2vec C) where fastText uses U(-1/dim, 1/dim); output rows start at 0 in both;
-  * noise distribution count**ns_exponent with the config's 0.75 (fastText uses 0.5); a noise draw
-    equal to the target is skipped (fastText redraws);
+  * noise distribution count**ns_exponent, 0.5 by default as fastText's code (word2vec and gensim
+    use 0.75); a noise draw equal to the target is skipped (fastText redraws);
   * maxn 0 gives the plain model: bags [w] and no bucket rows are allocated at all.
 Memory: the input matrix is (V + bucket) x dim x 4 bytes (2,000,000 x 100 buckets -> 800 MB);
 use a smaller bucket (--bucket) for less.
