@@ -2,12 +2,16 @@
 and the subword model, which is the same kernels with larger input bags).
 
 The (architecture, objective) pair reaches the walker as two integer codes, and arch_step /
-objective_step branch on them once per centre word / example. The branches are loop-invariant, so
+objective_outputs branch on them once per centre word / example. The branches are loop-invariant, so
 they are predicted perfectly and cost nothing measurable; in exchange one cached machine-code kernel
 serves every pair. (Passing the functions themselves as arguments composes more nicely, but numba
 cannot cache kernels with function-typed arguments, and compile-time constants via
 `numba.literally` re-run type inference on every call before hitting the cache: either way every
 process would spend ~30 s compiling.) trainers/word2vec.py maps names to codes in its KERNELS table.
+
+Developers: numba's on-disk cache of walk_shard/_walk is keyed on this file's timestamp only. After
+editing a kernel inlined into it (logistic.py, word2vec.py, window_batch.py, sampling.py, random.py),
+touch this file (or delete kernels/__pycache__), or the old machine code keeps running.
 """
 import numpy as np
 from numba import njit
