@@ -211,3 +211,29 @@ def test_window_batch_kernel_matches_reference(objective):
     assert loss == pytest.approx(ref_loss, rel=1e-4)
     np.testing.assert_allclose(w_in, ref_in, atol=2e-5)
     np.testing.assert_allclose(w_out, ref_out, atol=2e-5)
+
+
+def test_tabulated_logistic_terms_match_exact_float64():
+    """kernels/logistic.py's tables: label - sigma(f) within 1e-6 and -log p(label) within 2e-6 (or 1e-5 relative)
+    of the exact values, across the table, between its points, and past its end; NaN scores stay NaN."""
+    from numba import njit
+    from embedkit.kernels.logistic import logistic_terms
+
+    @njit
+    def terms(fs, label):
+        err = np.empty(fs.shape[0])
+        loss = np.empty(fs.shape[0])
+        for k in range(fs.shape[0]):
+            err[k], loss[k] = logistic_terms(fs[k], label)
+        return err, loss
+
+    fs = np.concatenate([np.linspace(-40, 40, 20001), np.random.default_rng(0).uniform(-17, 17, 5000)]).astype(np.float32)
+    f = fs.astype(np.float64)
+    for label in (0.0, 1.0):
+        err, loss = terms(fs, np.float32(label))
+        want_err = label - sig(f)
+        want_loss = np.logaddexp(0.0, -f) if label else np.logaddexp(0.0, f)
+        np.testing.assert_allclose(err, want_err, atol=1e-6)
+        np.testing.assert_allclose(loss, want_loss, atol=2e-6, rtol=1e-5)
+    err, loss = terms(np.array([np.nan], np.float32), np.float32(1.0))
+    assert np.isnan(loss[0])

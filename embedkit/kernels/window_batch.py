@@ -21,7 +21,6 @@ import numpy as np
 from numba import njit
 
 from embedkit.kernels.logistic import FASTMATH, logistic_terms
-from embedkit.kernels.sampling import sample_alias
 from embedkit.kernels.word2vec import add_bag, objective_outputs, push_grad
 
 
