@@ -16,7 +16,8 @@ Speed notes (measured with cachegrind instruction counts and timings): numba ref
 an array handed to a helper, even an inlined one (an atomic NRT_incref/NRT_decref pair per array
 per call), and indexes with a negative-index wraparound test unless the index is unsigned. So the
 hot scanner (_scan_ascii, shared by counting and encoding) is written out in one piece with
-unsigned indices and hands no array to a helper: ~180 instead of ~400 instructions per token of
+unsigned indices and hands no array to a helper on its per-byte and per-token paths (only the
+once-per-piece bookkeeping calls _piece_closed): ~180 instead of ~400 instructions per token of
 text8. Its inline hashing must agree with bytehash.key_hash (the tests insert words through one
 and look them up through the other).
 """
@@ -64,7 +65,7 @@ def _scan_ascii(i, buf, code, slots, ent, arena, meta, state, max_len, max_types
     closed piece with kept ids goes to out_len/out_cont (see encode_ascii). Returns (n, DONE).
 
     Written out in one piece on purpose (see the module docstring): no array is handed to a
-    helper, indices are unsigned, and the word is hashed while it is scanned, with the same
+    helper per byte or token (only _piece_closed, once per piece), indices are unsigned, and the word is hashed while it is scanned, with the same
     steps as key_hash.
     """
     n = np.uint64(buf.shape[0])
@@ -85,11 +86,7 @@ def _scan_ascii(i, buf, code, slots, ent, arena, meta, state, max_len, max_types
             closed = pos > 0                   # a newline ends the line's last piece
             if closed:
                 pos = 0
-                state[ST_PIECES] += 1
-                if state[ST_LINE_PIECES] == 0:
-                    state[ST_LINES] += 1
-                else:
-                    state[ST_CUTS] += 1
+                _piece_closed(state)           # once per piece: off the per-byte path
                 if encode and kept > 0:        # an emptied piece is dropped; continues only
                     out_len[p] = kept          # after an earlier kept piece of the line
                     out_cont[p] = state[ST_LINE_KEPT] != 0
@@ -179,12 +176,7 @@ def _scan_ascii(i, buf, code, slots, ent, arena, meta, state, max_len, max_types
         pos += 1
         if pos == max_len:                     # a full piece closes (as at a newline)
             pos = 0
-            state[ST_PIECES] += 1
-            if state[ST_LINE_PIECES] == 0:
-                state[ST_LINES] += 1
-            else:
-                state[ST_CUTS] += 1
-            state[ST_LINE_PIECES] += 1
+            _piece_closed(state)
             if encode and kept > 0:
                 out_len[p] = kept
                 out_cont[p] = state[ST_LINE_KEPT] != 0
