@@ -26,7 +26,15 @@ from embedkit.formats.text import read_text, write_text
 FORMATS = ("word2vec-text", "word2vec-binary", "glove", "fasttext-vec")   # files: read and write
 READ_FORMATS = FORMATS + ("native",)
 
-__all__ = ["load", "save", "save_model", "read_model", "detect_format", "register_loader",
+# extension of an output file (after .gz/.bz2) -> the formats it may hold; the first is the default
+EXTENSION_FORMATS = {
+    ".txt": ("word2vec-text", "glove", "fasttext-vec"),
+    ".vec": ("fasttext-vec", "word2vec-text"),
+    ".bin": ("word2vec-binary",),
+}
+COMPRESSED_SUFFIXES = (".gz", ".bz2")
+
+__all__ = ["load", "save", "save_any", "output_format", "save_model", "read_model", "detect_format", "register_loader",
            "FORMATS", "READ_FORMATS", "FORMAT_VERSION", "LOADERS", "NativeModel"]
 
 
@@ -65,3 +73,38 @@ def save(emb: Embeddings, path, format: str = "word2vec-text") -> None:
                    fmt_name=format)
     else:
         raise EmbedkitError(f"unknown output format {format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _extension(path) -> str:
+    """".txt" for out.txt and out.txt.gz; "" when there is none."""
+    suffixes = [x.lower() for x in Path(path).suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def output_format(path, stated: str | None = None, flag: str = "format") -> str | None:
+    """The format to write `path` in: `stated` when given (an error when the extension says
+    otherwise: a .txt never receives binary), else the extension's (EXTENSION_FORMATS), else
+    None (an extension that names no vector format)."""
+    ext = _extension(path)
+    allowed = EXTENSION_FORMATS.get(ext)
+    if stated is None:
+        return allowed[0] if allowed else None
+    if stated not in FORMATS:
+        raise EmbedkitError(f"unknown output format {stated!r}; choose one of {', '.join(FORMATS)}")
+    if allowed and stated not in allowed:
+        raise EmbedkitError(f"{path}: the extension {ext} holds {' or '.join(allowed)}, not {stated}; "
+                            f"change the file name or the {flag}")
+    return stated
+
+
+def save_any(emb: Embeddings, path, format: str | None = None) -> None:
+    """Embeddings.save: a vectors file in the format of `path`'s extension (or `format`);
+    otherwise (or with format="native") an embedkit model folder that keeps everything."""
+    fmt = None if format == "native" else output_format(path, format)
+    if fmt is not None:
+        save(emb, path, format=fmt)
+        return
+    kind, config, arrays = emb.native_parts()
+    save_model(path, emb, kind=kind, config=config, arrays=arrays)

@@ -55,13 +55,20 @@ class SubwordEmbeddings(Embeddings):
             return None
         return self.ngram_rows[ids].mean(axis=0, dtype=np.float32)
 
+    def native_parts(self) -> tuple[str, dict, dict]:
+        """A "fasttext" model folder holding the bucket rows (from_native reads it back)."""
+        return "fasttext", {"minn": self.minn, "maxn": self.maxn, "bucket": self.bucket}, \
+            {"ngram_rows": self.ngram_rows}
+
     def _unknown(self, word) -> UnknownWordError:
+        if not isinstance(word, str):
+            return super()._unknown(word)
         if self.maxn <= 0:
             why = "this model was trained without subwords (maxn 0)"
         else:
             why = f"it has no character n-gram of {self.minn}..{self.maxn} characters"
         return UnknownWordError(f"unknown word {word!r}: not among the {len(self):,} words of the vocabulary, "
-                                f"and {why}")
+                                f"and {why}", word, lambda: self.suggest(word))
 
 
 def from_native(model) -> SubwordEmbeddings:
@@ -71,14 +78,21 @@ def from_native(model) -> SubwordEmbeddings:
     missing = [k for k in ("minn", "maxn", "bucket") if k not in cfg]
     if missing:
         raise EmbedkitError(f"{model.path / 'model.json'}: config lacks {', '.join(missing)}")
-    for name in ("vectors", "w_in"):
-        if name not in model.arrays:
-            raise EmbedkitError(f"{path}: no {name!r} array")
     V, dim = len(model.words), int(model.meta["dim"])
-    vectors, w_in = model.arrays["vectors"], model.arrays["w_in"]
     n_buckets = int(cfg["bucket"]) if int(cfg["maxn"]) > 0 else 0
+    if "vectors" not in model.arrays:
+        raise EmbedkitError(f"{path}: no 'vectors' array")
+    vectors = model.arrays["vectors"]
     if vectors.shape != (V, dim):
         raise EmbedkitError(f"{path}: vectors have shape {vectors.shape}, expected ({V}, {dim})")
+    if "ngram_rows" in model.arrays:          # written by SubwordEmbeddings.save (no word rows)
+        rows = model.arrays["ngram_rows"]
+        if rows.shape != (int(cfg["bucket"]), dim):
+            raise EmbedkitError(f"{path}: ngram_rows have shape {rows.shape}, expected ({cfg['bucket']}, {dim})")
+        return SubwordEmbeddings(model.words, vectors, rows, int(cfg["minn"]), int(cfg["maxn"]), model.counts)
+    if "w_in" not in model.arrays:
+        raise EmbedkitError(f"{path}: no 'w_in' array")
+    w_in = model.arrays["w_in"]
     if w_in.shape != (V + n_buckets, dim):
         raise EmbedkitError(f"{path}: w_in has shape {w_in.shape}, expected ({V + n_buckets}, {dim}) "
                             f"({V} words + {n_buckets} buckets)")

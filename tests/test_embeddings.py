@@ -167,3 +167,53 @@ def test_top_k_orders_best_first():
     scores = np.array([[0.1, 0.9, 0.5, 0.7]], dtype=np.float32)
     ids, best = top_k(scores, 3)
     assert ids.tolist() == [[1, 3, 2]] and np.allclose(best, [[0.9, 0.7, 0.5]])
+
+
+# -- gensim-style surface beyond what the gensim comparison covers (tests/test_gensim_api.py) ----
+
+def test_keys_iteration_and_indices(emb):
+    assert list(emb)[:3] == ["w0", "w1", "w2"] and len(list(emb)) == len(emb)
+    assert np.array_equal(emb[5], emb["w5"]) and emb[[5, "w6"]].shape == (2, 16)
+    assert emb[[]].shape == (0, 16)
+    with pytest.raises(UnknownWordError, match="index 300 is out of range"):
+        emb[300]
+    with pytest.raises(UnknownWordError, match="must be a word"):
+        emb[1.5]
+    assert emb.most_similar(5, topn=3) == emb.most_similar("w5", topn=3)
+    assert emb.similarity(5, "w5") == pytest.approx(1.0)
+
+
+def test_suggestions_are_lazy_and_case_folded():
+    e = Embeddings(["the", "King", "king", "queen", "kingdom"], np.eye(5, dtype=np.float32))
+    assert e.casefold_match("KING") == "King"              # the first (most frequent) spelling
+    err = e._unknown("KINg")
+    assert err._suggestions is None                        # nothing computed until asked
+    assert err.suggestions[0] == "King" and "did you mean 'King'" in str(err)
+    assert e.suggest("quen") == ["queen"]
+
+
+def test_add_vectors_keeps_counts_and_resets_derived_state():
+    e = Embeddings(["a", "b"], np.eye(2, dtype=np.float32), counts=[3, 2])
+    assert e.most_similar("a", topn=1)[0][0] == "b"
+    e.add_vectors(["b", "c", "C"], [[5, 5], [1, 1], [2, 0]])
+    assert e.words == ["a", "b", "c", "C"] and e.counts.tolist() == [3, 2, 0, 0]
+    assert np.array_equal(e["b"], [0, 1])                   # kept: replace=False
+    assert e.most_similar("c", topn=1)[0][0] in ("a", "b")  # unit rows rebuilt
+    assert e.casefold_match("c") == "c"
+    e["b"] = [7, 0]
+    assert np.array_equal(e["b"], [7, 0]) and e.similarity("a", "b") == pytest.approx(1.0)
+
+
+def test_subword_save_round_trip_keeps_unseen_word_vectors(tmp_path):
+    from embedkit.io import load
+    from embedkit.subword_embeddings import SubwordEmbeddings
+    rng = np.random.default_rng(3)
+    words = ["alpha", "beta", "gamma"]
+    sub = SubwordEmbeddings(words, rng.standard_normal((3, 8)), rng.standard_normal((50, 8)), 3, 5, counts=[9, 8, 7])
+    sub.save(tmp_path / "model")
+    back = load(tmp_path / "model")
+    assert isinstance(back, SubwordEmbeddings) and back.words == words and back.counts.tolist() == [9, 8, 7]
+    assert np.array_equal(back["alphabet"], sub["alphabet"]) and (back.minn, back.maxn, back.bucket) == (3, 5, 50)
+    assert back.vectors_for_all(["alphabet", "beta"]).words == ["alphabet", "beta"]
+    with pytest.raises(UnknownWordError, match="n-gram"):
+        SubwordEmbeddings(words, sub.vectors, sub.ngram_rows, 4, 5)["a"]   # "<a>" has no 4- or 5-gram

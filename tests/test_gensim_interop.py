@@ -6,8 +6,6 @@ one worker and a fixed seed, so every run sees the same vectors (gensim 4 seeds 
 from `seed` alone; with 2 workers the thread interleaving changed them from run to run). Rankings
 are compared up to float32 near-ties, where either order is right.
 """
-import gzip
-
 import numpy as np
 import pytest
 
@@ -22,15 +20,8 @@ GOOGLE = str(bundled_analogy_sets()["questions-words"])
 
 
 @pytest.fixture(scope="module")
-def kv(shared_data):
-    text8 = shared_data / "corpora" / "enwiki2015-text8.txt.gz"
-    if not text8.exists():
-        pytest.skip(f"{text8} not available")
-    with gzip.open(text8, "rt") as f:
-        tokens = f.read(2_000_000).split()[:-1]          # drop a possibly cut last word
-    sentences = [tokens[i:i + 1000] for i in range(0, len(tokens), 1000)]
-    model = gensim_models.Word2Vec(sentences, vector_size=32, min_count=3, epochs=3, workers=1, seed=1)
-    return model.wv
+def kv(gensim_kv):
+    return gensim_kv                                    # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
