@@ -182,6 +182,20 @@ class Embeddings(Queries):
         out += [w for w in close_words(word, self.words, n) if w not in out]
         return out[:n]
 
+    def resolve(self, word: str) -> tuple[str, str]:
+        """(the word a query should use for `word`, how it was found): "vocabulary" when it is
+        known; "case" for its case-insensitive vocabulary match ("King" -> "king"); "subwords"
+        when a subword model builds it from its n-grams. Else an UnknownWordError with
+        suggestions. A vocabulary match beats subwords: n-grams of a spelling the model never
+        saw are mostly untrained buckets."""
+        if word in self.index:
+            return word, "vocabulary"
+        folded = self.casefold_match(word)
+        if folded is not None:
+            return folded, "case"
+        self.get_vector(word)                              # raises UnknownWordError when it cannot
+        return word, "subwords"
+
     # -- gensim lookups -----------------------------------------------------------------------------
     def get_index(self, key, default=None) -> int:
         """Row of a word, or an in-range int itself; else `default`, or an UnknownWordError."""

@@ -225,6 +225,23 @@ class Queries:
             raise EmbedkitError("relative_cosine_similarity needs at least one neighbour")
         return self.similarity(wa, wb) / sum(s for _, s in sims)
 
+    def sentence_vector(self, tokens: Sequence[str]) -> np.ndarray:
+        """fastText's sentence vector for an unsupervised model (FastText::getSentenceVector):
+        the mean of the unit vectors of the tokens that have a non-zero vector (vocabulary words,
+        and unseen words a subword model builds); (D,) zeros when none has. Tokens are taken as
+        given: no case folding."""
+        total, n = np.zeros(self.dim, np.float32), 0
+        for tok in tokens:
+            try:
+                v = self.get_vector(tok)
+            except KeyError:
+                continue                                   # fastText: a zero vector, skipped
+            norm = float(np.linalg.norm(v))
+            if norm > 0:
+                total += v / np.float32(norm)
+                n += 1
+        return total / np.float32(n) if n else total
+
     # -- analogies ------------------------------------------------------------------------------
     def analogy(self, a, b, c, method: str = "3cosadd", topn: int = 1,
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:

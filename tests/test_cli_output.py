@@ -41,17 +41,20 @@ def test_neighbors(capsys, vectors):
     assert len(blocks[0].splitlines()) == 4 and blocks[1].startswith("king\n")
 
 
-def test_neighbors_unknown_word_is_one_clear_line(capsys, vectors):
-    rc, out, err = run(capsys, "neighbors", vectors, "car", "zebra")
-    assert rc == 2 and out == ""
-    assert err.strip().splitlines() == [f"embedkit neighbors: error: unknown word 'zebra': not among the "
-                                        f"11 words of the vocabulary of {vectors}"]
+def test_neighbors_unknown_word_is_reported_and_skipped(capsys, vectors):
+    rc, out, err = run(capsys, "neighbors", vectors, "car", "zebra", "kingg", "tiger")
+    assert rc == 1
+    assert [ln for ln in out.splitlines() if ln and not ln.startswith(" ")] == ["car", "tiger"]
+    assert err.strip().splitlines() == [
+        f"embedkit neighbors: unknown word 'zebra': not among the 11 words of the vocabulary of {vectors}; skipped",
+        f"embedkit neighbors: unknown word 'kingg': not among the 11 words of the vocabulary of {vectors}; "
+        "did you mean 'king'?; skipped"]
 
 
 def test_neighbors_interactive(capsys, vectors, monkeypatch):
     monkeypatch.setattr(sys, "stdin", stdio.StringIO("car\nzebra tiger\n\n"))
     rc, out, err = run(capsys, "neighbors", vectors, "--topn", "2")
-    assert rc == 0
+    assert rc == 1                                     # a word was skipped
     assert [ln for ln in out.splitlines() if not ln.startswith(" ")] == ["car", "tiger"]
     assert "unknown word 'zebra'" in err and "Traceback" not in err
     monkeypatch.setattr(sys, "stdin", stdio.StringIO("cat\n"))
@@ -63,11 +66,12 @@ def test_analogy(capsys, vectors):
     rc, out, err = run(capsys, "analogy", vectors, "man", "king", "woman", "--topn", "2")
     assert rc == 0
     lines = out.splitlines()
-    assert lines[0].startswith("man : king :: woman : ?") and lines[1].split()[:2] == ["1", "queen"]
+    assert lines[0] == "man is to king as woman is to ?  (3cosadd: nearest to king - man + woman)"
+    assert lines[1].split()[:2] == ["1", "queen"]
     rc, out, _ = run(capsys, "analogy", vectors, "man", "king", "woman", "--method", "3cosmul")
     assert rc == 0 and out.splitlines()[1].split()[1] == "queen" and "3cosmul" in out.splitlines()[0]
     rc, _, err = run(capsys, "analogy", vectors, "man", "kingg", "woman")
-    assert rc == 2 and "unknown word 'kingg'" in err
+    assert rc == 1 and "unknown word 'kingg'" in err and "did you mean 'king'?" in err
     rc, _, err = run(capsys, "analogy", vectors, "man", "king", "woman", "--topn", "0")
     assert rc == 2 and "--topn must be >= 1" in err
 
@@ -103,7 +107,7 @@ def test_evaluate_bad_dataset(capsys, vectors, tmp_path):
 @pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove", "fasttext-vec"])
 def test_export(capsys, vectors, tmp_path, fmt):
     out_path = tmp_path / "out"
-    rc, out, _ = run(capsys, "export", vectors, "--to", out_path, "--format", fmt, "--limit", "5")
+    rc, out, _ = run(capsys, "export", vectors, "--to", out_path, "--to-format", fmt, "--limit", "5")
     assert rc == 0 and "wrote 5 words x 24 dims" in out
     got, want = io.load(out_path), io.load(vectors, limit=5)
     assert got.words == want.words and np.array_equal(got.vectors, want.vectors)
@@ -118,5 +122,9 @@ def test_bad_vectors_file_is_one_line(capsys, tmp_path):
 def test_no_traceback_from_a_real_process(vectors):
     proc = subprocess.run([sys.executable, "-m", "embedkit", "neighbors", str(vectors), "zebra"],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "unknown word 'zebra'" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "embedkit", "neighbors", str(vectors), "--topn", "x"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        "embedkit neighbors: error: argument --topn: invalid int value: 'x' (see embedkit neighbors --help)"]

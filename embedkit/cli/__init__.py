@@ -3,20 +3,21 @@
 Each module in this package that defines `register(subparsers)` adds its verbs; the verb's
 handler is stored with `set_defaults(func=...)` and receives the parsed args. Handlers hold no
 logic beyond turning flags into calls of the library. EmbedkitError becomes one line on stderr
-and exit status 2.
+and exit status 2. The words after the verb go to the verb's own parser, options and positional
+words intermixed; argparse errors are one line with a hint to --help (cli/parser.py).
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import pkgutil
 import sys
 
+from embedkit.cli.parser import Parser, parse_args
 from embedkit.errors import EmbedkitError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="embedkit", description="Train and use word embeddings.")
+def build_parser() -> Parser:
+    parser = Parser(prog="embedkit", description="Train and use word embeddings.")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, sys.argv[1:] if argv is None else list(argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -1,4 +1,10 @@
-"""Generate argparse flags from config dataclasses, so defaults and help live in one place."""
+"""Generate argparse flags from config dataclasses, so defaults and help live in one place.
+
+ALIASES: other spellings accepted for a field's flag: fastText's (`-dim`, `-ws`, `-epoch`,
+`-minCount`, `-neg`, `-thread`, `-minn`, `-maxn`, `-loss`, `-lr`, `-t`, `-bucket`, `-seed`),
+word2vec C's (`-size`, `-window`, `-iter`, `-min-count`, `-negative`, `-threads`, `-sample`)
+and `--threads`. They are listed in the README's fastText table.
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +18,23 @@ def _base_type(tp):
         tp = eval(tp, {"Optional": typing.Optional})  # annotations are strings under `from __future__`
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     return args[0] if args else tp
+
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "dim": ("-dim", "-size"),
+    "window": ("-ws", "-window"),
+    "epochs": ("-epoch", "-iter"),
+    "min_count": ("-minCount", "--minCount", "-min-count"),
+    "negative": ("-neg", "-negative"),
+    "workers": ("--threads", "-thread", "-threads"),
+    "minn": ("-minn",),
+    "maxn": ("-maxn",),
+    "objective": ("-loss",),
+    "lr": ("-lr",),
+    "sample": ("-t", "-sample"),
+    "bucket": ("-bucket",),
+    "seed": ("-seed",),
+}
 
 
 def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_title=None):
@@ -30,7 +53,7 @@ def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_titl
             kwargs["metavar"] = f.name.upper()
             if "choices" in f.metadata:
                 kwargs["choices"] = f.metadata["choices"]
-        group.add_argument("--" + f.name.replace("_", "-"), **kwargs)
+        group.add_argument("--" + f.name.replace("_", "-"), *ALIASES.get(f.name, ()), **kwargs)
 
 
 def config_from_args(cls, args: argparse.Namespace, **overrides):

@@ -13,7 +13,8 @@ def register(sub):
                        description="Count the words of a corpus and save word<TAB>count lines, most frequent first.")
     p.add_argument("--corpus", nargs="+", metavar="PATH",
                    help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
-    p.add_argument("--output", "-o", required=True, metavar="VOCAB.tsv", help="where to write the vocabulary")
+    p.add_argument("--output", "-o", required=True, metavar="VOCAB.tsv",
+                   help="where to write the vocabulary; - writes it to stdout (the summary then goes to stderr)")
     add_config_options(p, CorpusConfig, group_title="corpus options")
     p.set_defaults(func=run)
 
@@ -27,8 +28,13 @@ def run(args) -> int:
     files = resolve_inputs(args.corpus)
     stats = CorpusStats()
     vocab = build_vocab(files, cfg, stats)
-    vocab.save(args.output)
+    to_stdout = args.output == "-"
+    if to_stdout:
+        vocab.write(sys.stdout)
+        sys.stdout.flush()
+    else:
+        vocab.save(args.output)
     print(f"read {stats.describe()}", file=sys.stderr)
-    print(f"vocabulary: {vocab.describe()} (min_count {cfg.min_count}) -> {args.output} "
-          f"[{time.perf_counter() - t0:.2f} s]")
+    print(f"vocabulary: {vocab.describe()} (min_count {cfg.min_count}) -> {'stdout' if to_stdout else args.output} "
+          f"[{time.perf_counter() - t0:.2f} s]", file=sys.stderr if to_stdout else sys.stdout)
     return 0

@@ -70,9 +70,13 @@ class Vocab:
     def save(self, path) -> None:
         """UTF-8 TSV, one `word<TAB>count` line per word in id order; a `#` header line carries totals."""
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(f"#embedkit-vocab\ttotal_tokens={self.total_tokens}\ttotal_types={self.total_types}\n")
-            for w, c in zip(self.words, self.counts.tolist()):
-                f.write(f"{w}\t{c}\n")
+            self.write(f)
+
+    def write(self, f) -> None:
+        """The lines of `save` to an open text stream (e.g. sys.stdout)."""
+        f.write(f"#embedkit-vocab\ttotal_tokens={self.total_tokens}\ttotal_types={self.total_types}\n")
+        for w, c in zip(self.words, self.counts.tolist()):
+            f.write(f"{w}\t{c}\n")
 
     @classmethod
     def load(cls, path) -> "Vocab":

@@ -109,8 +109,8 @@ def is_model_dir(path) -> bool:
     return Path(path).is_dir() and (Path(path) / "model.json").is_file()
 
 
-def read_model(path) -> NativeModel:
-    """Load a model folder's files (no dispatch on kind)."""
+def read_meta(path) -> dict:
+    """A model folder's model.json (checked: version and required keys), without its arrays."""
     path = Path(path)
     if not is_model_dir(path):
         raise EmbedkitError(f"{path} is not an embedkit model folder (no model.json)")
@@ -125,6 +125,13 @@ def read_model(path) -> NativeModel:
     for key in ("kind", "dim", "vocab_size"):
         if key not in meta:
             raise EmbedkitError(f"{path / 'model.json'}: missing {key!r}")
+    return meta
+
+
+def read_model(path) -> NativeModel:
+    """Load a model folder's files (no dispatch on kind)."""
+    path = Path(path)
+    meta = read_meta(path)
     words, counts = _read_vocab(path / "vocab.tsv")
     if len(words) != meta["vocab_size"]:
         raise EmbedkitError(f"{path / 'vocab.tsv'}: {len(words):,} words, but model.json says "
