@@ -217,3 +217,20 @@ def test_subword_save_round_trip_keeps_unseen_word_vectors(tmp_path):
     assert back.vectors_for_all(["alphabet", "beta"]).words == ["alphabet", "beta"]
     with pytest.raises(UnknownWordError, match="n-gram"):
         SubwordEmbeddings(words, sub.vectors, sub.ngram_rows, 4, 5)["a"]   # "<a>" has no 4- or 5-gram
+
+
+def test_resolve_prefers_vocabulary_then_case_then_subwords():
+    sub = Subword(["King", "king", "new", "x"], np.eye(4, dtype=np.float32))
+    assert sub.resolve("king") == ("king", "vocabulary")
+    assert sub.resolve("KING") == ("King", "case")          # first spelling wins
+    assert sub.resolve("NEW") == ("new", "case")            # a vocabulary match beats subwords
+    assert sub.resolve("newer") == ("newer", "subwords")
+    with pytest.raises(UnknownWordError) as info:
+        sub.resolve("kinq")
+    assert "king" in [s.lower() for s in info.value.suggestions]
+
+
+def test_sentence_vector_is_fasttexts_mean_of_unit_vectors():
+    e = Embeddings(["a", "b", "zero"], np.array([[3, 0], [0, 2], [0, 0]], np.float32))
+    assert np.allclose(e.sentence_vector(["a", "b", "zero", "unknown", "a"]), [2 / 3, 1 / 3])
+    assert np.array_equal(e.sentence_vector(["unknown"]), [0, 0]) and e.sentence_vector([]).shape == (2,)
