@@ -220,7 +220,7 @@ def test_cli_train_fasttext_and_query_unseen_word(tmp_path):
     r = subprocess.run(cli + ["neighbors", str(out), "walking", "--topn", "3"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "walking" and len(lines) == 4
+    assert lines[0] == "walking (not in the vocabulary: built from its character n-grams)" and len(lines) == 4
     r = subprocess.run(cli + ["neighbors", str(out), "ab", "--topn", "3"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("ab")              # "<ab>" is itself a 4-gram
     bad = subprocess.run(cli + ["train", "--model", "fasttext", "--corpus", str(corpus), "--output",
