@@ -37,6 +37,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+def help_with_default(text: str, default) -> str:
+    """`text (default: X)`, once: a help text that already states its default is left as it is."""
+    if "(default:" in text:
+        return text
+    shown = "none" if default is None else ("on" if default is True else "off" if default is False else default)
+    return f"{text} (default: {shown})"
+
+
 def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_title=None):
     """Add one --flag per field of dataclass `cls` (default None = "not given")."""
     group = parser.add_argument_group(group_title or cls.__name__)
@@ -44,8 +52,7 @@ def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_titl
         if f.name in skip:
             continue
         tp = _base_type(f.type)
-        kwargs = {"dest": f.name, "default": None,
-                  "help": f"{f.metadata.get('help', '')} (default: {f.default})"}
+        kwargs = {"dest": f.name, "default": None, "help": help_with_default(f.metadata.get("help", ""), f.default)}
         if tp is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:

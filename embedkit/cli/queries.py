@@ -28,9 +28,11 @@ def add_vectors_args(p, input_aliases=("--format",)) -> None:
                    ".gz/.bz2 ok) or embedkit model folder")
     p.add_argument("--input-format", *input_aliases, dest="input_format", choices=READ_FORMATS, default=None,
                    help="format of VECTORS (default: detected)")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="read only the first N words")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="read only the first N words (default: all)")
     p.add_argument("--unicode-errors", choices=("strict", "replace", "ignore"), default="strict",
-                   help="undecodable bytes in words: error naming the line/byte, or replace/ignore them")
+                   help="undecodable bytes in words: error naming the line/byte, or replace/ignore them "
+                        "(default: strict)")
 
 
 def load_vectors(args):
