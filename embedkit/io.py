@@ -6,7 +6,9 @@
     save_model("model/", emb, kind="skipgram", config=cfg, arrays={"w_in": w_in, "w_out": w_out})
 
 Formats: word2vec-text ("V D" header), word2vec-binary, glove (text, no header), fasttext-vec
-(word2vec text with a trailing space), and native model folders (see embedkit/formats/native.py).
+(word2vec text with a trailing space), fasttext-bin (fastText's .bin model: a SubwordEmbeddings
+that embeds unseen words as fastText does; see embedkit/formats/fasttext_bin.py), and native model
+folders (see embedkit/formats/native.py).
 Vocabulary order is preserved. Text round-trips exactly (9 significant digits), binary bit for bit.
 Malformed files raise EmbedkitError naming the file and the line (text) or byte (binary).
 """
@@ -23,14 +25,14 @@ from embedkit.formats.native import (FORMAT_VERSION, LOADERS, NativeModel, read_
                                      save_model)
 from embedkit.formats.text import read_text, write_text
 
-FORMATS = ("word2vec-text", "word2vec-binary", "glove", "fasttext-vec")   # files: read and write
+FORMATS = ("word2vec-text", "word2vec-binary", "glove", "fasttext-vec", "fasttext-bin")   # files: read and write
 READ_FORMATS = FORMATS + ("native",)
 
 # extension of an output file (after .gz/.bz2) -> the formats it may hold; the first is the default
 EXTENSION_FORMATS = {
     ".txt": ("word2vec-text", "glove", "fasttext-vec"),
     ".vec": ("fasttext-vec", "word2vec-text"),
-    ".bin": ("word2vec-binary",),
+    ".bin": ("word2vec-binary", "fasttext-bin"),
 }
 COMPRESSED_SUFFIXES = (".gz", ".bz2")
 
@@ -61,6 +63,9 @@ def load(path, format: str | None = None, limit: int | None = None,
         raise EmbedkitError(f"{path} is a folder; format {fmt!r} needs a file")
     if fmt == "word2vec-binary":
         return read_binary(path, limit, unicode_errors)
+    if fmt == "fasttext-bin":
+        from embedkit.formats.fasttext_bin import read_fasttext_bin
+        return read_fasttext_bin(path, limit, unicode_errors)
     return read_text(path, header=(fmt != "glove"), limit=limit, unicode_errors=unicode_errors)
 
 
@@ -68,6 +73,9 @@ def save(emb: Embeddings, path, format: str = "word2vec-text") -> None:
     """Write `emb` to `path` atomically (gzip/bzip2 when the name ends in .gz/.bz2)."""
     if format == "word2vec-binary":
         write_binary(emb, path)
+    elif format == "fasttext-bin":
+        from embedkit.formats.fasttext_bin import write_fasttext_bin
+        write_fasttext_bin(emb, path)
     elif format in ("word2vec-text", "glove", "fasttext-vec"):
         write_text(emb, path, header=(format != "glove"), trailing_space=(format == "fasttext-vec"),
                    fmt_name=format)

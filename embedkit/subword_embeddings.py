@@ -9,6 +9,12 @@ is an UnknownWordError (an EmbedkitError) saying so; fastText would return a zer
 
 Memory: the bucket rows are bucket x dim x 4 bytes (2,000,000 x 100 -> 800 MB), loaded with the
 model folder; train with a smaller --bucket for a smaller model.
+
+What a fastText .bin model holds beyond the vectors travels along, so that writing one back
+(formats/fasttext_bin.py) gives fastText the same model: `word_rows` (V, D), each word's own
+input row (its vector is the mean of that row and its n-gram rows); `output_rows`, the output
+matrix; `fasttext_args`, fastText's training settings (ws, epoch, neg, loss, model, ...).
+Each is None when unknown (then the writer rebuilds the word rows from the means).
 """
 from __future__ import annotations
 
@@ -25,8 +31,15 @@ class SubwordEmbeddings(Embeddings):
     """Vocabulary vectors (V, D) plus n-gram bucket rows (bucket, D) for unseen words."""
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray, ngram_rows: np.ndarray, minn: int, maxn: int,
-                 counts: np.ndarray | None = None):
+                 counts: np.ndarray | None = None, *, word_rows: np.ndarray | None = None,
+                 output_rows: np.ndarray | None = None, fasttext_args: dict | None = None):
         super().__init__(words, vectors, counts)
+        if word_rows is not None and word_rows.shape != self.vectors.shape:
+            raise EmbedkitError(f"word_rows must have shape {self.vectors.shape}, got {word_rows.shape}")
+        if output_rows is not None and (output_rows.ndim != 2 or output_rows.shape[1] != self.dim):
+            raise EmbedkitError(f"output_rows must have shape (rows, {self.dim}), got {output_rows.shape}")
+        self.word_rows, self.output_rows = word_rows, output_rows     # (V, D), (rows, D) or None
+        self.fasttext_args = fasttext_args
         self.ngram_rows = np.asarray(ngram_rows, dtype=np.float32)   # (bucket, D) float32, row b = bucket b
         if self.ngram_rows.ndim != 2 or self.ngram_rows.shape[1] != self.dim:
             raise EmbedkitError(f"n-gram rows must have shape (bucket, {self.dim}), got {self.ngram_rows.shape}")
@@ -57,8 +70,12 @@ class SubwordEmbeddings(Embeddings):
 
     def native_parts(self) -> tuple[str, dict, dict]:
         """A "fasttext" model folder holding the bucket rows (from_native reads it back)."""
-        return "fasttext", {"minn": self.minn, "maxn": self.maxn, "bucket": self.bucket}, \
-            {"ngram_rows": self.ngram_rows}
+        arrays = {"ngram_rows": self.ngram_rows}
+        arrays.update({k: v for k, v in (("word_rows", self.word_rows), ("w_out", self.output_rows)) if v is not None})
+        config = {"minn": self.minn, "maxn": self.maxn, "bucket": self.bucket}
+        if self.fasttext_args:
+            config["fasttext_args"] = self.fasttext_args
+        return "fasttext", config, arrays
 
     def _unknown(self, word) -> UnknownWordError:
         if not isinstance(word, str):
@@ -89,11 +106,19 @@ def from_native(model) -> SubwordEmbeddings:
         rows = model.arrays["ngram_rows"]
         if rows.shape != (int(cfg["bucket"]), dim):
             raise EmbedkitError(f"{path}: ngram_rows have shape {rows.shape}, expected ({cfg['bucket']}, {dim})")
-        return SubwordEmbeddings(model.words, vectors, rows, int(cfg["minn"]), int(cfg["maxn"]), model.counts)
+        word_rows = model.arrays.get("word_rows")
+        if word_rows is not None and word_rows.shape != (V, dim):
+            raise EmbedkitError(f"{path}: word_rows have shape {word_rows.shape}, expected ({V}, {dim})")
+        return SubwordEmbeddings(model.words, vectors, rows, int(cfg["minn"]), int(cfg["maxn"]), model.counts,
+                                 word_rows=word_rows, output_rows=model.arrays.get("w_out"),
+                                 fasttext_args=cfg.get("fasttext_args"))
     if "w_in" not in model.arrays:
         raise EmbedkitError(f"{path}: no 'w_in' array")
     w_in = model.arrays["w_in"]
     if w_in.shape != (V + n_buckets, dim):
         raise EmbedkitError(f"{path}: w_in has shape {w_in.shape}, expected ({V + n_buckets}, {dim}) "
                             f"({V} words + {n_buckets} buckets)")
-    return SubwordEmbeddings(model.words, vectors, w_in[V:], int(cfg["minn"]), int(cfg["maxn"]), model.counts)
+    from embedkit.formats.fasttext_bin import args_from_config
+    return SubwordEmbeddings(model.words, vectors, w_in[V:], int(cfg["minn"]), int(cfg["maxn"]), model.counts,
+                             word_rows=w_in[:V], output_rows=model.arrays.get("w_out"),
+                             fasttext_args=args_from_config(cfg))

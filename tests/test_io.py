@@ -149,7 +149,7 @@ def test_unreadable_and_undetectable(tmp_path):
         io.load(_write(tmp_path / "empty.txt", b""))
     with pytest.raises(EmbedkitError, match="cannot tell the format"):
         io.load(_write(tmp_path / "prose.txt", b"hello world\n"))
-    with pytest.raises(EmbedkitError, match="fastText binary model"):
+    with pytest.raises(EmbedkitError, match=r"m.bin: truncated at byte 8"):
         io.load(_write(tmp_path / "m.bin", (793712314).to_bytes(4, "little") + b"\x0c\0\0\0"))
     with pytest.raises(EmbedkitError, match="unknown format"):
         io.load(_write(tmp_path / "v.txt", b"1 1\na 1\n"), format="word2vec")

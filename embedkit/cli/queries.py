@@ -24,7 +24,7 @@ ANALOGY_ORDER = ("A B C asks 'A is to B as C is to ?' (word2vec C's order: man k
 def add_vectors_args(p, input_aliases=("--format",)) -> None:
     """VECTORS positional plus how to read it (--input-format; `input_aliases` also accepted)."""
     from embedkit.io import READ_FORMATS
-    p.add_argument("vectors", metavar="VECTORS", help="vectors file (word2vec text/binary, GloVe, .vec; "
+    p.add_argument("vectors", metavar="VECTORS", help="vectors file (word2vec text/binary, GloVe, fastText .vec/.bin; "
                    ".gz/.bz2 ok) or embedkit model folder")
     p.add_argument("--input-format", *input_aliases, dest="input_format", choices=READ_FORMATS, default=None,
                    help="format of VECTORS (default: detected)")

@@ -2,6 +2,7 @@
 
     text.py    word2vec text ("V D" header), fastText .vec (same, trailing space), GloVe text (no header)
     binary.py  word2vec binary (header, then `word<SP><D little-endian float32>` records)
+    fasttext_bin.py  fastText's .bin model (vocabulary, input rows with n-gram buckets, settings)
     native.py  embedkit's model folder (model.json + vocab.tsv + arrays.npz + ...)
     detect.py  which of these a path holds
 

@@ -1,6 +1,7 @@
 """Which format a path holds, from its first bytes.
 
     folder with model.json                          native
+    fastText's magic number 793712314 (int32)       fasttext-bin
     "V D" header, line 2 `word` + D numbers         word2vec-text (fasttext-vec if line 2 ends in a space)
     "V D" header, then no control bytes             word2vec-text (malformed; the reader names the line)
     "V D" header, anything else                     word2vec-binary (float32 bytes include control codes)
@@ -50,8 +51,7 @@ def detect_format(path) -> str:
     if not head.strip():
         raise EmbedkitError(f"{path} is empty")
     if head.startswith(FASTTEXT_BIN_MAGIC):
-        raise EmbedkitError(f"{path} is a fastText binary model, not a vectors file; use its .vec file "
-                            "(or `fasttext print-word-vectors`)")
+        return "fasttext-bin"
     if head[:1] == b"\x80":
         raise EmbedkitError(f"{path} looks like a Python pickle (e.g. a gensim .model); export it with "
                             "gensim's save_word2vec_format first")

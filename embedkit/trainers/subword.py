@@ -26,7 +26,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from dataclasses import asdict
+
 from embedkit.config import FastTextConfig
+from embedkit.formats.fasttext_bin import args_from_config
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.subword_embeddings import SubwordEmbeddings
 from embedkit.tables.subwords import check_subword_options, subword_bags
@@ -63,7 +66,8 @@ def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, quiet: bool = Fals
     n_in = input_rows(V, cfg)
     w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, n_in, quiet)
     vectors = bag_means(w_in, bag_ptr, bag_ids)
-    emb = SubwordEmbeddings(words, vectors, w_in[V:], cfg.minn, cfg.maxn, counts=corpus.vocab.counts)
+    emb = SubwordEmbeddings(words, vectors, w_in[V:], cfg.minn, cfg.maxn, counts=corpus.vocab.counts,
+                            word_rows=w_in[:V], output_rows=w_out, fasttext_args=args_from_config(asdict(cfg)))
     sizes = np.diff(bag_ptr)
     log["subwords"] = {"minn": cfg.minn, "maxn": cfg.maxn, "bucket": cfg.bucket, "input_rows": int(n_in),
                        "mean_bag_rows": float(sizes.mean()) if V else 0.0, "max_bag_rows": int(sizes.max(initial=0)),
