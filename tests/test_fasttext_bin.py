@@ -215,12 +215,12 @@ def test_cli_export_and_query(trained, tmp_path, capsys):
     from embedkit.cli import main
     folder, emb = trained
     out = tmp_path / "m.bin"
-    assert main(["export", str(folder), "--to", str(out), "--format", "fasttext-bin"]) == 0
+    assert main(["export", str(folder), "--to", str(out), "--to-format", "fasttext-bin"]) == 0
     assert out.read_bytes()[:4] == MAGIC.to_bytes(4, "little")
     capsys.readouterr()
     assert main(["neighbors", str(out), "walkings", "--topn", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "walkings" and len(lines) == 4
+    assert lines[0].startswith("walkings (not in the vocabulary: built from its character n-grams") and len(lines) == 4
     vec = tmp_path / "m.vec"
     assert main(["export", str(out), "--to", str(vec), "--format", "fasttext-vec"]) == 0
     assert np.allclose(embedkit.load(vec).vectors, emb.vectors, atol=1e-7)
@@ -247,3 +247,10 @@ def test_supervised_model_words_are_read(tmp_path):
     io.save(emb, tmp_path / "unsup.bin", format="fasttext-bin")  # written back as an unsupervised model
     again = fasttext.load_model(str(tmp_path / "unsup.bin"))
     assert _max_diff(emb, again, emb.words + UNSEEN) < TOL
+
+
+def test_model_folder_keeps_the_whole_fasttext_model(ft_bin, tmp_path):
+    path, _ = ft_bin
+    embedkit.load(path).save(tmp_path / "folder")               # an embedkit model folder
+    io.save(embedkit.load(tmp_path / "folder"), tmp_path / "again.bin", format="fasttext-bin")
+    assert (tmp_path / "again.bin").read_bytes() == path.read_bytes()
