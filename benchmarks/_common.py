@@ -29,11 +29,12 @@ def plain_text8(workdir: Path | None = None) -> Path:
     return out
 
 
-def run_child(code: str, args: dict, timeout: float = 3600) -> dict:
+def run_child(code: str, args: dict, timeout: float = 3600, pythonpath: str | None = None) -> dict:
     """Run `code` in a fresh Python; it reads ARGS (a dict) and must print one JSON line last.
 
     The child's peak RSS (MB) is added as "peak_rss_mb" — measured by the child itself at exit so
-    each peer is charged only for its own process.
+    each peer is charged only for its own process. `pythonpath`: import embedkit from that source
+    tree (another checkout, for before/after comparisons in one run).
     """
     prologue = ("import json, resource, sys, time\nARGS = json.loads(sys.argv[1])\n")
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a child of a big parent
@@ -41,8 +42,9 @@ def run_child(code: str, args: dict, timeout: float = 3600) -> dict:
     epilogue = ("\nRESULT['peak_rss_mb'] = [int(l.split()[1]) for l in open('/proc/self/status') "
                 "if l.startswith('VmHWM')][0] / 1024\n"
                 "print(json.dumps(RESULT))\n")
+    env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
     r = subprocess.run([sys.executable, "-c", prologue + code + epilogue, json.dumps(args)],
-                       capture_output=True, text=True, timeout=timeout)
+                       capture_output=True, text=True, timeout=timeout, env=env)
     if r.returncode != 0:
         raise RuntimeError(f"child failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])

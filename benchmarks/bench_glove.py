@@ -38,6 +38,7 @@ from embedkit.corpus.cooccur import count_cooccurrences
 from embedkit.corpus.encode import prepare_corpus
 from embedkit.io import save
 from embedkit.trainers.glove import train_glove
+from embedkit.trainers.runner import TrainContext
 
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -52,7 +53,7 @@ cooccur_s = time.perf_counter() - t0
 rss_cooccur = rss_mb()
 cfg = GloVeConfig(dim=ARGS['dim'], window=ARGS['window'], x_max=ARGS['x_max'], alpha=0.75, eta=0.05,
                   epochs=ARGS['epochs'], workers=ARGS['workers'], backend=ARGS['backend'], seed=1)
-emb, arrays, log = train_glove(corpus, cfg, cooccur=X, progress=False)
+emb, arrays, log = train_glove(corpus, cfg, TrainContext(cooccur=X))
 save(emb, ARGS['out'], format='word2vec-binary')
 RESULT = {'prepare_s': prepare_s, 'cooccur_s': cooccur_s, 'train_s': log['train_seconds'],
           'epochs': log['epochs'], 'nonzeros': log['nonzeros'], 'vocab': len(emb), 'tokens': int(corpus.n_tokens),

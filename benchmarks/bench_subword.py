@@ -76,18 +76,18 @@ from embedkit.trainers.subword import train_subword
 corpus = prepare_corpus([ARGS['corpus']], CorpusConfig(tokenizer='whitespace', min_count=ARGS['min_count']), cache=False)
 opts = dict(arch=ARGS['arch'], objective='ns', dim=ARGS['dim'], window=5, negative=5, sample=ARGS['sample'],
             epochs=ARGS['epochs'], lr=ARGS['lr'], workers=ARGS['workers'], seed=1, minn=3, maxn=6,
-            bucket=ARGS['bucket'], window_batch=ARGS['window_batch'])
+            bucket=ARGS['bucket'], sg_update=ARGS['sg_update'])
 if ARGS['ns_exponent'] is not None:
     opts['ns_exponent'] = ARGS['ns_exponent']
 # numba compiles the (arch, objective) kernel on first use: do it on a tiny slice, outside the timing
 n = min(20000, corpus.n_tokens)
 tiny = EncodedCorpus(np.asarray(corpus.tokens[:n]), np.array([0, n], np.int64), np.zeros(1, bool), corpus.vocab)
 t0 = time.perf_counter()
-train_subword(tiny, FastTextConfig(**{**opts, 'bucket': 1000, 'epochs': 1}), quiet=True)
+train_subword(tiny, FastTextConfig(**{**opts, 'bucket': 1000, 'epochs': 1}))
 compile_s = time.perf_counter() - t0
 del tiny
 t0 = time.perf_counter()
-emb, arrays, log = train_subword(corpus, FastTextConfig(**opts), quiet=True)
+emb, arrays, log = train_subword(corpus, FastTextConfig(**opts))
 train_s = time.perf_counter() - t0
 del arrays
 RESULT = {'train_s': train_s, 'compile_s': compile_s, 'tokens': int(corpus.n_tokens),
@@ -199,7 +199,7 @@ def main():
             for peer in a.peers.split(","):
                 args = dict(arch=arch, dim=a.dim, sample=sample, lr=lr_sg if arch == "skipgram" else lr_cbow,
                             epochs=a.epochs, workers=a.workers, bucket=a.bucket, min_count=a.min_count,
-                            ns_exponent=a.ns_exponent, window_batch=(peer == "embedkit-wb"), corpus=corpus,
+                            ns_exponent=a.ns_exponent, sg_update=("window" if peer == "embedkit-wb" else "pair"), corpus=corpus,
                             eval=str(EVAL), ftlog=str(work / "fasttext-progress.log"))
                 r = run_child(CHILDREN[peer], args, timeout=4 * 3600)
                 r.update(peer=peer, arch=arch, settings=setting, epochs=a.epochs, bucket=a.bucket,

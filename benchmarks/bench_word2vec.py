@@ -31,7 +31,7 @@ corpus = prepare_corpus([ARGS['corpus']], CorpusConfig(min_count=ARGS['min_count
 cfg = Word2VecConfig(arch=ARGS['arch'], objective=ARGS['objective'], dim=ARGS['dim'], window=ARGS['window'],
                      negative=ARGS['negative'], sample=ARGS['sample'], epochs=ARGS['epochs'], workers=ARGS['workers'])
 t0 = time.perf_counter()
-emb, arrays, log = train_word2vec(corpus, cfg, quiet=True)
+emb, arrays, log = train_word2vec(corpus, cfg)
 train_s = time.perf_counter() - t0
 save(emb, ARGS['out'], format='word2vec-binary')
 RESULT = {'train_s': train_s, 'tokens': int(corpus.vocab.total_tokens), 'vocab': len(emb)}  # raw corpus tokens, as gensim's corpus_total_words
@@ -74,7 +74,11 @@ def main():
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--workdir", default="/tmp/embedkit-bench")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                    help="another embedkit source tree (e.g. a checkout of main before a change), run as peer "
+                         "embedkit@NAME: before/after comparisons in one run. Warm its numba cache first.")
     a = ap.parse_args()
+    trees = dict(t.split("=", 1) for t in a.tree)
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
     plain = str(plain_text8(work))
@@ -85,7 +89,10 @@ def main():
             out = str(work / f"{peer}-{variant}.bin")
             args = dict(arch=arch, objective=objective, dim=a.dim, window=5, negative=5, sample=1e-3,
                         epochs=a.epochs, workers=a.workers, min_count=5, out=out, corpus=str(TEXT8_GZ), plain=plain)
-            r = run_child(EMBEDKIT_CHILD if peer == "embedkit" else GENSIM_CHILD, args)
+            if peer.startswith("embedkit@"):
+                r = run_child(EMBEDKIT_CHILD, args, pythonpath=trees[peer.split("@", 1)[1]])
+            else:
+                r = run_child(EMBEDKIT_CHILD if peer == "embedkit" else GENSIM_CHILD, args)
             r.update(evaluate(out), peer=peer, variant=variant,
                      words_per_s=r["tokens"] * a.epochs / r["train_s"])
             results.append(r)

@@ -4,16 +4,26 @@ CLI flags are generated from these fields (embedkit/cli/options.py): the field n
 turned into `-` is the flag, `metadata["help"]` is its help text, and `metadata["choices"]`
 restricts the value. Per-model defaults live here, never in the CLI. A trained model saves its
 config as JSON beside the vectors.
+
+Every config checks itself once, when it is made (`Checked.__post_init__`): each field's type,
+its choices, and its range from the field's metadata (`low`/`high` inclusive, `above` exclusive);
+floats must be finite. A bad value is an EmbedkitError naming the flag, the value and the range, so
+the CLI and the Python API refuse it the same way, before any work starts.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
+from embedkit.errors import EmbedkitError
+
 
 def opt(default, help: str, choices=None, **extra):
-    """A config field with the CLI help text (and choices) attached."""
+    """A config field with the CLI help text, choices and range (low=, high=, above=) attached."""
     meta = {"help": help}
     if choices is not None:
         meta["choices"] = tuple(choices)
@@ -21,44 +31,117 @@ def opt(default, help: str, choices=None, **extra):
     return field(default=default, metadata=meta)
 
 
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def field_type(f: dataclasses.Field):
+    """int / float / str / bool of a field, Optional stripped (annotations are strings here)."""
+    tp = eval(f.type, {"Optional": Optional}) if isinstance(f.type, str) else f.type
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return args[0] if args else tp
+
+
+def check_field(f: dataclasses.Field, value) -> None:
+    """Raise EmbedkitError unless `value` fits field f's type, choices and range."""
+    meta = f.metadata
+    if value is None:
+        if f.default is None:
+            return
+        raise EmbedkitError(f"{flag(f.name)} needs a value")
+    tp = field_type(f)
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, tp)
+    if not ok:
+        raise EmbedkitError(f"{flag(f.name)} must be {tp.__name__}, got {value!r}")
+    if tp is float and not math.isfinite(value):
+        raise EmbedkitError(f"{flag(f.name)} must be a finite number, got {value!r}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise EmbedkitError(f"{flag(f.name)} must be one of {', '.join(map(str, meta['choices']))}, got {value!r}")
+    if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
+        raise EmbedkitError(f"{flag(f.name)} must look like {meta['pattern_help']}, got {value!r}")
+    low, high, above = meta.get("low"), meta.get("high"), meta.get("above")
+    if (low is not None and value < low) or (high is not None and value > high) or \
+            (above is not None and value <= above):
+        lo = f"> {above}" if above is not None else (f">= {low}" if low is not None else "")
+        hi = f"<= {high}" if high is not None else ""
+        raise EmbedkitError(f"{flag(f.name)} must be {' and '.join(p for p in (lo, hi) if p)}, got {value!r}")
+
+
+class Checked:
+    """Mixin: every dataclass field is checked by check_field when the config is made."""
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            check_field(f, getattr(self, f.name))
+
+
+BACKENDS = ("numba", "torch")
+DEVICE = dict(pattern=r"cpu|cuda(:\d+)?", pattern_help="cpu, cuda or cuda:N")
+
+
+def backend_field():
+    """Every model config's backend: which engine runs the epochs (trainers/backends.py's table)."""
+    return opt("numba", "numba (CPU worker threads over the numba kernels) or torch (mini-batches; CPU or GPU)", BACKENDS)
+
+
+def device_field():
+    return opt("cpu", "torch device: cpu, cuda or cuda:N (--backend torch)", **DEVICE)
+
+
 TOKENIZERS = ("regex", "whitespace", "text8", "nltk-treebank", "nltk-toktok", "nltk-wordpunct")
 
 
 @dataclass(frozen=True)
-class CorpusConfig:
+class CorpusConfig(Checked):
     """How text becomes sentences of token ids."""
     tokenizer: str = opt("regex", "tokenizer: regex (lowercased letter/digit runs), whitespace, text8, nltk-*", TOKENIZERS)
-    max_sentence_length: int = opt(10000, "lines longer than this many tokens are cut into consecutive pieces (never dropped)")
+    max_sentence_length: int = opt(10000, "lines longer than this many tokens are cut into consecutive pieces (never dropped)", low=1)
     encoding_errors: str = opt("replace", "undecodable UTF-8 bytes: replace (and count) or strict (error naming file and byte)", ("replace", "strict"))
-    min_count: int = opt(5, "drop words seen fewer times than this")
-    max_size: Optional[int] = opt(None, "keep at most this many most frequent words (default: no limit)")
-    max_vocab_size: Optional[int] = opt(None, "prune rare words while counting when the counter holds more than this many types (bounds memory, as gensim)")
+    min_count: int = opt(5, "drop words seen fewer times than this", low=1)
+    max_size: Optional[int] = opt(None, "keep at most this many most frequent words (default: no limit)", low=1)
+    max_vocab_size: Optional[int] = opt(None, "prune rare words while counting when the counter holds more than this many types (bounds memory, as gensim)", low=1)
 
 
 @dataclass(frozen=True)
-class CooccurConfig:
+class CooccurConfig(Checked):
     """Co-occurrence counting (GloVe's cooccur)."""
-    window: int = opt(10, "symmetric context window, in tokens each side")
+    window: int = opt(10, "symmetric context window, in tokens each side", low=1)
     weighting: str = opt("harmonic", "harmonic: a pair at distance d adds 1/d (GloVe); none: adds 1", ("harmonic", "none"))
-    memory: float = opt(4.0, "memory budget in GB for counting buffers before spilling to disk")
+    memory: float = opt(4.0, "memory budget in GB for counting buffers before spilling to disk", above=0)
+
+
+SG_UPDATES = ("window", "pair")
 
 
 @dataclass(frozen=True)
-class Word2VecConfig:
+class Word2VecConfig(Checked):
     """Skip-gram / CBOW with negative sampling or hierarchical softmax (word2vec C defaults)."""
-    arch: str = opt("skipgram", "architecture: skipgram (centre predicts context) or cbow (context mean predicts centre)", ("skipgram", "cbow"))
+    arch: str = opt("skipgram", "architecture: skipgram (a word predicts its context) or cbow (context mean predicts the centre)", ("skipgram", "cbow"))
     objective: str = opt("ns", "ns: negative sampling; hs: hierarchical softmax over a Huffman tree", ("ns", "hs"))
-    dim: int = opt(100, "vector dimension")
-    window: int = opt(5, "maximum context window each side; the effective window is drawn from 1..window per centre word")
-    negative: int = opt(5, "noise words per positive example (objective ns)")
+    dim: int = opt(100, "vector dimension", low=1)
+    window: int = opt(5, "maximum context window each side; the effective window is drawn from 1..window per centre word", low=1)
+    negative: int = opt(5, "noise words per positive example (objective ns)", low=1)
     ns_exponent: float = opt(0.75, "noise distribution is count**ns_exponent")
-    sample: float = opt(1e-3, "subsampling threshold t of word2vec (0 disables)")
-    window_batch: bool = opt(True, "skip-gram: train each window as one mini-batch of small matrix products (pWord2Vec); NS then shares one set of noise words per window")
-    epochs: int = opt(5, "passes over the corpus")
-    lr: Optional[float] = opt(None, "starting learning rate (default 0.025 skip-gram, 0.05 CBOW)")
-    min_lr_ratio: float = opt(1e-4, "final learning rate as a fraction of lr (linear decay over all words of all epochs)")
-    workers: int = opt(2, "worker threads (Hogwild when > 1; workers=1 is bit-reproducible)")
-    seed: int = opt(1, "random seed")
+    sample: float = opt(1e-3, "subsampling threshold t of word2vec (0 disables)", low=0)
+    sg_update: str = opt("window", "skip-gram update: window = each window is one mini-batch in word2vec C's direction "
+                         "(context words predict the centre; NS shares one set of noise words per window; faster); "
+                         "pair = one example per (centre, context) pair in fastText's direction (the centre predicts "
+                         "each context word)", SG_UPDATES)
+    epochs: int = opt(5, "passes over the corpus", low=1)
+    lr: Optional[float] = opt(None, "starting learning rate (default 0.025 skip-gram, 0.05 CBOW)", above=0)
+    min_lr_ratio: float = opt(1e-4, "final learning rate as a fraction of lr (linear decay over all words of all epochs)", low=0, high=1)
+    workers: int = opt(2, "worker threads (Hogwild when > 1; workers=1 is bit-reproducible)", low=1)
+    seed: int = opt(1, "random seed", low=0)
+    backend: str = backend_field()
+    device: str = device_field()
+    batch_size: int = opt(4096, "torch backend: centre words per mini-batch (each brings its window's examples)", low=1)
 
     def start_lr(self) -> float:
         if self.lr is not None:
@@ -69,33 +152,34 @@ class Word2VecConfig:
 @dataclass(frozen=True)
 class FastTextConfig(Word2VecConfig):
     """fastText-style subword model: word2vec with char n-gram buckets in the input bags (fastText defaults)."""
-    sample: float = opt(1e-4, "subsampling threshold t (fastText default 1e-4)")
+    sample: float = opt(1e-4, "subsampling threshold t (fastText default 1e-4)", low=0)
     ns_exponent: float = opt(0.5, "noise distribution is count**ns_exponent (fastText's code uses 0.5)")
-    window_batch: bool = opt(False, "skip-gram: window mini-batches (context bags predict the centre: not fastText's direction)")
-    lr: Optional[float] = opt(0.05, "starting learning rate (fastText default 0.05)")
-    minn: int = opt(3, "shortest char n-gram of <word> (with boundary markers)")
-    maxn: int = opt(6, "longest char n-gram; 0 disables subwords (plain word2vec model)")
-    bucket: int = opt(2_000_000, "hash buckets for n-grams; memory is bucket x dim x 4 bytes")
+    sg_update: str = opt("pair", "skip-gram update: pair = fastText's direction, the centre word's n-gram bag predicts "
+                         "each context word; window = window mini-batches in word2vec C's direction", SG_UPDATES)
+    lr: Optional[float] = opt(0.05, "starting learning rate (fastText default 0.05)", above=0)
+    minn: int = opt(3, "shortest char n-gram of <word> (with boundary markers)", low=1)
+    maxn: int = opt(6, "longest char n-gram; 0 disables subwords (plain word2vec model)", low=0)
+    bucket: int = opt(2_000_000, "hash buckets for n-grams; memory is bucket x dim x 4 bytes", low=1)
 
     def start_lr(self) -> float:
         return self.lr if self.lr is not None else 0.05
 
 
 @dataclass(frozen=True)
-class GloVeConfig:
+class GloVeConfig(Checked):
     """GloVe (Pennington et al. 2014): weighted least squares on log co-occurrences, AdaGrad."""
-    dim: int = opt(100, "vector dimension")
-    window: int = opt(10, "symmetric co-occurrence window (1/distance weighting)")
-    x_max: float = opt(100.0, "weighting cutoff: f(x) = min(1, (x/x_max)**alpha)")
-    alpha: float = opt(0.75, "weighting exponent")
-    eta: float = opt(0.05, "AdaGrad initial learning rate")
-    epochs: int = opt(25, "passes over the non-zero co-occurrences")
+    dim: int = opt(100, "vector dimension", low=1)
+    window: int = opt(10, "symmetric co-occurrence window (1/distance weighting)", low=1)
+    x_max: float = opt(100.0, "weighting cutoff: f(x) = min(1, (x/x_max)**alpha)", above=0)
+    alpha: float = opt(0.75, "weighting exponent", low=0)
+    eta: float = opt(0.05, "AdaGrad initial learning rate", above=0)
+    epochs: int = opt(25, "passes over the non-zero co-occurrences", low=1)
     output_vectors: str = opt("sum", "sum: W + W~ (GloVe model 2); word: W only; concat: [W, W~]", ("sum", "word", "concat"))
-    backend: str = opt("numba", "numba (CPU threads) or torch (mini-batches; --device cpu|cuda)", ("numba", "torch"))
-    device: str = opt("cpu", "torch device for --backend torch", ("cpu", "cuda"))
-    batch_size: int = opt(65536, "mini-batch size for the torch backend")
-    workers: int = opt(2, "worker threads (Hogwild when > 1)")
-    seed: int = opt(1, "random seed")
+    workers: int = opt(2, "worker threads (Hogwild when > 1)", low=1)
+    seed: int = opt(1, "random seed", low=0)
+    backend: str = backend_field()
+    device: str = device_field()
+    batch_size: int = opt(65536, "torch backend: non-zeros per mini-batch", low=1)
 
 
 def to_dict(cfg) -> dict:

@@ -19,7 +19,9 @@ from embedkit.corpus.vocab import Vocab
 from embedkit.errors import EmbedkitError
 from embedkit.kernels import glove as kg
 from embedkit.kernels.random import seed_states
-from embedkit.trainers.glove import (GRAD_CLIP, init_params, nonzero_entries, train_glove)
+from embedkit.trainers.glove import init_params, nonzero_entries, train_glove
+from embedkit.trainers.glove_numba import GRAD_CLIP
+from embedkit.trainers.runner import TrainContext
 
 
 # ---- a float64 transcription of glove.c's glove_thread loop (the independent oracle) ----
@@ -168,7 +170,7 @@ def small_cfg(**kw):
 
 
 def test_numba_learns_planted_analogies(planted):
-    emb, arrays, log = train_glove(planted, small_cfg(), progress=False)
+    emb, arrays, log = train_glove(planted, small_cfg())
     costs = [e["cost"] for e in log["epochs"]]
     assert all(b < a for a, b in zip(costs, costs[1:]))
     # calibrated: 0.51 / 0.55 for seeds 1 / 2; random vectors answer ~1/300 of these
@@ -176,34 +178,34 @@ def test_numba_learns_planted_analogies(planted):
 
 
 def test_one_worker_is_bit_reproducible(planted):
-    a = train_glove(planted, small_cfg(epochs=3), progress=False)
-    b = train_glove(planted, small_cfg(epochs=3), progress=False)
-    c = train_glove(planted, small_cfg(epochs=3, seed=2), progress=False)
+    a = train_glove(planted, small_cfg(epochs=3))
+    b = train_glove(planted, small_cfg(epochs=3))
+    c = train_glove(planted, small_cfg(epochs=3, seed=2))
     for key in ("w", "w_tilde", "b", "b_tilde", "vectors"):
-        np.testing.assert_array_equal(a[1][key], b[1][key])
-    assert a[2]["epochs"][-1]["cost"] == b[2]["epochs"][-1]["cost"]
-    assert not np.array_equal(a[1]["w"], c[1]["w"])
+        np.testing.assert_array_equal(a.arrays[key], b.arrays[key])
+    assert a.log["epochs"][-1]["cost"] == b.log["epochs"][-1]["cost"]
+    assert not np.array_equal(a.arrays["w"], c.arrays["w"])
 
 
 def test_two_workers_hogwild(planted):
-    emb, _, log = train_glove(planted, small_cfg(workers=2), progress=False)
+    emb, _, log = train_glove(planted, small_cfg(workers=2))
     assert log["epochs"][-1]["cost"] < 0.6 * log["epochs"][0]["cost"]
     assert planted_accuracy(emb) > 0.35
 
 
 def test_nan_guard_names_epoch_and_eta(planted):
     with pytest.raises(EmbedkitError, match=r"diverged in epoch 1 .*lower --eta"):
-        train_glove(planted, small_cfg(eta=1e30, epochs=2), progress=False)
+        train_glove(planted, small_cfg(eta=1e30, epochs=2))
 
 
 def test_output_vectors(planted):
     V = len(planted.vocab)
-    _, arrays, _ = train_glove(planted, small_cfg(epochs=1), progress=False)
+    _, arrays, _ = train_glove(planted, small_cfg(epochs=1))
     assert arrays["w"].shape == arrays["w_tilde"].shape == (V, 20)
     assert arrays["b"].shape == arrays["b_tilde"].shape == (V,)
     np.testing.assert_array_equal(arrays["vectors"], arrays["w"] + arrays["w_tilde"])
     for kind, expect in [("word", arrays["w"]), ("concat", np.hstack([arrays["w"], arrays["w_tilde"]]))]:
-        emb, arr, _ = train_glove(planted, small_cfg(epochs=1, output_vectors=kind), progress=False)
+        emb, arr, _ = train_glove(planted, small_cfg(epochs=1, output_vectors=kind))
         np.testing.assert_array_equal(emb.vectors, expect)
         assert emb.words == planted.vocab.words
 
@@ -211,11 +213,11 @@ def test_output_vectors(planted):
 def test_given_matrix_is_checked(planted):
     V = len(planted.vocab)
     with pytest.raises(EmbedkitError, match="vocabulary has"):
-        train_glove(planted, small_cfg(), cooccur=scipy.sparse.identity(V + 1, format="csr"), progress=False)
+        train_glove(planted, small_cfg(), TrainContext(cooccur=scipy.sparse.identity(V + 1, format="csr")))
     bad = scipy.sparse.csr_matrix(np.array([[0.0, -1.0], [2.0, 0.0]]))
     with pytest.raises(EmbedkitError, match="negative"):
         train_glove(EncodedCorpus.from_id_lists([[0, 1]], Vocab(["a", "b"], np.array([1, 1]))), small_cfg(),
-                    cooccur=bad, progress=False)
+                    TrainContext(cooccur=bad))
 
 
 def test_cooccurrence_cache(tmp_path, monkeypatch, planted):
@@ -223,10 +225,10 @@ def test_cooccurrence_cache(tmp_path, monkeypatch, planted):
     planted.fingerprint = "test-fingerprint"
     try:
         (tmp_path / "test-fingerprint").mkdir()
-        _, a, log_a = train_glove(planted, small_cfg(epochs=1), progress=False)
-        _, b, log_b = train_glove(planted, small_cfg(epochs=1), progress=False)
-        _, _, log_c = train_glove(planted, small_cfg(epochs=1, window=3), progress=False)
-        _, _, log_d = train_glove(planted, small_cfg(epochs=1), progress=False, cache=False)
+        _, a, log_a = train_glove(planted, small_cfg(epochs=1))
+        _, b, log_b = train_glove(planted, small_cfg(epochs=1))
+        _, _, log_c = train_glove(planted, small_cfg(epochs=1, window=3))
+        _, _, log_d = train_glove(planted, small_cfg(epochs=1), TrainContext(cache=False))
     finally:
         del planted.fingerprint
     assert (log_a["cooccur_source"], log_b["cooccur_source"]) == ("counted", "cache")
@@ -293,16 +295,16 @@ def test_torch_batch_rule_equals_numpy():
 def test_torch_matches_numba_on_planted_corpus(planted):
     """Same objective, same init: final cost within 2% and planted-analogy accuracy within 8 points
     (seed-to-seed spread of either backend here is ~4 points on 870 questions)."""
-    num = train_glove(planted, small_cfg(), progress=False)
-    tor = train_glove(planted, small_cfg(backend="torch", batch_size=4096), progress=False)
-    assert tor[2]["backend"] == "torch"
-    assert tor[2]["epochs"][-1]["cost"] == pytest.approx(num[2]["epochs"][-1]["cost"], rel=0.02)
-    assert abs(planted_accuracy(tor[0]) - planted_accuracy(num[0])) < 0.08
+    num = train_glove(planted, small_cfg())
+    tor = train_glove(planted, small_cfg(backend="torch", batch_size=4096))
+    assert tor.log["backend"] == "torch"
+    assert tor.log["epochs"][-1]["cost"] == pytest.approx(num.log["epochs"][-1]["cost"], rel=0.02)
+    assert abs(planted_accuracy(tor.embeddings) - planted_accuracy(num.embeddings)) < 0.08
 
 
 def test_torch_nan_guard(planted):
     with pytest.raises(EmbedkitError, match=r"diverged in epoch 1 .*lower --eta"):
-        train_glove(planted, small_cfg(eta=1e30, epochs=2, backend="torch", batch_size=4096), progress=False)
+        train_glove(planted, small_cfg(eta=1e30, epochs=2, backend="torch", batch_size=4096))
 
 
 def test_torch_is_imported_only_by_the_torch_backend():
@@ -382,7 +384,7 @@ def test_torch_matches_numba_on_bundled_corpus():
     scores = {}
     for backend in ("numba", "torch"):
         cfg = GloVeConfig(dim=50, window=10, x_max=10.0, epochs=10, workers=1, seed=1, backend=backend)
-        emb, _, log = train_glove(corpus, cfg, progress=False)
+        emb, _, log = train_glove(corpus, cfg)
         scores[backend] = (evaluate_analogies(emb, "questions-words", restrict_vocab=30000).accuracy,
                            evaluate_similarity(emb, "wordsim353").spearman, log["epochs"][-1]["cost"])
     (a_n, ws_n, cost_n), (a_t, ws_t, cost_t) = scores["numba"], scores["torch"]

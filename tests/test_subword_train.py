@@ -12,13 +12,15 @@ import embedkit
 from embedkit.config import FastTextConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.corpus.vocab import Vocab
-from embedkit.kernels.walker import walk_shard
+from embedkit.kernels.walker import Schedule, Shard, Shared, walk_shard
+from embedkit.kernels.word2vec import Weights
+from embedkit.trainers.word2vec_numba import STEPS
 from embedkit.kernels.random import randint, seed_states
 from embedkit.kernels.sampling import sample_alias
 from embedkit.subword_embeddings import SubwordEmbeddings
 from embedkit.tables.subwords import char_ngrams, fasttext_hash, subword_bags
 from embedkit.trainers.subword import bag_means
-from embedkit.trainers.word2vec import KERNELS, objective_tables
+from embedkit.trainers.word2vec import objective_tables
 
 
 def sig(x):
@@ -33,12 +35,12 @@ def ref_update(w_in, w_out, inputs, target, lr, objective, tables, state):
     h = w_in[inputs].mean(axis=0)
     if objective == "ns":
         steps = [(target, 1.0)]
-        for _ in range(tables[2]):
-            neg = sample_alias(tables[0], tables[1], state)
+        for _ in range(tables.negative):
+            neg = sample_alias(tables.prob, tables.alias, state)
             if neg != target:
                 steps.append((neg, 0.0))
     else:
-        points, codes, code_len = tables[3], tables[4], tables[5]
+        points, codes, code_len = tables.points, tables.codes, tables.code_len
         steps = [(points[target, d], 1.0 - codes[target, d]) for d in range(code_len[target])]
     rows = np.array([r for r, _ in steps])
     y = np.array([label for _, label in steps], dtype=np.float64)
@@ -70,7 +72,7 @@ def ref_sentence(arch, objective, sent, window, w_in, w_out, bag_ptr, bag_ids, l
     return loss, count
 
 
-@pytest.mark.parametrize("arch,objective", sorted(KERNELS))
+@pytest.mark.parametrize("arch,objective", [(a, o) for a in ("cbow", "skipgram") for o in ("hs", "ns")])
 def test_kernel_on_ngram_bags_matches_fasttext_reference(arch, objective):
     # real bags: accents, CJK, emoji, "aaaa" (a repeated 3-gram) and 11 buckets (collisions)
     words = ["the", "aaaa", "café", "日本", "x😀", "of", "bananas", "a"]
@@ -88,9 +90,9 @@ def test_kernel_on_ngram_bags_matches_fasttext_reference(arch, objective):
     ref_loss, ref_count = ref_sentence(arch, objective, sent, window, ref_in, ref_out, bag_ptr, bag_ids, lr,
                                        tables, seed_states(5, 1))
     corpus = (sent, np.array([0, len(sent)], np.int64), np.ones(V, np.float32))
-    loss, count = walk_shard(*KERNELS[(arch, objective)], corpus, 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables,
-                                             (window, lr, lr, 1e12),
-                                             (np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(5, 1)))
+    step = STEPS["cbow" if arch == "cbow" else "skipgram-pair"]
+    loss, count = walk_shard(step, Shard(*corpus), 0, 1, Weights(w_in, w_out, bag_ptr, bag_ids), tables,
+                             Schedule(window, lr, lr, 1e12), Shared(np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(5, 1)))
     assert count == ref_count > 0
     assert loss == pytest.approx(ref_loss, rel=1e-4)
     np.testing.assert_allclose(w_in, ref_in, atol=2e-5)
@@ -179,7 +181,7 @@ def test_word_without_ngrams_is_a_clear_error(corpus):
 
 def test_maxn_zero_is_the_plain_model(corpus):
     """maxn 0: bags [w], no bucket rows; bit-identical to skip-gram with the same settings."""
-    opts = dict(OPTS, lr=0.05, ns_exponent=0.75, window_batch=False)
+    opts = dict(OPTS, lr=0.05, ns_exponent=0.75, sg_update="pair")
     opts.pop("bucket")
     sub = embedkit.train("fasttext", corpus, maxn=0, **opts)
     plain = embedkit.train("skipgram", corpus, **opts)

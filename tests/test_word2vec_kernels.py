@@ -3,11 +3,13 @@ import numpy as np
 import pytest
 
 from embedkit.config import Word2VecConfig
-from embedkit.kernels.walker import walk_shard
+from embedkit.kernels.walker import Schedule, Shard, Shared, walk_shard
+from embedkit.kernels.word2vec import Weights
+from embedkit.trainers.word2vec_numba import STEPS
 from embedkit.kernels.logistic import logistic_update
 from embedkit.kernels.random import randint, seed_states
 from embedkit.kernels.sampling import sample_alias
-from embedkit.trainers.word2vec import KERNELS, objective_tables, plain_bags
+from embedkit.trainers.word2vec import objective_tables, plain_bags
 
 
 def sig(x):
@@ -27,14 +29,14 @@ def ref_update(h, w_out, outs, labels, lr):
 def ref_objective(objective, h, target, w_out, lr, tables, state):
     if objective == "ns":
         outs, labels = [target], [1.0]
-        for _ in range(tables[2]):
-            neg = sample_alias(tables[0], tables[1], state)
+        for _ in range(tables.negative):
+            neg = sample_alias(tables.prob, tables.alias, state)
             if neg != target:
                 outs.append(neg)
                 labels.append(0.0)
     else:
-        L = tables[5][target]
-        outs, labels = list(tables[3][target, :L]), list(1.0 - tables[4][target, :L])
+        L = tables.code_len[target]
+        outs, labels = list(tables.points[target, :L]), list(1.0 - tables.codes[target, :L])
     return ref_update(h, w_out, outs, labels, lr)
 
 
@@ -68,7 +70,7 @@ def ref_sentence(arch, objective, sent, window, w_in, w_out, bag_ptr, bag_ids, l
     return loss, count
 
 
-@pytest.mark.parametrize("arch,objective", sorted(KERNELS))
+@pytest.mark.parametrize("arch,objective", [(a, o) for a in ("cbow", "skipgram") for o in ("hs", "ns")])
 @pytest.mark.parametrize("subword", [False, True])
 def test_kernel_matches_reference(arch, objective, subword):
     rng = np.random.default_rng(0)
@@ -97,8 +99,9 @@ def test_kernel_matches_reference(arch, objective, subword):
     keep = np.ones(V, dtype=np.float32)
     progress = np.zeros(1, np.int64)
     state = seed_states(7, 1)
-    loss, count = walk_shard(*KERNELS[(arch, objective)], (sent, offsets, keep), 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables,
-                                             (window, lr, lr, 1e12), (progress, np.zeros((1, 2)), 0, state))
+    step = STEPS["cbow" if arch == "cbow" else "skipgram-pair"]    # the reference's skip-gram: centre predicts context
+    loss, count = walk_shard(step, Shard(sent, offsets, keep), 0, 1, Weights(w_in, w_out, bag_ptr, bag_ids), tables,
+                             Schedule(window, lr, lr, 1e12), Shared(progress, np.zeros((1, 2)), 0, state))
     assert count == ref_count and count > 0
     assert loss == pytest.approx(ref_loss, rel=1e-4)
     np.testing.assert_allclose(w_in, ref_in, atol=2e-5)
@@ -165,7 +168,6 @@ def test_alias_table_draws_count_to_the_075():
 @pytest.mark.parametrize("objective", ["ns", "hs"])
 def test_window_batch_kernel_matches_reference(objective):
     """kernels/window_batch.py: each window is one mini-batch, C (m, D) x O (n_o, D), from the same weights."""
-    from embedkit.kernels import window_batch as wb
     rng = np.random.default_rng(5)
     V, D, window = 10, 6, 2
     counts = np.sort(rng.integers(5, 100, V))[::-1].astype(np.int64)
@@ -184,14 +186,14 @@ def test_window_batch_kernel_matches_reference(objective):
         ctx = [j for j in range(max(0, i - b), min(len(sent), i + b + 1)) if j != i]
         if objective == "ns":
             outs, labels = [sent[i]], [1.0]
-            for _ in range(tables[2]):
-                neg = sample_alias(tables[0], tables[1], state_ref)
+            for _ in range(tables.negative):
+                neg = sample_alias(tables.prob, tables.alias, state_ref)
                 if neg != sent[i]:
                     outs.append(neg)
                     labels.append(0.0)
         else:
-            L = tables[5][sent[i]]
-            outs, labels = list(tables[3][sent[i], :L]), list(1.0 - tables[4][sent[i], :L])
+            L = tables.code_len[sent[i]]
+            outs, labels = list(tables.points[sent[i], :L]), list(1.0 - tables.codes[sent[i], :L])
         C = ref_in[sent[ctx]]
         O = ref_out[outs]
         S = C @ O.T
@@ -203,10 +205,8 @@ def test_window_batch_kernel_matches_reference(objective):
         np.add.at(ref_in, sent[ctx], dC)
         ref_count += len(ctx)
     corpus = (sent, np.array([0, len(sent)], np.int64), np.ones(V, np.float32))
-    from embedkit.kernels.walker import SKIPGRAM_WINDOW
-    from embedkit.kernels.word2vec import HS, NS
-    loss, count = walk_shard(SKIPGRAM_WINDOW, NS if objective == "ns" else HS, corpus, 0, 1, (w_in, w_out, bag_ptr, bag_ids), tables, (window, lr, lr, 1e12),
-                         (np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(9, 1)))
+    loss, count = walk_shard(STEPS["skipgram-window"], Shard(*corpus), 0, 1, Weights(w_in, w_out, bag_ptr, bag_ids), tables,
+                             Schedule(window, lr, lr, 1e12), Shared(np.zeros(1, np.int64), np.zeros((1, 2)), 0, seed_states(9, 1)))
     assert count == ref_count
     assert loss == pytest.approx(ref_loss, rel=1e-4)
     np.testing.assert_allclose(w_in, ref_in, atol=2e-5)

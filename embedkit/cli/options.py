@@ -9,15 +9,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import typing
 
-
-def _base_type(tp):
-    """int / float / str / bool from a (possibly Optional) annotation."""
-    if isinstance(tp, str):
-        tp = eval(tp, {"Optional": typing.Optional})  # annotations are strings under `from __future__`
-    args = [a for a in typing.get_args(tp) if a is not type(None)]
-    return args[0] if args else tp
+from embedkit.config import field_type
 
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -51,7 +44,7 @@ def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_titl
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
-        tp = _base_type(f.type)
+        tp = field_type(f)
         kwargs = {"dest": f.name, "default": None, "help": help_with_default(f.metadata.get("help", ""), f.default)}
         if tp is bool:
             kwargs["action"] = argparse.BooleanOptionalAction

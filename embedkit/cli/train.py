@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
 from embedkit.cli.options import add_config_options
 from embedkit.config import CorpusConfig, FastTextConfig, GloVeConfig, Word2VecConfig
@@ -41,21 +40,13 @@ def run(args) -> int:
 
     names = CORPUS_FIELDS | {f.name for _, cls in _MODEL_CONFIGS for f in dataclasses.fields(cls)}
     options = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
-    cooccur = None
-    if args.cooccur:
-        if args.model != "glove":
-            print("embedkit train: error: --cooccur applies to --model glove", file=sys.stderr)
-            return 2
-        from embedkit.corpus.cooccur import load_cooccur
-        cooccur = load_cooccur(args.cooccur)
     emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
-                cooccur=cooccur, **options)
+                cooccur=args.cooccur, **options)
     log = emb.training_log
-    last = log.get("epochs", [{}])[-1]
-    if "cost" in last:   # GloVe: a pass over the co-occurrences, not over words
-        speed, final = f"{log.get('seconds_per_epoch', 0):.1f} s/epoch", f"cost {last['cost']:.6g}"
-    else:
-        speed, final = f"{log.get('words_per_second', 0):,.0f} words/s", f"loss {last.get('loss', float('nan')):.6g}"
-    print(f"trained {args.model}: {len(emb):,} words x {emb.dim} dims in {log.get('train_seconds', 0):.1f} s "
-          f"({speed}), final {final} -> {args.output}")
+    last = log["epochs"][-1]
+    metric = "cost" if "cost" in last else "loss"
+    unit = "pair" if "pairs_per_second" in log else "word"
+    print(f"trained {args.model}: {len(emb):,} words x {emb.dim} dims in {log['train_seconds']:.1f} s "
+          f"({log[unit + 's_per_second']:,.0f} {unit}s/s, {log['train_seconds'] / len(log['epochs']):.1f} s/epoch), "
+          f"final {metric} {last[metric]:.6g} -> {args.output}")
     return 0

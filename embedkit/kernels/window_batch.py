@@ -13,28 +13,30 @@ Every (context, output) pair of word2vec C's skip-gram is scored, in word2vec C'
 context word's row predicts the centre), but the output rows are read once per window instead of
 once per pair and all of a window's updates are computed from the same weights before being
 applied. For HS that is the only difference (same pairs, batched); for NS the window's context
-words also share one set of noise words instead of drawing K each. Trainers select this kernel
-with Word2VecConfig.window_batch (default on for the plain skip-gram; off for the subword model,
-whose skip-gram follows fastText: the centre word's n-gram bag predicts the context).
+words also share one set of noise words instead of drawing K each. Trainers select this step with
+Word2VecConfig.sg_update = "window" (the default of the plain skip-gram; the subword model defaults
+to "pair", fastText's direction: the centre word's n-gram bag predicts the context).
 """
 import numpy as np
 from numba import njit
 
 from embedkit.kernels.logistic import FASTMATH, logistic_terms
-from embedkit.kernels.word2vec import add_bag, objective_outputs, push_grad
+from embedkit.kernels.objectives import objective_outputs
+from embedkit.kernels.word2vec import add_bag, push_grad
 
 
 @njit(inline="always", fastmath=FASTMATH, nogil=True, cache=True)
-def skipgram_window_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, objective, tables, state):
-    """One window as a mini-batch; objective is NS or HS (kernels/word2vec.py codes). work rows: [0, m)
+def skipgram_window_step(sent, n, i, b, weights, scratch, lr, tables, state):
+    """One window as a mini-batch; tables pick the objective (kernels/objectives.py). work rows: [0, m)
     the context inputs C, [m, 2m) their gradients dC, then one row per output for dO."""
+    w_in, w_out, bag_ptr, bag_ids = weights
     work, outs, labels, scores = scratch
     dim = w_in.shape[1]
     lo, hi = max(0, i - b), min(n, i + b + 1)
     m = hi - lo - 1
     if m <= 0:
         return 0.0, 0
-    n_o = objective_outputs(objective, sent[i], tables, state, outs, labels)
+    n_o = objective_outputs(tables, sent[i], state, outs, labels)
     C = work[0:m]
     dC = work[m:2 * m]
     dO = work[2 * m:2 * m + n_o]

@@ -1,73 +1,40 @@
-"""word2vec-family kernels: one window walker, two architectures, two objectives.
+"""word2vec-family kernels: the architectures' steps over one centre position.
 
-    walker (kernels/walker.py) ── arch (skipgram_step | cbow_step) ── objective (ns_outputs | hs_outputs)
-                                                                   └── logistic_update (kernels/logistic.py)
+    walker (kernels/walker.py) -- step (skipgram_pair_step | skipgram_window_step | cbow_step)
+                                   -- objective_outputs (kernels/objectives.py: NS or HS, by table type)
+                                   -- logistic_update (kernels/logistic.py)
 
-The architecture builds the hidden vector h from input bags and says which word is the target;
-the objective names the output rows to score h against, with their labels; the one logistic update
-scores and updates them. The walker (kernels/walker.py) receives the (arch, objective) pair as codes.
+A step builds the hidden vector h from input bags and says which word is the target; the objective
+names the output rows to score h against, with their labels; the one logistic update scores and
+updates them. The walker receives the step as an integer code and the objective as its table type.
 
 Input bags (CSR): the rows of word w are bag_ids[bag_ptr[w]:bag_ptr[w+1]] — [w] for plain word2vec,
 [w, n-gram buckets...] for the subword model. h for a word is the mean of its bag rows and the
 h-gradient is added, undivided, to every row of the bag (fastText's rule for unsupervised models,
 and word2vec C's CBOW rule: each context row receives the full error).
 
-Directions (stated, since the tools differ): skip-gram's centre word's bag predicts each context
-word (fastText's convention; word2vec C lets the context word predict the centre, which is the same
-pair set with roles swapped). CBOW: the mean of all context rows predicts the centre word.
+Directions (stated, since the tools differ). Skip-gram has two update schemes, a named choice of
+Word2VecConfig.sg_update: "pair" (here) runs fastText's direction, the centre word's bag predicting
+each context word, one example per pair; "window" (kernels/window_batch.py) runs word2vec C's
+direction, each context word's bag predicting the centre, one mini-batch per window. Both score the
+same set of (centre, context) pairs. CBOW: the mean of all context rows predicts the centre word.
 
-Objective tables are one tuple for both objectives so every kernel has one signature:
-    tables = (noise_prob (V,) float64, noise_alias (V,) int32, negative int,        # alias table of count**0.75
-              points (V, L) int32, codes (V, L) int8, code_len (V,) int32)         # Huffman paths
-Scratch, allocated once per worker by the walker:
-    scratch = (work (rows, D) float32, outs (n,) int64, labels (n,) float32, scores (2 window n,) float32)
-with n >= negative + 1 and >= the longest Huffman path.
+Named arrays (collections.namedtuple, so the kernels read fields by name):
+    Weights(w_in (R_in, D) float32, w_out (R_out, D) float32, bag_ptr (V+1,) int64, bag_ids (nnz,) int32)
+    Scratch(work (rows, D) float32, outs (n,) int64, labels (n,) float32, scores (2 window n,) float32)
+Scratch is allocated once per worker by the walker, with n >= max_outputs(tables). The objective's
+tables (NoiseTables or HuffmanTables) are in kernels/objectives.py.
 """
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
 from embedkit.kernels.logistic import FASTMATH, logistic_update
-from embedkit.kernels.sampling import sample_alias
+from embedkit.kernels.objectives import objective_outputs
 
-
-# ---- objectives: a target -> the output rows and labels of its example ----
-
-@njit(inline="always", nogil=True, cache=True)
-def ns_outputs(target, tables, state, outs, labels):
-    """Negative sampling: the target (label 1) and `negative` rows drawn from the noise alias table
-    (label 0; a draw equal to the target is dropped, as word2vec C). Fills outs/labels, returns
-    their number."""
-    outs[0] = target
-    labels[0] = 1.0
-    n_o = 1
-    for _ in range(tables[2]):
-        neg = sample_alias(tables[0], tables[1], state)
-        if neg != target:
-            outs[n_o] = neg
-            labels[n_o] = 0.0
-            n_o += 1
-    return n_o
-
-
-@njit(inline="always", nogil=True, cache=True)
-def hs_outputs(target, tables, state, outs, labels):
-    """Hierarchical softmax: the inner nodes on the target's Huffman path, label 1 - code (word2vec
-    C's convention: code 0 = go left = sigma(f) -> 1)."""
-    points, codes, code_len = tables[3], tables[4], tables[5]
-    for d in range(code_len[target]):
-        outs[d] = points[target, d]
-        labels[d] = 1.0 - codes[target, d]
-    return code_len[target]
-
-
-NS, HS = 0, 1   # objective codes (see kernels/walker.py)
-
-
-@njit(inline="always", nogil=True, cache=True)
-def objective_outputs(objective, target, tables, state, outs, labels):
-    if objective == NS:
-        return ns_outputs(target, tables, state, outs, labels)
-    return hs_outputs(target, tables, state, outs, labels)
+Weights = namedtuple("Weights", "w_in w_out bag_ptr bag_ids")
+Scratch = namedtuple("Scratch", "work outs labels scores")
 
 
 # ---- input bags ----
@@ -96,8 +63,10 @@ def push_grad(grad, w_in, bag_ptr, bag_ids, word):
 # ---- architectures: one centre position -> (loss, examples) ----
 
 @njit(inline="always", fastmath=FASTMATH, nogil=True, cache=True)
-def skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, objective, tables, state):
-    """The centre word's bag mean predicts each context word within b positions."""
+def skipgram_pair_step(sent, n, i, b, weights, scratch, lr, tables, state):
+    """fastText's direction, one example per (centre, context) pair: the centre word's bag mean
+    predicts each context word within b positions."""
+    w_in, w_out, bag_ptr, bag_ids = weights
     work, outs, labels, scores = scratch
     h, grad = work[0], work[1]
     centre = sent[i]
@@ -114,7 +83,7 @@ def skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, obj
             for d in range(dim):
                 h[d] *= inv
         grad[:] = 0.0
-        n_o = objective_outputs(objective, sent[j], tables, state, outs, labels)
+        n_o = objective_outputs(tables, sent[j], state, outs, labels)
         loss += logistic_update(h, w_out, outs, labels, n_o, lr, grad, scores)
         push_grad(grad, w_in, bag_ptr, bag_ids, centre)
         count += 1
@@ -122,8 +91,9 @@ def skipgram_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, obj
 
 
 @njit(inline="always", fastmath=FASTMATH, nogil=True, cache=True)
-def cbow_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, objective, tables, state):
+def cbow_step(sent, n, i, b, weights, scratch, lr, tables, state):
     """The mean of all context rows within b positions predicts the centre word."""
+    w_in, w_out, bag_ptr, bag_ids = weights
     work, outs, labels, scores = scratch
     h, grad = work[0], work[1]
     dim = h.shape[0]
@@ -139,7 +109,7 @@ def cbow_step(sent, n, i, b, w_in, w_out, bag_ptr, bag_ids, scratch, lr, objecti
     for d in range(dim):
         h[d] *= inv
     grad[:] = 0.0
-    n_o = objective_outputs(objective, sent[i], tables, state, outs, labels)
+    n_o = objective_outputs(tables, sent[i], state, outs, labels)
     loss = logistic_update(h, w_out, outs, labels, n_o, lr, grad, scores)
     for j in range(lo, hi):
         if j != i:

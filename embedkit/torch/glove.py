@@ -8,34 +8,18 @@ each entry's AdaGrad denominator counts the other entries of its row in the batc
 With batch_size 1 this is exactly the sequential update. No torch.optim: AdaGrad's accumulators
 start at 1 and the biases take no eta, as in glove.c.
 
-torch is imported only here, and this module only when --backend torch is chosen.
+torch is imported only here, and this module only when --backend torch is chosen (trainers/backends.py).
 """
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
-from embedkit.config import GloVeConfig
 from embedkit.errors import EmbedkitError
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError as e:  # pragma: no cover - torch is installed in the dev environment
-        raise EmbedkitError("--backend torch needs PyTorch (pip install torch)") from e
-    return torch
-
-
-def resolve_device(name: str):
-    torch = _torch()
-    if name == "cuda" and not torch.cuda.is_available():
-        raise EmbedkitError("--device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
-    if name not in ("cpu", "cuda"):
-        raise EmbedkitError(f"--device must be cpu or cuda, got {name!r}")
-    return torch.device(name)
+from embedkit.torch.device import import_torch, resolve_device
+from embedkit.trainers.glove_numba import GRAD_CLIP, glove_hints
+from embedkit.trainers.tasks import GloVeTask
 
 
 def glove_batch(w, gradsq, i, j, x, x_max: float, alpha: float, eta: float, clip: float):
@@ -49,7 +33,7 @@ def glove_batch(w, gradsq, i, j, x, x_max: float, alpha: float, eta: float, clip
     many entries of one frequent row in a batch it keeps their summed step near sqrt(n) steps,
     as the sequential update does, instead of n stale full steps (which diverge).
     Returns the float64 cost sum_k 0.5 f(x_k) diff_k^2 (a 0-d tensor, not synchronised)."""
-    torch = _torch()
+    torch = import_torch()
     V, dim = w.shape[0] // 2, w.shape[1] - 1
     jc = j + V
     wi, wj = w.index_select(0, i), w.index_select(0, jc)   # (B, D+1) rows of the batch
@@ -76,52 +60,67 @@ def glove_batch(w, gradsq, i, j, x, x_max: float, alpha: float, eta: float, clip
     return cost
 
 
-def train_torch(rows, cols, x, w: np.ndarray, gradsq: np.ndarray, cfg: GloVeConfig,
-                quiet: bool = True) -> list[dict]:
-    """cfg.epochs passes in mini-batches on cfg.device; w and gradsq ((2V, D+1) float32 numpy, in
-    kernels/glove.py's layout) are read as the start point and overwritten with the result."""
-    from embedkit.trainers.glove import GRAD_CLIP, _Bar, diverged
+class TorchGloVe:
+    """The torch backend of GloVe (trainers/backends.py): the task's non-zeros and parameters live on
+    the device; each epoch visits the non-zeros in a fresh torch.randperm order, batch_size at a time,
+    and yields to the runner every CHUNK_BATCHES batches. The host reads the cost once per chunk."""
+    unit, metric = "pair", "cost"
+    CHUNK_BATCHES = 64
+    check_device = staticmethod(resolve_device)
 
-    torch = _torch()
-    device = resolve_device(cfg.device)
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(cfg.workers)
-    try:
-        nnz = len(x)
-        rows_t = torch.from_numpy(np.ascontiguousarray(rows)).to(device)   # (nnz,) int32
-        cols_t = torch.from_numpy(np.ascontiguousarray(cols)).to(device)
-        x_t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)).to(device)
-        w_t = torch.from_numpy(w).to(device)                                # (2V, D+1) float32
-        g_t = torch.from_numpy(gradsq).to(device)
-        gen = torch.Generator(device=device)
-        gen.manual_seed(cfg.seed)
-        index_dtype = torch.int32 if nnz < 2**31 else torch.int64
-        bar = _Bar(nnz * cfg.epochs, cfg.epochs, quiet)
-        log = []
-        try:
-            for epoch in range(cfg.epochs):
-                t0 = time.perf_counter()
-                order = torch.randperm(nnz, generator=gen, device=device, dtype=index_dtype)
-                cost = torch.zeros((), dtype=torch.float64, device=device)
-                for start in range(0, nnz, cfg.batch_size):
-                    b = order[start:start + cfg.batch_size]
-                    cost += glove_batch(w_t, g_t, rows_t[b], cols_t[b], x_t[b], cfg.x_max, cfg.alpha, cfg.eta,
-                                        GRAD_CLIP)
-                    if start // cfg.batch_size % 64 == 0:
-                        bar.update(epoch * nnz + start, epoch)
-                cost_sum = float(cost)                                      # synchronises the device
-                seconds = time.perf_counter() - t0
-                if not math.isfinite(cost_sum) or not bool(torch.isfinite(w_t).all()):
-                    raise diverged(epoch + 1, cfg, f"cost {cost_sum}")
-                bar.cost = cost_sum / nnz
-                bar.update((epoch + 1) * nnz, epoch)
-                log.append({"epoch": epoch + 1, "cost": cost_sum / nnz, "cost_sum": cost_sum,
-                            "seconds": seconds, "pairs_per_second": nnz / seconds})
-        finally:
-            bar.close()
-        w[...] = w_t.cpu().numpy()
-        gradsq[...] = g_t.cpu().numpy()
-        return log
-    finally:
-        torch.set_num_threads(threads)
+    def __init__(self, task: GloVeTask):
+        torch = import_torch()
+        self.task = task
+        self.hints = glove_hints(task.eta)
+        self.device = resolve_device(task.device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(task.workers)
+        nnz = task.nnz
+        self.units_per_epoch = nnz
+        self.rows = torch.from_numpy(np.ascontiguousarray(task.rows)).to(self.device)   # (nnz,) int32
+        self.cols = torch.from_numpy(np.ascontiguousarray(task.cols)).to(self.device)
+        self.x = torch.from_numpy(np.ascontiguousarray(task.x, dtype=np.float64)).to(self.device)
+        self.w = torch.from_numpy(task.w).to(self.device)                                # (2V, D+1) float32
+        self.gradsq = torch.from_numpy(task.gradsq).to(self.device)
+        self.gen = torch.Generator(device=self.device)
+        self.gen.manual_seed(task.seed)
+        self.index_dtype = torch.int32 if nnz < 2**31 else torch.int64
+        self._done = 0
+        self._cost = 0.0
+        self._n = 0
+
+    def run_epoch(self, epoch: int, tick):
+        torch = import_torch()
+        t = self.task
+        nnz, batch = t.nnz, t.batch_size
+        order = torch.randperm(nnz, generator=self.gen, device=self.device, dtype=self.index_dtype)
+        cost = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._cost, self._n = 0.0, 0
+        for k, start in enumerate(range(0, nnz, batch)):
+            b = order[start:start + batch]
+            cost += glove_batch(self.w, self.gradsq, self.rows[b], self.cols[b], self.x[b], t.x_max, t.alpha,
+                                t.eta, GRAD_CLIP)
+            last = start + batch >= nnz
+            if (k + 1) % self.CHUNK_BATCHES == 0 or last:
+                self._cost = float(cost)                       # synchronises the device, once per chunk
+                self._done = epoch * nnz + min(start + batch, nnz)
+                self._n = min(start + batch, nnz)
+                yield
+        if not bool(torch.isfinite(self.w).all()):
+            raise EmbedkitError(f"training diverged in epoch {epoch + 1} (non-finite weights); {self.hints['diverged']}")
+        return {"cost_sum": self._cost}
+
+    def done(self) -> int:
+        return self._done
+
+    def running(self) -> tuple[float, int]:
+        return self._cost, self._n
+
+    def lr(self):
+        return None
+
+    def arrays(self) -> dict:
+        """The parameters, copied back into the task's host arrays."""
+        self.task.w[...] = self.w.cpu().numpy()
+        self.task.gradsq[...] = self.gradsq.cpu().numpy()
+        return {"w": self.task.w, "gradsq": self.task.gradsq}

@@ -1,8 +1,8 @@
-"""What every trainer shares: sentence-aligned shards, the worker-thread runner and the progress bar.
+"""What the numba backends share: sentence-aligned shards and the worker-thread runner.
 
 Workers are Python threads, each running one GIL-free numba kernel call over its own shard, so
 they run truly in parallel (Hogwild: shared weights, no locks). The main thread only polls the
-shared counters the kernels write and feeds tqdm.
+shared counters the kernels write (the runner's progress bar, trainers/runner.py).
 """
 from __future__ import annotations
 
@@ -47,26 +47,3 @@ def run_threads(fn, n_workers: int, poll=None, interval: float = 0.5) -> list:
     if poll is not None:
         poll()
     return results
-
-
-class EpochProgress:
-    """tqdm bar over all words of all epochs: epoch, words/s, learning rate, running loss."""
-
-    def __init__(self, total_words: int, epochs: int, quiet: bool, unit="word"):
-        self.bar = None
-        self.epochs = epochs
-        if not quiet:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total_words, unit=unit, unit_scale=True, dynamic_ncols=True, smoothing=0.1)
-
-    def update(self, done: int, epoch: int, lr: float, loss: float) -> None:
-        if self.bar is None:
-            return
-        self.bar.n = int(done)
-        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
-        self.bar.set_postfix(lr=f"{lr:.5f}", loss=f"{loss:.4f}", refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()

@@ -1,13 +1,13 @@
 """GloVe (Pennington, Socher & Manning 2014): co-occurrence counts -> weighted least squares, AdaGrad.
 
-    emb, arrays, log = train_glove(corpus, GloVeConfig(epochs=15))
+    result = train_glove(corpus, GloVeConfig(epochs=15))     # a TrainResult (trainers/runner.py)
 
 The co-occurrence matrix X comes from corpus/cooccur.py (window cfg.window, 1/distance weights, as
 GloVe's cooccur) unless one is passed, and is cached beside the encoded corpus. Every stored
 non-zero (i, j) is one training example, both triangles, as glove.c trains on every record cooccur
-writes. The numba backend runs `workers` GIL-free kernel calls per epoch, each over its slice of a
-fresh permutation of the non-zeros (Hogwild when workers > 1; workers = 1 is bit-reproducible).
-The torch backend (embedkit/torch/glove.py) runs the same objective in mini-batches.
+writes. The backend comes from trainers/backends.py's table: numba (trainers/glove_numba.py: worker
+threads over a fresh permutation of the non-zeros each epoch) or torch (embedkit/torch/glove.py:
+the same objective in mini-batches, on CPU or GPU).
 
 Choices where the reference is silent or differs: the parameters are float32 (glove.c: double);
 entries are reshuffled every epoch (glove.c reads one shuffled file in the same order every
@@ -27,25 +27,9 @@ import scipy.sparse
 from embedkit.config import CooccurConfig, GloVeConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
-from embedkit.kernels import glove as kg
-from embedkit.kernels.random import seed_states
-from embedkit.trainers.base import run_threads
-
-GRAD_CLIP = 100.0          # glove.c's grad_clip_value: each gradient component is clipped to +-100
-SHUFFLE_BUCKET = 1 << 17   # entries per bucket of the permutation kernel (512 KB of int32: fits L2)
-
-
-def validate(cfg: GloVeConfig) -> None:
-    checks = [("dim", cfg.dim >= 1), ("window", cfg.window >= 1), ("epochs", cfg.epochs >= 1),
-              ("workers", cfg.workers >= 1), ("x_max", cfg.x_max > 0), ("alpha", cfg.alpha >= 0),
-              ("eta", cfg.eta > 0), ("batch_size", cfg.batch_size >= 1)]
-    for name, ok in checks:
-        if not ok:
-            raise EmbedkitError(f"--{name.replace('_', '-')} has an invalid value: {getattr(cfg, name)!r}")
-    if cfg.output_vectors not in ("sum", "word", "concat"):
-        raise EmbedkitError(f"--output-vectors must be sum, word or concat, got {cfg.output_vectors!r}")
-    if cfg.backend not in ("numba", "torch"):
-        raise EmbedkitError(f"--backend must be numba or torch, got {cfg.backend!r}")
+from embedkit.trainers.backends import make_backend
+from embedkit.trainers.runner import TrainContext, TrainResult, run_epochs
+from embedkit.trainers.tasks import GloVeTask
 
 
 # ---- the co-occurrence matrix: given, cached or counted ----
@@ -124,114 +108,38 @@ def output_vectors(parts: dict[str, np.ndarray], kind: str) -> np.ndarray:
     raise EmbedkitError(f"--output-vectors must be sum, word or concat, got {kind!r}")
 
 
-def diverged(epoch: int, cfg: GloVeConfig, what: str) -> EmbedkitError:
-    return EmbedkitError(f"GloVe training diverged in epoch {epoch} ({what}); try a lower --eta "
-                         f"than {cfg.eta:g} (e.g. {cfg.eta / 10:g})")
-
-
-# ---- numba backend ----
-
-class _Bar:
-    """tqdm bar over the non-zeros of all epochs, showing the last epoch's cost."""
-
-    def __init__(self, total: int, epochs: int, quiet: bool):
-        self.bar, self.epochs, self.cost = None, epochs, None
-        if not quiet:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, unit="pair", unit_scale=True, dynamic_ncols=True, smoothing=0.1)
-
-    def update(self, done: int, epoch: int) -> None:
-        if self.bar is None:
-            return
-        self.bar.n = int(done)
-        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
-        if self.cost is not None:
-            self.bar.set_postfix(cost=f"{self.cost:.6f}", refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def train_numba(rows, cols, x, w, gradsq, cfg: GloVeConfig, quiet: bool = True) -> list[dict]:
-    """cfg.epochs Hogwild passes of kernels/glove.glove_pass over a fresh permutation each; updates
-    w and gradsq in place and returns the per-epoch log."""
-    nnz = len(x)
-    index_type = np.int32 if nnz < 2**31 else np.int64
-    order = np.empty(nnz, dtype=index_type)          # (nnz,) this epoch's permutation of the entries
-    shuffle_state = seed_states(cfg.seed, 1)
-    n_buckets = -(-nnz // SHUFFLE_BUCKET)
-    n_workers = max(1, min(cfg.workers, nnz))
-    bounds = [nnz * k // n_workers for k in range(n_workers + 1)]
-    progress = np.zeros(n_workers, dtype=np.int64)   # entries done by each worker in this epoch
-    status = np.zeros(1, dtype=np.int64)             # 1 + entry id of a non-finite diff, else 0
-    bar = _Bar(nnz * cfg.epochs, cfg.epochs, quiet)
-    log = []
-    try:
-        for epoch in range(cfg.epochs):
-            t0 = time.perf_counter()
-            kg.random_permutation(order, shuffle_state, n_buckets)
-            t_shuffle = time.perf_counter() - t0
-            progress[:] = 0
-
-            def work(k):
-                return kg.glove_pass(rows, cols, x, order, bounds[k], bounds[k + 1], w, gradsq, cfg.x_max,
-                                     cfg.alpha, cfg.eta, GRAD_CLIP, progress, status, k)
-
-            results = run_threads(work, n_workers, lambda: bar.update(epoch * nnz + progress.sum(), epoch))
-            seconds = time.perf_counter() - t0
-            cost_sum = float(sum(r[0] for r in results))
-            if status[0]:
-                e = int(status[0]) - 1
-                raise diverged(epoch + 1, cfg, f"non-finite error at X[{rows[e]}, {cols[e]}] = {x[e]:g}")
-            if not np.isfinite(cost_sum) or not np.isfinite(w).all():
-                raise diverged(epoch + 1, cfg, f"cost {cost_sum}")
-            bar.cost = cost_sum / nnz
-            bar.update((epoch + 1) * nnz, epoch)
-            log.append({"epoch": epoch + 1, "cost": cost_sum / nnz, "cost_sum": cost_sum, "seconds": seconds,
-                        "shuffle_seconds": t_shuffle, "pairs_per_second": nnz / seconds})
-    finally:
-        bar.close()
-    return log
-
-
 # ---- entry point ----
 
-def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, cooccur=None, progress: bool = True, *,
-                quiet: bool | None = None, cache: bool = True):
-    """Train GloVe on `corpus` (or on the given co-occurrence matrix, (V, V) in vocabulary order).
+def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = TrainContext()) -> TrainResult:
+    """Train GloVe on `corpus`, or on ctx.cooccur when given ((V, V) in vocabulary order).
 
-    Returns (Embeddings of cfg.output_vectors, arrays to save {"w", "w_tilde", "b", "b_tilde",
-    "vectors"}, training log {"config", "epochs": [{"epoch", "cost", "seconds", ...}],
-    "cooccur_seconds", "cooccur_source", "train_seconds", "wall_seconds", ...}). The epoch "cost"
-    is glove.c's printed cost: sum_ij 0.5 f(X_ij) diff^2 / number of non-zeros. `quiet`, when
-    given, overrides `progress`; `cache=False` neither reads nor writes the matrix cache."""
+    The result's embeddings are cfg.output_vectors; its arrays {"w", "w_tilde", "b", "b_tilde",
+    "vectors"}; its log {"config", "epochs": [{"epoch", "cost", "seconds", ...}], "cooccur_seconds",
+    "cooccur_source", "train_seconds", "wall_seconds", ...}. The epoch "cost" is glove.c's printed
+    cost: sum_ij 0.5 f(X_ij) diff^2 / number of non-zeros. ctx.cache=False neither reads nor writes
+    the matrix cache."""
     from embedkit.embeddings import Embeddings
 
-    validate(cfg)
-    quiet = (not progress) if quiet is None else quiet
     t_start = time.perf_counter()
     V = len(corpus.vocab)
-    if cooccur is None:
-        cooccur, source = get_cooccurrences(corpus, cfg, cache=cache, progress=not quiet)
+    if ctx.cooccur is None:
+        cooccur, source = get_cooccurrences(corpus, cfg, cache=ctx.cache, progress=not ctx.quiet)
     else:
-        source = "given"
+        cooccur, source = ctx.cooccur, "given"
     rows, cols, x = nonzero_entries(cooccur, V)
     cooccur_seconds = time.perf_counter() - t_start
     w, gradsq = init_params(V, cfg.dim, cfg.seed)
-    t0 = time.perf_counter()
-    if cfg.backend == "torch":
-        from embedkit.torch.glove import train_torch
-        epochs = train_torch(rows, cols, x, w, gradsq, cfg, quiet=quiet)
-    else:
-        epochs = train_numba(rows, cols, x, w, gradsq, cfg, quiet=quiet)
-    train_seconds = time.perf_counter() - t0
+    task = GloVeTask(rows=rows, cols=cols, x=x, w=w, gradsq=gradsq, x_max=cfg.x_max, alpha=cfg.alpha, eta=cfg.eta,
+                     epochs=cfg.epochs, workers=cfg.workers, seed=cfg.seed, device=cfg.device,
+                     batch_size=cfg.batch_size)
+    backend = make_backend("glove", cfg.backend, task)
+    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet)
+    w = backend.arrays()["w"]
     parts = split_params(w)
     vectors = output_vectors(parts, cfg.output_vectors)
     emb = Embeddings(list(corpus.vocab.words), vectors, counts=corpus.vocab.counts)
-    log = {"config": dataclasses.asdict(cfg), "epochs": epochs, "backend": cfg.backend,
-           "cooccur_source": source, "cooccur_seconds": cooccur_seconds, "nonzeros": int(len(x)),
-           "vocab_size": V, "corpus_tokens": int(corpus.n_tokens), "train_seconds": train_seconds,
-           "seconds_per_epoch": train_seconds / cfg.epochs, "wall_seconds": time.perf_counter() - t_start}
-    return emb, {**parts, "vectors": vectors}, log
+    log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "cooccur_source": source,
+                "cooccur_seconds": cooccur_seconds, "nonzeros": int(len(x)), "vocab_size": V,
+                "corpus_tokens": int(corpus.n_tokens), "seconds_per_epoch": log["train_seconds"] / cfg.epochs,
+                "wall_seconds": time.perf_counter() - t_start})
+    return TrainResult(emb, {**parts, "vectors": vectors}, log)

@@ -33,6 +33,7 @@ from embedkit.formats.fasttext_bin import args_from_config
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.subword_embeddings import SubwordEmbeddings
 from embedkit.tables.subwords import check_subword_options, subword_bags
+from embedkit.trainers.runner import TrainContext, TrainResult
 from embedkit.trainers.word2vec import train_bags
 
 
@@ -53,10 +54,10 @@ def input_rows(V: int, cfg: FastTextConfig) -> int:
     return V + (cfg.bucket if cfg.maxn > 0 else 0)
 
 
-def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, quiet: bool = False):
+def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, ctx: TrainContext = TrainContext()) -> TrainResult:
     """Train skip-gram or CBOW (ns or hs) with subword bags.
 
-    Returns (SubwordEmbeddings, arrays to save, training log). arrays: "vectors" (V, D) mean of each
+    The result's embeddings are a SubwordEmbeddings; its arrays: "vectors" (V, D) mean of each
     vocabulary word's bag rows, "w_in" (V + bucket, D) word rows then bucket rows, "w_out" output
     rows; minn, maxn and bucket travel in the saved config, which is all an unseen word needs."""
     check_subword_options(cfg.minn, cfg.maxn, cfg.bucket)
@@ -64,7 +65,7 @@ def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, quiet: bool = Fals
     V = len(words)
     bag_ptr, bag_ids = subword_bags(words, cfg.minn, cfg.maxn, cfg.bucket)
     n_in = input_rows(V, cfg)
-    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, n_in, quiet)
+    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, n_in, ctx.quiet)
     vectors = bag_means(w_in, bag_ptr, bag_ids)
     emb = SubwordEmbeddings(words, vectors, w_in[V:], cfg.minn, cfg.maxn, counts=corpus.vocab.counts,
                             word_rows=w_in[:V], output_rows=w_out, fasttext_args=args_from_config(asdict(cfg)))
@@ -72,4 +73,4 @@ def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, quiet: bool = Fals
     log["subwords"] = {"minn": cfg.minn, "maxn": cfg.maxn, "bucket": cfg.bucket, "input_rows": int(n_in),
                        "mean_bag_rows": float(sizes.mean()) if V else 0.0, "max_bag_rows": int(sizes.max(initial=0)),
                        "w_in_bytes": int(w_in.nbytes)}
-    return emb, {"vectors": vectors, "w_in": w_in, "w_out": w_out}, log
+    return TrainResult(emb, {"vectors": vectors, "w_in": w_in, "w_out": w_out}, log)

@@ -1,72 +1,51 @@
 """Skip-gram / CBOW with negative sampling or hierarchical softmax (Mikolov et al. 2013).
 
-The trainer never sees strings: it takes an EncodedCorpus, builds the sampling tables, picks the
-(architecture, objective) kernel pair from KERNELS and runs one GIL-free kernel call per worker
-and epoch. The subword model (trainers/subword.py) calls train_bags() with larger input bags.
+The trainer never sees strings: it takes an EncodedCorpus, builds the task (sampling tables,
+objective tables, input bags, initial weights: trainers/tasks.py), looks its backend up in
+trainers/backends.py's table and hands it to the one epoch runner (trainers/runner.py). The subword
+model (trainers/subword.py) calls train_bags() with larger input bags.
 
-Choices where the reference tools differ (see DESIGN.md): skip-gram's centre bag predicts the
-context (fastText); noise exponent 0.75; subsampling 1e-3; ns and hs are exclusive (fastText);
-windows never cross sentence pieces (gensim and word2vec C cut long lines the same way).
+Choices where the reference tools differ (see DESIGN.md): skip-gram's update is a named choice
+(cfg.sg_update: "window" mini-batches in word2vec C's direction by default, or "pair" in fastText's
+direction); noise exponent 0.75; subsampling 1e-3; ns and hs are exclusive (fastText); windows
+never cross sentence pieces (gensim and word2vec C cut long lines the same way).
 """
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 
 from embedkit.config import Word2VecConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
-from embedkit.kernels import word2vec as kw
-from embedkit.kernels import walker
-from embedkit.kernels.random import seed_states
-from embedkit.tables.huffman import huffman_tree
+from embedkit.kernels.objectives import HuffmanTables, NoiseTables
+from embedkit.kernels.word2vec import Weights
 from embedkit.tables.alias import alias_table
+from embedkit.tables.huffman import huffman_tree
 from embedkit.tables.noise import noise_weights
 from embedkit.tables.subsample import keep_probabilities
-from embedkit.trainers.base import EpochProgress, run_threads, split_shards
-
-# (arch, objective) -> the codes of kernels/walker.py's specialised epoch kernel
-KERNELS = {("skipgram", "ns"): (walker.SKIPGRAM, kw.NS), ("skipgram", "hs"): (walker.SKIPGRAM, kw.HS),
-           ("cbow", "ns"): (walker.CBOW, kw.NS), ("cbow", "hs"): (walker.CBOW, kw.HS)}
-# skip-gram trained window by window as mini-batches (kernels/window_batch.py). For NS the window
-# shares its noise words (single thread on a text8 slice: 425k against 281k words/s per pair). For
-# HS the batch scores the same pairs and is slower on one thread (285k against 364k), but it writes
-# the hot top-of-tree rows once per window instead of once per pair, and with 2 workers on text8
-# it was faster (372-394k against 227-303k words/s, 1 epoch, alternating runs).
-WINDOW_BATCH_KERNELS = {("skipgram", "ns"): (walker.SKIPGRAM_WINDOW, kw.NS),
-                        ("skipgram", "hs"): (walker.SKIPGRAM_WINDOW, kw.HS)}
+from embedkit.trainers.backends import make_backend
+from embedkit.trainers.runner import TrainContext, TrainResult, run_epochs
+from embedkit.trainers.tasks import Word2VecTask
 
 
-def pick_kernel(cfg: Word2VecConfig):
-    """The (arch, objective) codes of the epoch kernel for this config."""
-    if cfg.window_batch and (cfg.arch, cfg.objective) in WINDOW_BATCH_KERNELS:
-        return WINDOW_BATCH_KERNELS[(cfg.arch, cfg.objective)]
-    return KERNELS[(cfg.arch, cfg.objective)]
+def step_name(cfg: Word2VecConfig) -> str:
+    """The walker step for this config: "cbow", or skip-gram with its update scheme (cfg.sg_update):
+    "skipgram-window" (one mini-batch per window, word2vec C's direction) or "skipgram-pair"
+    (one example per pair, fastText's direction). See kernels/word2vec.py and window_batch.py."""
+    return "cbow" if cfg.arch == "cbow" else f"skipgram-{cfg.sg_update}"
 
 
-def validate(cfg: Word2VecConfig) -> None:
-    checks = [("dim", cfg.dim >= 1), ("window", cfg.window >= 1), ("epochs", cfg.epochs >= 1),
-              ("workers", cfg.workers >= 1), ("sample", cfg.sample >= 0), ("min_lr_ratio", 0 <= cfg.min_lr_ratio <= 1),
-              ("negative", cfg.negative >= 1 or cfg.objective != "ns"), ("lr", cfg.start_lr() > 0)]
-    for name, ok in checks:
-        if not ok:
-            raise EmbedkitError(f"--{name.replace('_', '-')} has an invalid value: {getattr(cfg, name)!r}")
-    if (cfg.arch, cfg.objective) not in KERNELS:
-        raise EmbedkitError(f"unknown model/objective pair {cfg.arch}/{cfg.objective}")
-
-
-def objective_tables(counts: np.ndarray, cfg: Word2VecConfig):
-    """The tables tuple of kernels/word2vec.py and the number of output rows."""
+def objective_tables(counts: np.ndarray, cfg: Word2VecConfig) -> tuple[NoiseTables | HuffmanTables, int]:
+    """The objective's tables (kernels/objectives.py) and the number of output rows they address:
+    NS scores words (V rows), HS the V - 1 inner nodes of the Huffman tree of the counts."""
     V = len(counts)
     if cfg.objective == "ns":
         prob, alias = alias_table(noise_weights(counts, cfg.ns_exponent))
-        return (prob, alias, int(cfg.negative), np.zeros((1, 1), np.int32), np.zeros((1, 1), np.int8),
-                np.zeros(1, np.int32)), V
+        return NoiseTables(prob, alias, int(cfg.negative)), V
     points, codes, code_len = huffman_tree(counts)
-    return (np.ones(1, np.float64), np.zeros(1, np.int32), 0, points.astype(np.int32), codes.astype(np.int8),
-            code_len.astype(np.int32)), max(V - 1, 1)
+    return HuffmanTables(points.astype(np.int32), codes.astype(np.int8), code_len.astype(np.int32)), max(V - 1, 1)
 
 
 def plain_bags(V: int):
@@ -84,69 +63,39 @@ def init_weights(n_in: int, n_out: int, dim: int, seed: int):
     return w_in, w_out
 
 
-def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int,
-               quiet: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Train on input bags; returns (w_in (n_in_rows, dim), w_out, training log)."""
-    validate(cfg)
+def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int) -> Word2VecTask:
+    """The task of a word2vec-family run on `corpus` with the given input bags (trainers/tasks.py)."""
     counts = corpus.vocab.counts
-    V = len(counts)
     if corpus.n_tokens == 0:
         raise EmbedkitError("the corpus has no in-vocabulary tokens to train on")
-    arch_code, objective_code = pick_kernel(cfg)
     tables, n_out = objective_tables(counts, cfg)
-    keep = keep_probabilities(counts, cfg.sample).astype(np.float32)
     w_in, w_out = init_weights(n_in_rows, n_out, cfg.dim, cfg.seed)
-    tokens = np.asarray(corpus.tokens)
-    offsets = np.asarray(corpus.offsets, dtype=np.int64)
-    shards = split_shards(offsets, cfg.workers)
-    n_workers = len(shards)
-    # one separate (1,) array per worker: a shared array would put every draw of both threads on one cache line
-    states = [np.array([s], dtype=np.uint64) for s in seed_states(cfg.seed, n_workers)]
     lr0 = float(cfg.start_lr())
-    lr1 = lr0 * cfg.min_lr_ratio
-    total_words = float(corpus.n_tokens) * cfg.epochs
-    progress = np.zeros(n_workers, dtype=np.int64)   # words read per worker, all epochs
-    bar = EpochProgress(int(total_words), cfg.epochs, quiet)
-    epochs_log = []
-    t_start = time.perf_counter()
-    try:
-        for epoch in range(cfg.epochs):
-            running = np.zeros((n_workers, 2), dtype=np.float64)  # (loss_sum, n_examples) per worker
-            t0 = time.perf_counter()
-
-            def work(k, epoch=epoch, running=running):
-                s0, s1 = shards[k]
-                return walker.walk_shard(arch_code, objective_code, (tokens, offsets, keep), s0, s1, (w_in, w_out, bag_ptr, bag_ids), tables,
-                              (cfg.window, lr0, lr1, total_words), (progress, running, k, states[k]))
-
-            def poll(epoch=epoch, running=running):
-                done = int(progress.sum())
-                n = running[:, 1].sum()
-                lr = lr0 + (lr1 - lr0) * min(1.0, done / total_words)
-                bar.update(done, epoch, lr, running[:, 0].sum() / n if n else float("nan"))
-
-            results = run_threads(work, n_workers, poll)
-            seconds = time.perf_counter() - t0
-            loss = sum(r[0] for r in results)
-            n_ex = sum(r[1] for r in results)
-            mean_loss = loss / n_ex if n_ex else float("nan")
-            if not np.isfinite(mean_loss):
-                raise EmbedkitError(f"training diverged in epoch {epoch + 1} (loss {mean_loss}); try a lower --lr")
-            epochs_log.append({"epoch": epoch + 1, "loss": float(mean_loss), "examples": int(n_ex),
-                               "seconds": seconds, "words_per_second": corpus.n_tokens / seconds})
-    finally:
-        bar.close()
-    wall = time.perf_counter() - t_start
-    log = {"config": dataclasses.asdict(cfg), "epochs": epochs_log, "train_seconds": wall,
-           "words_per_second": total_words / wall, "corpus_tokens": int(corpus.n_tokens), "vocab_size": V}
-    return w_in, w_out, log
+    return Word2VecTask(step=step_name(cfg), tokens=np.asarray(corpus.tokens),
+                        offsets=np.asarray(corpus.offsets, dtype=np.int64),
+                        keep_prob=keep_probabilities(counts, cfg.sample).astype(np.float32),
+                        weights=Weights(w_in, w_out, bag_ptr, bag_ids), tables=tables, window=cfg.window,
+                        lr_start=lr0, lr_end=lr0 * cfg.min_lr_ratio, epochs=cfg.epochs, workers=cfg.workers,
+                        seed=cfg.seed, device=cfg.device, batch_size=cfg.batch_size)
 
 
-def train_word2vec(corpus: EncodedCorpus, cfg: Word2VecConfig, quiet: bool = False):
-    """Plain skip-gram/CBOW. Returns (Embeddings of w_in, arrays to save, training log)."""
+def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int,
+               quiet: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Train on input bags with cfg.backend; returns (w_in (n_in_rows, dim), w_out, training log)."""
+    task = make_task(corpus, cfg, bag_ptr, bag_ids, n_in_rows)
+    backend = make_backend("word2vec", cfg.backend, task)
+    log = run_epochs(backend, cfg.epochs, quiet=quiet)
+    arrays = backend.arrays()
+    log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "step": task.step,
+                "corpus_tokens": int(corpus.n_tokens), "vocab_size": len(corpus.vocab)})
+    return arrays["w_in"], arrays["w_out"], log
+
+
+def train_word2vec(corpus: EncodedCorpus, cfg: Word2VecConfig, ctx: TrainContext = TrainContext()) -> TrainResult:
+    """Plain skip-gram/CBOW: the embeddings are w_in."""
     from embedkit.embeddings import Embeddings
     V = len(corpus.vocab)
     bag_ptr, bag_ids = plain_bags(V)
-    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, V, quiet)
+    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, V, ctx.quiet)
     emb = Embeddings(list(corpus.vocab.words), w_in, counts=corpus.vocab.counts)
-    return emb, {"vectors": w_in, "w_in": w_in, "w_out": w_out}, log
+    return TrainResult(emb, {"vectors": w_in, "w_in": w_in, "w_out": w_out}, log)

@@ -1,0 +1,151 @@
+"""The one epoch runner of every trainer: progress bar, divergence check, per-epoch log, loss curve.
+
+A trainer builds its task (the arrays and settings of one training run, trainers/tasks.py), picks a
+backend for it from trainers/backends.py's table, and hands the backend to `run_epochs`. A backend
+is whatever runs an epoch's updates: worker threads over numba kernels, or mini-batches on a torch
+device. It offers this protocol:
+
+    unit                 "word" or "pair": what its progress counts
+    metric               "loss" or "cost": what the mean of an epoch's objective is called
+    units_per_epoch      int
+    run_epoch(epoch, tick) -> generator: runs one epoch in chunks, yields after each chunk (a point
+                         where the weights are consistent: the runner's hooks run there), calls
+                         tick() now and then while a chunk runs, and returns a dict of extra fields
+                         for the epoch's log entry
+    done()               units processed so far, all epochs (read while a chunk runs)
+    running()            (objective sum, examples) of the current epoch so far
+    lr()                 the current learning rate, or None
+    arrays()             {name: numpy array} of the trained parameters, on the host
+    hints                {"diverged": ..., "empty": ...}: the fix to suggest in those errors
+
+`run_epochs` returns the log: per epoch {"epoch", metric, "examples", "seconds",
+"<unit>s_per_second", ...extras}, and "loss_curve": [{"epoch", "<unit>s", metric}, ...], the mean
+objective over each stretch of about curve_points-th of an epoch, for plots.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from embedkit.errors import EmbedkitError
+
+
+@dataclass
+class TrainContext:
+    """How to run a training, beside its config: the same for every model family."""
+    quiet: bool = True                 # no progress bar
+    cache: bool = True                 # read and write the caches (encoded corpus, co-occurrences)
+    cooccur: object = None             # GloVe: a prepared co-occurrence matrix (scipy.sparse), or None
+
+
+@dataclass
+class TrainResult:
+    """What every trainer returns: the embeddings, the arrays to save in the model folder, the log."""
+    embeddings: object                               # Embeddings (or a subclass)
+    arrays: dict = field(default_factory=dict)       # name -> np.ndarray
+    log: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        """emb, arrays, log = train_x(...)"""
+        return iter((self.embeddings, self.arrays, self.log))
+
+
+class Progress:
+    """One tqdm bar over all units of all epochs: epoch, rate, learning rate, running objective."""
+
+    def __init__(self, total: int, epochs: int, unit: str, metric: str, quiet: bool):
+        self.bar = None
+        self.epochs = epochs
+        self.metric = metric
+        if not quiet:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit=unit, unit_scale=True, dynamic_ncols=True, smoothing=0.1)
+
+    def update(self, done: int, epoch: int, lr: float | None, value: float) -> None:
+        if self.bar is None:
+            return
+        self.bar.n = int(done)
+        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
+        post = {} if lr is None else {"lr": f"{lr:.5f}"}
+        post[self.metric] = f"{value:.4f}" if math.isfinite(value) else "-"
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Curve:
+    """The mean objective over each stretch of `every` units, from the running sums."""
+
+    def __init__(self, every: int, unit: str, metric: str):
+        self.every, self.unit, self.metric = max(1, every), unit, metric
+        self.points: list[dict] = []
+        self.next_at = self.every
+        self.last = (0.0, 0)
+
+    def start_epoch(self):
+        self.last = (0.0, 0)
+
+    def see(self, epoch: int, done: int, total: float, n: int) -> None:
+        if done < self.next_at or n <= self.last[1]:
+            return
+        mean = (total - self.last[0]) / (n - self.last[1])
+        self.points.append({"epoch": epoch + 1, f"{self.unit}s": int(done), self.metric: float(mean)})
+        self.last = (total, n)
+        self.next_at = (done // self.every + 1) * self.every
+
+
+def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 20) -> dict:
+    """Run `epochs` epochs of `backend` (protocol above) and return the training log."""
+    total = backend.units_per_epoch * epochs
+    bar = Progress(total, epochs, backend.unit, backend.metric, quiet)
+    curve = _Curve(backend.units_per_epoch // curve_points, backend.unit, backend.metric)
+    log_epochs = []
+    epoch = 0
+
+    def tick():
+        done = backend.done()
+        value, n = backend.running()
+        curve.see(epoch, done, value, n)
+        bar.update(done, epoch, backend.lr(), value / n if n else float("nan"))
+
+    t_start = time.perf_counter()
+    try:
+        for epoch in range(epochs):
+            t0 = time.perf_counter()
+            curve.start_epoch()
+            chunks = backend.run_epoch(epoch, tick)
+            while True:
+                try:
+                    next(chunks)
+                except StopIteration as stop:
+                    extras = stop.value or {}
+                    break
+                tick()
+            seconds = time.perf_counter() - t0
+            value, n = backend.running()
+            log_epochs.append(_epoch_entry(backend, epoch, value, n, seconds, extras))
+            tick()
+    finally:
+        bar.close()
+    wall = time.perf_counter() - t_start
+    return {"epochs": log_epochs, "loss_curve": curve.points, "train_seconds": wall,
+            f"{backend.unit}s_per_second": total / wall if wall > 0 else float("nan")}
+
+
+def _epoch_entry(backend, epoch: int, value: float, n: int, seconds: float, extras: dict) -> dict:
+    """The epoch's log entry; an epoch without examples or with a non-finite objective is an error."""
+    if n == 0:
+        raise EmbedkitError(f"epoch {epoch + 1} had no training examples: {backend.hints['empty']}")
+    mean = value / n
+    if not np.isfinite(mean):
+        raise EmbedkitError(f"training diverged in epoch {epoch + 1} ({backend.metric} {mean}); "
+                            f"{backend.hints['diverged']}")
+    return {"epoch": epoch + 1, backend.metric: float(mean), "examples": int(n), "seconds": seconds,
+            f"{backend.unit}s_per_second": backend.units_per_epoch / seconds if seconds > 0 else float("nan"),
+            **extras}

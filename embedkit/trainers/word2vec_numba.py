@@ -1,0 +1,90 @@
+"""The numba backend of the word2vec family: worker threads, each running the GIL-free walker kernel
+(kernels/walker.py) over its own sentence-aligned shard of the corpus (Hogwild: shared weights, no
+locks; workers = 1 is bit-reproducible).
+
+An epoch runs in chunks: each worker's shard is cut into sentence ranges of about CHUNK_WORDS
+tokens, and one chunk of every worker runs between two yields to the runner, where the weights are
+consistent and hooks (checkpoints, callbacks) may run. The random states and progress counters
+carry over from chunk to chunk, and the cuts depend only on the corpus and the number of workers,
+so a run gives the same result whatever happens between chunks.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from embedkit.kernels import walker
+from embedkit.kernels.random import seed_states
+from embedkit.trainers.base import run_threads, split_shards
+from embedkit.trainers.tasks import Word2VecTask
+
+# about 1-3 s of one worker's time: the barrier at the end of a chunk costs well under 1%
+CHUNK_WORDS = 1 << 21
+STEPS = {"skipgram-window": walker.SKIPGRAM_WINDOW, "skipgram-pair": walker.SKIPGRAM_PAIR, "cbow": walker.CBOW}
+
+
+def chunk_ranges(offsets: np.ndarray, s_begin: int, s_end: int, chunk_words: int) -> list[tuple[int, int]]:
+    """Cut sentences [s_begin, s_end) into consecutive ranges of about chunk_words tokens (at least one
+    sentence each; an empty shard gives no range)."""
+    if s_end <= s_begin:
+        return []
+    n_chunks = max(1, round(int(offsets[s_end] - offsets[s_begin]) / chunk_words))
+    targets = np.linspace(offsets[s_begin], offsets[s_end], n_chunks + 1)[1:-1]
+    cuts = np.searchsorted(offsets, targets, side="left").clip(s_begin + 1, s_end)
+    bounds = sorted({s_begin, *cuts.tolist(), s_end})
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+class NumbaWord2Vec:
+    unit, metric = "word", "loss"
+    hints = {"diverged": "try a lower --lr",
+             "empty": "subsampling (--sample) removed every word of this small corpus; "
+                      "use --sample 0 or a larger corpus"}
+
+    def __init__(self, task: Word2VecTask, chunk_words: int = CHUNK_WORDS):
+        self.task = task
+        offsets = np.asarray(task.offsets, dtype=np.int64)
+        self.corpus = walker.Shard(np.asarray(task.tokens), offsets, task.keep_prob)
+        shards = split_shards(offsets, task.workers)
+        self.chunks = [chunk_ranges(offsets, s0, s1, chunk_words) for s0, s1 in shards]
+        self.n_workers = len(shards)
+        self.units_per_epoch = task.n_tokens
+        total_words = float(task.n_tokens) * task.epochs
+        self.schedule = walker.Schedule(task.window, float(task.lr_start), float(task.lr_end), total_words)
+        self.arch = STEPS[task.step]
+        # one separate (1,) array per worker: a shared array would put every draw of both threads on one cache line
+        self.states = [np.array([s], dtype=np.uint64) for s in seed_states(task.seed, self.n_workers)]
+        self.progress = np.zeros(self.n_workers, dtype=np.int64)      # words read per worker, all epochs
+        self.running_chunk = np.zeros((self.n_workers, 2))             # (loss_sum, examples) of the running chunk
+        self.finished = np.zeros(2)                                    # (loss_sum, examples) of finished chunks
+
+    def run_epoch(self, epoch: int, tick):
+        self.finished[:] = 0.0
+        for r in range(max(len(c) for c in self.chunks)):
+            self.running_chunk[:] = 0.0
+            results = run_threads(lambda k: self._run_chunk(k, r), self.n_workers, tick)
+            self.finished += np.sum(results, axis=0)
+            self.running_chunk[:] = 0.0
+            yield
+        return {}
+
+    def _run_chunk(self, k: int, r: int):
+        if r >= len(self.chunks[k]):
+            return 0.0, 0
+        s0, s1 = self.chunks[k][r]
+        shared = walker.Shared(self.progress, self.running_chunk, k, self.states[k])
+        return walker.walk_shard(self.arch, self.corpus, s0, s1, self.task.weights, self.task.tables,
+                                 self.schedule, shared)
+
+    def done(self) -> int:
+        return int(self.progress.sum())
+
+    def running(self) -> tuple[float, int]:
+        loss, n = self.finished + self.running_chunk.sum(axis=0)
+        return float(loss), int(n)
+
+    def lr(self) -> float:
+        s = self.schedule
+        return s.lr_start + (s.lr_end - s.lr_start) * min(1.0, self.done() / s.total_words)
+
+    def arrays(self) -> dict:
+        return {"w_in": self.task.weights.w_in, "w_out": self.task.weights.w_out}
