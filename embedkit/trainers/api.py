@@ -76,7 +76,6 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     """
     from embedkit.corpus.encode import prepare_corpus
     from embedkit.corpus.encoded import EncodedCorpus
-
     from embedkit.trainers.backends import check_backend
 
     corpus_cfg, model_cfg = make_configs(model, options)
