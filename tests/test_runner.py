@@ -105,3 +105,28 @@ def test_configs_check_every_field(cls, field, value, message):
 def test_configs_accept_their_defaults_and_cuda_devices():
     assert Word2VecConfig(device="cuda:1").device == "cuda:1"
     assert GloVeConfig().epochs == 25
+
+
+def test_hooks_see_every_point_and_may_stop_cleanly():
+    seen = []
+
+    class Recorder:
+        def on_train_begin(self, run):
+            seen.append(("begin", run.done))
+
+        def on_chunk_end(self, run):
+            seen.append(("chunk", run.epoch, run.done))
+            if run.done == 6:
+                run.stop = True
+
+        def on_epoch_end(self, run):
+            seen.append(("epoch", run.epoch, len(run.log_epochs)))
+
+        def on_train_end(self, run):
+            seen.append(("end", run.done))
+
+    log = run_epochs(FakeBackend(4), 5, hooks=[Recorder()])
+    assert seen == [("begin", 0), ("chunk", 0, 1), ("chunk", 0, 2), ("chunk", 0, 3), ("chunk", 0, 4),
+                    ("epoch", 0, 1), ("chunk", 1, 5), ("chunk", 1, 6), ("epoch", 1, 2), ("end", 6)]
+    assert [e["epoch"] for e in log["epochs"]] == [1, 2] and log["epochs"][1]["stopped_early"]
+    assert log["epochs"][1]["examples"] == 2

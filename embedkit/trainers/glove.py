@@ -133,7 +133,7 @@ def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = Tra
                      epochs=cfg.epochs, workers=cfg.workers, seed=cfg.seed, device=cfg.device,
                      batch_size=cfg.batch_size)
     backend = make_backend("glove", cfg.backend, task)
-    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet)
+    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
     w = backend.arrays()["w"]
     parts = split_params(w)
     vectors = output_vectors(parts, cfg.output_vectors)

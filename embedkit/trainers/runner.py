@@ -18,6 +18,12 @@ device. It offers this protocol:
     arrays()             {name: numpy array} of the trained parameters, on the host
     hints                {"diverged": ..., "empty": ...}: the fix to suggest in those errors
 
+Hooks (TrainContext.hooks) see the run at fixed points: on_train_begin, on_chunk_end (after each
+chunk: the weights are consistent there), on_epoch_end (after the epoch's log entry) and
+on_train_end; each is optional and receives the RunState. A hook may set `run.stop = True`: the
+runner then ends the training cleanly after that point, and the trainer writes its output as at
+the end. Checkpoints, callbacks and distributed synchronisation are hooks.
+
 `run_epochs` returns the log: per epoch {"epoch", metric, "examples", "seconds",
 "<unit>s_per_second", ...extras}, and "loss_curve": [{"epoch", "<unit>s", metric}, ...], the mean
 objective over each stretch of about curve_points-th of an epoch, for plots.
@@ -39,6 +45,22 @@ class TrainContext:
     quiet: bool = True                 # no progress bar
     cache: bool = True                 # read and write the caches (encoded corpus, co-occurrences)
     cooccur: object = None             # GloVe: a prepared co-occurrence matrix (scipy.sparse), or None
+    hooks: list = field(default_factory=list)   # objects with on_train_begin/on_chunk_end/on_epoch_end/on_train_end
+
+
+@dataclass
+class RunState:
+    """What hooks see: the backend, where the run is, and the log so far."""
+    backend: object
+    epochs: int
+    epoch: int = 0                     # 0-based epoch now running (or just finished)
+    log_epochs: list = field(default_factory=list)
+    stop: bool = False                 # set by a hook: end the training cleanly at this point
+
+    @property
+    def done(self) -> int:
+        """Units (words or pairs) processed so far, all epochs."""
+        return self.backend.done()
 
 
 @dataclass
@@ -100,26 +122,35 @@ class _Curve:
         self.next_at = (done // self.every + 1) * self.every
 
 
-def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 20) -> dict:
+def _call(hooks, point: str, run: RunState) -> None:
+    for hook in hooks:
+        method = getattr(hook, point, None)
+        if method is not None:
+            method(run)
+
+
+def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 20, hooks=()) -> dict:
     """Run `epochs` epochs of `backend` (protocol above) and return the training log."""
     total = backend.units_per_epoch * epochs
     bar = Progress(total, epochs, backend.unit, backend.metric, quiet)
     curve = _Curve(backend.units_per_epoch // curve_points, backend.unit, backend.metric)
-    log_epochs = []
-    epoch = 0
+    run = RunState(backend, epochs)
 
     def tick():
         done = backend.done()
         value, n = backend.running()
-        curve.see(epoch, done, value, n)
-        bar.update(done, epoch, backend.lr(), value / n if n else float("nan"))
+        curve.see(run.epoch, done, value, n)
+        bar.update(done, run.epoch, backend.lr(), value / n if n else float("nan"))
 
     t_start = time.perf_counter()
     try:
-        for epoch in range(epochs):
+        _call(hooks, "on_train_begin", run)
+        for run.epoch in range(epochs):
+            if run.stop:
+                break
             t0 = time.perf_counter()
             curve.start_epoch()
-            chunks = backend.run_epoch(epoch, tick)
+            chunks = backend.run_epoch(run.epoch, tick)
             while True:
                 try:
                     next(chunks)
@@ -127,15 +158,23 @@ def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 
                     extras = stop.value or {}
                     break
                 tick()
+                _call(hooks, "on_chunk_end", run)
+                if run.stop:
+                    chunks.close()
+                    extras = {"stopped_early": True}
+                    break
             seconds = time.perf_counter() - t0
             value, n = backend.running()
-            log_epochs.append(_epoch_entry(backend, epoch, value, n, seconds, extras))
+            run.log_epochs.append(_epoch_entry(backend, run.epoch, value, n, seconds, extras))
             tick()
+            _call(hooks, "on_epoch_end", run)
+        _call(hooks, "on_train_end", run)
     finally:
         bar.close()
     wall = time.perf_counter() - t_start
-    return {"epochs": log_epochs, "loss_curve": curve.points, "train_seconds": wall,
-            f"{backend.unit}s_per_second": total / wall if wall > 0 else float("nan")}
+    done = backend.done()
+    return {"epochs": run.log_epochs, "loss_curve": curve.points, "train_seconds": wall,
+            f"{backend.unit}s_per_second": done / wall if wall > 0 else float("nan")}
 
 
 def _epoch_entry(backend, epoch: int, value: float, n: int, seconds: float, extras: dict) -> dict:

@@ -80,11 +80,11 @@ def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in
 
 
 def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int,
-               quiet: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
+               ctx: TrainContext = TrainContext()) -> tuple[np.ndarray, np.ndarray, dict]:
     """Train on input bags with cfg.backend; returns (w_in (n_in_rows, dim), w_out, training log)."""
     task = make_task(corpus, cfg, bag_ptr, bag_ids, n_in_rows)
     backend = make_backend("word2vec", cfg.backend, task)
-    log = run_epochs(backend, cfg.epochs, quiet=quiet)
+    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
     arrays = backend.arrays()
     log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "step": task.step,
                 "corpus_tokens": int(corpus.n_tokens), "vocab_size": len(corpus.vocab)})
@@ -96,6 +96,6 @@ def train_word2vec(corpus: EncodedCorpus, cfg: Word2VecConfig, ctx: TrainContext
     from embedkit.embeddings import Embeddings
     V = len(corpus.vocab)
     bag_ptr, bag_ids = plain_bags(V)
-    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, V, ctx.quiet)
+    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, V, ctx)
     emb = Embeddings(list(corpus.vocab.words), w_in, counts=corpus.vocab.counts)
     return TrainResult(emb, {"vectors": w_in, "w_in": w_in, "w_out": w_out}, log)
