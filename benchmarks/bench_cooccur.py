@@ -39,7 +39,10 @@ from embedkit.config import CooccurConfig
 from embedkit.corpus import cooccur as C
 if ARGS["source"] == "prepare":
     from embedkit.config import CorpusConfig
-    from embedkit.corpus.encode import prepare_corpus
+    try:
+        from embedkit.corpus.prepare import prepare_corpus
+    except ImportError:               # before issue 11
+        from embedkit.corpus.encode import prepare_corpus
     corpus = prepare_corpus([ARGS["corpus"]], CorpusConfig(tokenizer="whitespace", min_count=ARGS["min_count"]))
 else:
     from embedkit.corpus.encoded import EncodedCorpus
@@ -124,7 +127,10 @@ def encode_here(workdir: Path, min_count: int) -> Path:
 def vocab_words_counts(source: dict, min_count: int):
     if source["source"] == "prepare":
         from embedkit.config import CorpusConfig
-        from embedkit.corpus.encode import prepare_corpus
+        try:
+            from embedkit.corpus.prepare import prepare_corpus
+        except ImportError:           # before issue 11
+            from embedkit.corpus.encode import prepare_corpus
         corpus = prepare_corpus([source["corpus"]], CorpusConfig(tokenizer="whitespace", min_count=min_count))
         return corpus.vocab.words, corpus.vocab.counts.tolist()
     import numpy as np

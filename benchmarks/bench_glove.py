@@ -35,7 +35,7 @@ CHILD = """
 import resource
 from embedkit.config import CooccurConfig, CorpusConfig, GloVeConfig
 from embedkit.corpus.cooccur import count_cooccurrences
-from embedkit.corpus.encode import prepare_corpus
+from embedkit.corpus.prepare import prepare_corpus
 from embedkit.io import save
 from embedkit.trainers.glove import train_glove
 from embedkit.trainers.runner import TrainContext

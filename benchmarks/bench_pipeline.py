@@ -42,7 +42,18 @@ RESULT = {'seconds': time.perf_counter() - t0, 'build_vocab_s': time.perf_counte
 
 EMBEDKIT_ENCODE = """
 from embedkit.config import CorpusConfig
-from embedkit.corpus.encode import build_vocab, encode_files
+try:                                  # the layout of embedkit.corpus since issue 11
+    from embedkit.corpus.count import build_vocab
+    from embedkit.corpus.encode import encode_corpus
+    from embedkit.corpus.encoded import EncodedWriter
+    from embedkit.corpus.stats import CorpusStats
+
+    def encode_files(files, cfg, vocab, out):
+        with EncodedWriter(out) as writer:
+            encode_corpus(files, cfg, vocab, writer)
+            writer.finish(vocab, CorpusStats())
+except ImportError:                   # before it
+    from embedkit.corpus.encode import build_vocab, encode_files
 from pathlib import Path
 import tempfile
 cfg = CorpusConfig(min_count=5)
@@ -55,7 +66,10 @@ RESULT = {'seconds': time.perf_counter() - t0}
 
 EMBEDKIT_COOCCUR = """
 from embedkit.config import CorpusConfig, CooccurConfig
-from embedkit.corpus.encode import prepare_corpus
+try:
+    from embedkit.corpus.prepare import prepare_corpus
+except ImportError:                   # before issue 11
+    from embedkit.corpus.encode import prepare_corpus
 from embedkit.corpus.cooccur import count_cooccurrences
 corpus = prepare_corpus([ARGS['corpus']], CorpusConfig(min_count=5))
 t0 = time.perf_counter()

@@ -70,7 +70,7 @@ class PeerEmbeddings(Embeddings):
 EMBEDKIT_CHILD = """
 import numpy as np
 from embedkit.config import CorpusConfig, FastTextConfig
-from embedkit.corpus.encode import prepare_corpus
+from embedkit.corpus.prepare import prepare_corpus
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.trainers.subword import train_subword
 corpus = prepare_corpus([ARGS['corpus']], CorpusConfig(tokenizer='whitespace', min_count=ARGS['min_count']), cache=False)

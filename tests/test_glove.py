@@ -347,7 +347,7 @@ def test_cli_end_to_end(tmp_path, planted_file, backend):
 def test_cli_with_given_cooccurrence_file(tmp_path, planted_file):
     from embedkit.config import CooccurConfig, CorpusConfig
     from embedkit.corpus.cooccur import count_cooccurrences, save_cooccur
-    from embedkit.corpus.encode import prepare_corpus
+    from embedkit.corpus.prepare import prepare_corpus
     corpus = prepare_corpus([str(planted_file)], CorpusConfig(min_count=1, tokenizer="whitespace"), cache=False)
     save_cooccur(count_cooccurrences(corpus, CooccurConfig(window=2)), tmp_path / "x.npz")
     save_cooccur(scipy.sparse.identity(5, format="csr"), tmp_path / "wrong.npz")
@@ -377,7 +377,7 @@ def test_torch_matches_numba_on_bundled_corpus():
     corpus. Measured (dim 50, window 10, x_max 10, 10 epochs): numba 1.83% / 1.89% (seeds 1 / 2),
     torch 1.98% (batch 65536) and 1.95% (8192); final cost 0.0368 for all four; ~2 minutes."""
     from embedkit.config import CorpusConfig
-    from embedkit.corpus.encode import prepare_corpus
+    from embedkit.corpus.prepare import prepare_corpus
     from embedkit.evaluate import evaluate_analogies, evaluate_similarity
 
     corpus = prepare_corpus(None, CorpusConfig(min_count=5))

@@ -1,4 +1,4 @@
-"""Tokenizers: examples, independent references, and fast path == general path (hypothesis)."""
+"""Tokenizers: examples, independent references, and declared byte classes == general path (hypothesis)."""
 import gzip
 import unicodedata
 
@@ -75,7 +75,7 @@ def test_text8_is_identity_on_text8(shared_data):
     text = text[:text.rfind(" ")]
     tok = get_tokenizer("text8")
     assert tok(text) == text.split()
-    assert tok.tokenize_ascii_block(text.encode()) == [text.split()]
+    assert scan(tok.byte_classes, text.encode()) == [text.split()]
 
 
 def test_nltk_adapters_lowercase_without_data_download():
@@ -88,7 +88,7 @@ def test_nltk_adapters_lowercase_without_data_download():
         "don", "'", "t", "stop-me", "now", ",", "it", "'", "s", "3.14", "(", "approx.", ")", "."]
     for name in ("nltk-treebank", "nltk-toktok", "nltk-wordpunct"):
         tok = get_tokenizer(name)
-        assert tok.ascii_table is None and tok("") == []
+        assert tok.byte_classes is None and tok("") == []
         assert tok.tokenize_lines("A b\n\nC.") == [tok("a b"), [], tok("c.")]
 
 
@@ -103,25 +103,49 @@ ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=200)
 mixed_text = st.text(alphabet=st.one_of(st.sampled_from("aZ09_ \n\t\r-'.\x0b\x1c"), st.characters(blacklist_categories=("Cs",))), max_size=200)
 
 
+def scan(classes, data: bytes) -> list[list[str]]:
+    """What the scanner makes of ASCII text with these byte classes, in plain Python."""
+    lines = []
+    for line in classes.expand(data).split(b"\n"):
+        words, word = [], bytearray()
+        for b in line + b" ":
+            if classes.code[b]:
+                word.append(classes.code[b] & 0xFF)
+            elif word:
+                words.append(word.decode("ascii"))
+                word = bytearray()
+        lines.append(words)
+    return lines
+
+
 @settings(max_examples=300, deadline=None)
 @given(text=ascii_text)
 @pytest.mark.parametrize("name", FAST)
-def test_ascii_fast_path_equals_general_path(name, text):
+def test_byte_classes_split_ascii_as_tokenize(name, text):
     tok = get_tokenizer(name)
     general = tok.tokenize_lines(text)
     assert general == [tok(line) for line in text.split("\n")]
-    assert tok.tokenize_ascii_block(text.encode("ascii")) == general
-    assert [tok.tokenize_ascii_line(line.encode()) for line in text.split("\n")] == general
+    assert scan(tok.byte_classes, text.encode("ascii")) == general
 
 
-@settings(max_examples=300, deadline=None)
-@given(text=mixed_text)
 @pytest.mark.parametrize("name", FAST)
-def test_mixed_block_path_equals_general_path(name, text):
+def test_byte_classes_every_ascii_byte(name):
+    """Each ASCII byte alone and between word bytes: the declared classes agree with tokenize."""
     tok = get_tokenizer(name)
-    general = tok.tokenize_lines(text)
-    assert general == [tok(line) for line in text.split("\n")]
-    assert tok.tokenize_utf8_block(text.encode("utf-8")) == general
+    for b in range(128):
+        if b == 10:
+            continue
+        for text in (chr(b), f"a{chr(b)}a", f"Q{chr(b)}7", f"{chr(b)}{chr(b)}z"):
+            assert scan(tok.byte_classes, text.encode()) == [tok(text)], (name, b, text)
+
+
+def test_declared_byte_classes():
+    regex, ws, t8 = (get_tokenizer(n).byte_classes for n in ("regex", "whitespace", "text8"))
+    assert regex.code[ord("A")] == 0x100 | ord("a") and regex.code[ord("_")] == 0 and regex.code[10] == 0
+    assert ws.code[ord("_")] == 0x100 | ord("_") and ws.code[ord("A")] == 0x100 | ord("A") and ws.code[0x1c] == 0
+    assert (b"7", b" seven ") in t8.expansions and len(t8.expansions) == 10 and not regex.expansions
+    assert t8.expand(b"a1984b") == b"a one  nine  eight  four b"
+    assert all(c.code[0xE9] == 0x100 | 0xE9 for c in (regex, ws, t8))   # UTF-8 bytes: word bytes, unchanged
 
 
 @settings(max_examples=300, deadline=None)

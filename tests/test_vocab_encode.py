@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from embedkit.config import CorpusConfig
-from embedkit.corpus.encode import prepare_corpus
-from embedkit.corpus.vocab import Vocab, count_words
+from embedkit.corpus.prepare import prepare_corpus
+from embedkit.corpus import encoded, prepare
+from embedkit.corpus.vocab import Vocab
 from embedkit.errors import EmbedkitError
 
 
@@ -28,13 +29,6 @@ def test_vocab_load_errors(tmp_path):
     p.write_text("a\t3\nb\tx\n")
     with pytest.raises(EmbedkitError, match=r"bad.tsv, line 2"):
         Vocab.load(p)
-
-
-def test_max_vocab_size_prunes_like_gensim():
-    sents = [(["a"] * 10 + ["b", "c"], False), (["d", "e", "a"], False)]
-    counter, total = count_words(sents, max_vocab_size=2)
-    assert total == 15
-    assert len(counter) <= 3 and counter["a"] == 11
 
 
 def _write(path, text):
@@ -78,3 +72,53 @@ def test_empty_vocab_is_a_clear_error(tmp_path):
     f = _write(tmp_path / "c.txt", "a b c\n")
     with pytest.raises(EmbedkitError, match="min-count 5"):
         prepare_corpus([f], CorpusConfig(tokenizer="whitespace"), cache=False)
+
+
+def test_cache_key_covers_the_code(tmp_path, monkeypatch):
+    """An edit of any module of the corpus package (or of the scanning kernels) encodes again."""
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    f = _write(tmp_path / "c.txt", "a a b\n")
+    cfg = CorpusConfig(tokenizer="whitespace", min_count=1)
+    first = prepare.fingerprint([f], cfg)
+    assert prepare_corpus([f], cfg).fingerprint == first
+    pkg = tmp_path / "embedkit"                     # a copy of the package with one edited module
+    (pkg / "corpus").mkdir(parents=True)
+    (pkg / "kernels").mkdir()
+    for src in (prepare._PACKAGE / "corpus").glob("*.py"):
+        (pkg / "corpus" / src.name).write_bytes(src.read_bytes())
+    for name in prepare._KERNELS:
+        (pkg / "kernels" / name).write_bytes((prepare._PACKAGE / "kernels" / name).read_bytes())
+    monkeypatch.setattr(prepare, "_PACKAGE", pkg)
+    assert prepare.fingerprint([f], cfg) == first
+    (pkg / "kernels" / "pieces.py").write_text((pkg / "kernels" / "pieces.py").read_text() + "\n# edited\n")
+    assert prepare.fingerprint([f], cfg) != first
+    monkeypatch.setattr(prepare, "code_fingerprint", lambda cfg: "another version")
+    assert prepare.fingerprint([f], cfg) not in (first, None)
+    assert prepare_corpus([f], cfg).fingerprint != first
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+    monkeypatch.undo()                               # nltk's version is part of an nltk tokenizer's key
+    assert prepare.code_fingerprint(CorpusConfig(tokenizer="nltk-wordpunct")) != prepare.code_fingerprint(CorpusConfig())
+
+
+def test_encoded_format_version_is_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    c = prepare_corpus([_write(tmp_path / "c.txt", "a a b\n")], CorpusConfig(min_count=1))
+    folder = tmp_path / "cache" / c.fingerprint
+    meta = (folder / "meta.json").read_text()
+    assert f'"format_version": {encoded.FORMAT_VERSION}' in meta
+    (folder / "meta.json").write_text(meta.replace(f'"format_version": {encoded.FORMAT_VERSION}', '"format_version": 99'))
+    with pytest.raises(EmbedkitError, match="format_version 99, this embedkit reads"):
+        encoded.load(folder)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(max_sentence_length=0), "--max-sentence-length must be >= 1, got 0"),
+    (dict(encoding_errors="ignore"), "--encoding-errors must be one of replace, strict, got 'ignore'"),
+    (dict(tokenizer="spacy"), "--tokenizer must be one of regex, "),
+    (dict(min_count=0), "--min-count must be >= 1"),
+    (dict(max_size=-1), "--max-size must be >= 1"),
+    (dict(max_vocab_size=2.5), "--max-vocab-size must be int"),
+])
+def test_corpus_config_is_checked_once_in_the_config(options, message):
+    with pytest.raises(EmbedkitError, match=message):
+        CorpusConfig(**options)

@@ -11,7 +11,7 @@ from scipy.stats import spearmanr
 
 import embedkit
 from embedkit.config import CorpusConfig
-from embedkit.corpus.encode import prepare_corpus
+from embedkit.corpus.prepare import prepare_corpus
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TEXT8 = DATA / "corpora" / "enwiki2015-text8.txt.gz"

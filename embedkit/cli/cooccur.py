@@ -33,7 +33,7 @@ def register(sub):
 def run(args) -> int:
     from embedkit.corpus.cooccur import (check_config, count_cooccurrences, save_cooccur, save_glove_binary,
                                          vocab_path_for)
-    from embedkit.corpus.encode import prepare_corpus
+    from embedkit.corpus.prepare import prepare_corpus
     from embedkit.fsutil import atomic_path
 
     corpus_cfg = config_from_args(CorpusConfig, args)

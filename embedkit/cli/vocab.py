@@ -20,7 +20,8 @@ def register(sub):
 
 
 def run(args) -> int:
-    from embedkit.corpus.encode import build_vocab, resolve_inputs
+    from embedkit.corpus.count import build_vocab
+    from embedkit.corpus.reader import resolve_inputs
     from embedkit.corpus.stats import CorpusStats
 
     cfg = config_from_args(CorpusConfig, args)

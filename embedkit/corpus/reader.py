@@ -1,4 +1,4 @@
-"""Reading corpus inputs as a stream of byte blocks cut at whitespace.
+"""Reading corpus inputs: files and folders, decompression, byte blocks cut at whitespace, UTF-8.
 
 Inputs are files, folders (every non-hidden file below, recursively, in sorted order) and `-`
 for standard input. A file is decompressed by its extension: .gz, .bz2, .xz (also .lzma),
@@ -6,12 +6,16 @@ anything else is read as it is; compressed files are decompressed by a backgroun
 MB ahead (zlib, bz2 and lzma release the GIL), so decompression overlaps tokenizing.
 
 Memory never grows with the size of a file. Decompressed text arrives in chunks of CHUNK_SIZE
-(4 MiB) and is handed on in blocks of about BLOCK_SIZE (64 KiB), each cut just after its last
-newline, or when it holds no newline (text8 is one 100M-character line) just after its last
-ASCII whitespace byte. So no token and no UTF-8 sequence is ever split between blocks (ASCII
-bytes never occur inside a multi-byte UTF-8 sequence), and a line is only split where every
-tokenizer splits anyway. Blocks are small on purpose: the strings made from one block are used
-and freed while they are still in the CPU cache (64 KiB blocks tokenize ~1.5x faster than 4 MiB).
+(4 MiB) and is handed on in blocks of about BLOCK_SIZE (1 MiB: the text scanner measured no
+faster with larger ones), each cut just after its last newline, or when it holds no newline
+(text8 is one 100M-character line) just after its last ASCII whitespace byte. So no token and
+no UTF-8 sequence is ever split between blocks (ASCII bytes never occur inside a multi-byte
+UTF-8 sequence), and a line is only split where every tokenizer splits anyway.
+
+Text is UTF-8. Lines are separated by b"\n" only (a trailing "\r" is whitespace to every
+tokenizer). With encoding_errors "replace" each undecodable byte becomes one U+FFFD and is
+counted in CorpusStats.replaced_bytes; with "strict" the first one is an EmbedkitError naming
+the file and the byte's offset in the decompressed stream (decode_utf8).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import gzip
 import lzma
 import os
 import queue
+import re
 import sys
 import threading
 import zlib
@@ -27,13 +32,22 @@ from typing import BinaryIO, Iterator
 
 from embedkit.errors import EmbedkitError
 
-BLOCK_SIZE = 1 << 16          # bytes of text tokenized at a time: 64 KiB keeps a block's tokens in cache
+BLOCK_SIZE = 1 << 20          # bytes of text handed on at a time
 CHUNK_SIZE = 1 << 22          # bytes of decompressed text read (or decompressed ahead) at a time
 RAW_READ_SIZE = 1 << 20       # compressed bytes read at a time
 PREFETCH = 2                  # chunks a background thread decompresses ahead (0: no thread)
 MAX_TOKEN_BYTES = 1 << 26     # a run of this many bytes without whitespace is not text
 _WHITESPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 _DECODE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)   # corrupt/truncated streams
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")   # what surrogateescape makes of a bad byte
+
+
+def resolve_inputs(paths) -> list[str]:
+    """None or [] -> the bundled default corpus; otherwise expand_inputs(paths)."""
+    if not paths:
+        from embedkit.corpora import default_corpus_path
+        paths = [str(default_corpus_path())]
+    return expand_inputs(paths)
 
 
 def expand_inputs(paths) -> list[str]:
@@ -250,3 +264,19 @@ def iter_blocks(path: str, block_size: int = BLOCK_SIZE) -> Iterator[tuple[int, 
             yield offset, carry
     finally:
         chunks.close()
+
+
+def decode_utf8(block: bytes, path: str, offset: int, strict: bool, stats) -> str:
+    """Decode one block of `path` that starts at decompressed byte `offset`: undecodable bytes
+    are replaced (one U+FFFD each, counted in stats.replaced_bytes) or, when strict, the first
+    one is an EmbedkitError naming the file and the byte."""
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if strict:
+            raise EmbedkitError(
+                f"{display_name(path)}: invalid UTF-8 at byte offset {offset + e.start} ({e.reason}); "
+                f"--encoding-errors replace replaces and counts such bytes") from None
+    text, n_bad = _ESCAPED_BYTE.subn("\ufffd", block.decode("utf-8", "surrogateescape"))
+    stats.replaced_bytes += n_bad
+    return text

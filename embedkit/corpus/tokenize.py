@@ -16,42 +16,98 @@
                    All three are pure regular expressions: no nltk data download. nltk is
                    imported on first use only.
 
-Fast path. Most corpora are ASCII, where a 256-byte `bytes.translate` table (uppercase ->
-lowercase, separators -> space, newline kept) followed by `str.split()` gives exactly the tokens
-of the general path at a fraction of the cost of a regex. A tokenizer that has one sets
-`ascii_table`; `tokenize_ascii_block` applies it to a whole block of lines. The equivalence of
-the two paths is a tested property (tests/test_tokenize.py).
+Byte-level fast path. On ASCII text each of regex, whitespace and text8 is a classification of
+bytes: a byte separates tokens or belongs to a word (and may be lowercased), and a few bytes are
+words of their own (text8's digits, spelled out). Such a tokenizer declares it as `byte_classes`
+(a ByteClasses), and the corpus scanner (kernels/textscan.py) tokenizes its ASCII text without
+making a Python string per token. Lines holding other bytes go through `tokenize`, and their
+tokens are joined back into text that the same scanner splits into the same tokens
+(corpus/stream.py). A tokenizer without byte classes (the nltk ones) has every line tokenized
+in Python, and says so once on stderr (`scan_classes`). Two properties are tested
+(tests/test_tokenize.py): the declared classes split ASCII text exactly as `tokenize` does, and
+every tokenizer's tokens, joined with " " and "\n", scan back into the same tokens and lines.
 """
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
 
 from embedkit.config import TOKENIZERS
 from embedkit.errors import EmbedkitError
 
-_LOWER = bytes(range(65, 91))            # A-Z
-_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-_DIGIT_BYTES = tuple((str(d).encode(), f" {w} ".encode()) for d, w in enumerate(_DIGIT_WORDS))
+_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = b"0123456789"
+# text8 spells each digit out as a word of its own: "1984" -> one nine eight four
+SPELLED_DIGITS = {str(d): f" {w} " for d, w in enumerate(
+    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
 
 
-def _ascii_table(keep: bytes, lower: bool) -> bytes:
-    """256-byte translate table: bytes in `keep` stay, A-Z -> a-z when `lower`, newline stays,
-    every other byte becomes a space."""
-    table = bytearray(b" " * 256)
-    for b in keep:
-        table[b] = b
-    if lower:
-        for b in _LOWER:
-            table[b] = b + 32
-    table[10] = 10
-    return bytes(table)
+@dataclass(frozen=True, eq=False)
+class ByteClasses:
+    """How a tokenizer splits text, as the corpus scanner (kernels/textscan.py) does it."""
+    code: np.ndarray          # (256,) uint16: 0 for a byte that separates tokens (b"\n" also ends the
+                              # line), 0x100 | b' for a byte of a word, b' the byte it becomes
+    expansions: tuple = ()    # (byte, b" word ") pairs: bytes that are a word of their own, spelled
+                              # out before the scan
+    scans_text: bool = True   # False: raw text never reaches the scanner, only joined tokens
+
+    @classmethod
+    def of(cls, word: bytes, lower: bool = False, expansions: tuple = ()) -> "ByteClasses":
+        """ASCII bytes in `word` belong to words (A-Z lowercased when `lower`); every other ASCII
+        byte separates tokens. Bytes >= 0x80 belong to words, unchanged: they reach the scanner
+        only inside tokens made in Python."""
+        assert b"\n" not in word
+        code = np.zeros(256, np.uint16)
+        for b in word:
+            code[b] = 0x100 | (b + 32 if lower and 65 <= b <= 90 else b)
+        code[128:] = 0x100 | np.arange(128, 256)
+        return cls(code, tuple(expansions))
+
+    @cached_property
+    def plain(self) -> bytes:
+        """The bytes a token may hold and come back unchanged from a scan."""
+        return bytes(b for b in range(256) if self.code[b] == 0x100 | b)
+
+    def expand(self, text: bytes) -> bytes:
+        """Spell out the expanding bytes (text8's digits); a memchr-speed no-op on text without them."""
+        for byte, word in self.expansions:
+            text = text.replace(byte, word)
+        return text
+
+
+def _joined_tokens_only() -> ByteClasses:
+    """For tokenizers with no fast path: their joined tokens, split at b" " and b"\n" only."""
+    code = (0x100 | np.arange(256)).astype(np.uint16)
+    code[[10, 32]] = 0
+    return ByteClasses(code, (), scans_text=False)
+
+
+JOINED_TOKENS = _joined_tokens_only()
+_announced: set = set()
+
+
+def scan_classes(tokenizer: "Tokenizer") -> ByteClasses:
+    """The byte classes the scanner uses for `tokenizer`: its own, or, when it has none,
+    JOINED_TOKENS, which is announced once per tokenizer and process on stderr."""
+    if tokenizer.byte_classes is not None:
+        return tokenizer.byte_classes
+    if tokenizer.name not in _announced:
+        _announced.add(tokenizer.name)
+        print(f"embedkit: --tokenizer {tokenizer.name} has no byte-level fast path: every line is tokenized "
+              f"in Python, several times slower than regex, whitespace or text8", file=sys.stderr)
+    return JOINED_TOKENS
 
 
 class Tokenizer:
-    """Splits one line (no newline) into tokens; `tokenize_lines` does a block of lines."""
+    """Splits one line (no newline) into tokens; `tokenize_lines` does a block of lines. Tokens
+    are non-empty and hold neither b" " nor a newline."""
     name = ""
-    ascii_table: bytes | None = None   # (256,) translate table for pure-ASCII blocks, or None
+    byte_classes: ByteClasses | None = None   # the byte-level fast path, if the tokenizer has one
 
     def tokenize(self, line: str) -> list[str]:
         raise NotImplementedError
@@ -60,32 +116,15 @@ class Tokenizer:
         return self.tokenize(line)
 
     def tokenize_lines(self, text: str) -> list[list[str]]:
-        """General path: one token list per '\\n'-separated line of `text` (text.count('\\n') + 1 lists)."""
+        """One token list per '\\n'-separated line of `text` (text.count('\\n') + 1 lists)."""
         tok = self.tokenize
         return [tok(line) for line in text.split("\n")]
-
-    def tokenize_ascii_block(self, block: bytes) -> list[list[str]]:
-        """Fast path for a pure-ASCII block; same result as tokenize_lines(block.decode())."""
-        text = block.translate(self.ascii_table).decode("ascii")
-        return [line.split() for line in text.split("\n")]
-
-    def tokenize_ascii_line(self, line: bytes) -> list[str]:
-        """Fast path for one pure-ASCII line."""
-        return line.translate(self.ascii_table).decode("ascii").split()
-
-    def tokenize_utf8_block(self, block: bytes) -> list[list[str]]:
-        """Same result as tokenize_lines(block.decode("utf-8")), but ASCII lines take the fast
-        path (most lines of most corpora, even when a block is not all ASCII). Raises
-        UnicodeDecodeError if the block is not valid UTF-8."""
-        if self.ascii_table is None:
-            return self.tokenize_lines(block.decode("utf-8"))
-        fast, slow = self.tokenize_ascii_line, self.tokenize
-        return [fast(line) if line.isascii() else slow(line.decode("utf-8")) for line in block.split(b"\n")]
 
 
 class WhitespaceTokenizer(Tokenizer):
     name = "whitespace"
-    ascii_table = bytes(range(256))      # identity: str.split() already does the work
+    # str.split's ASCII separators: space, \t, \n, \v, \f, \r and \x1c-\x1f
+    byte_classes = ByteClasses.of(bytes(b for b in range(128) if not chr(b).isspace()))
 
     def tokenize(self, line: str) -> list[str]:
         return line.split()
@@ -93,19 +132,13 @@ class WhitespaceTokenizer(Tokenizer):
     def tokenize_lines(self, text: str) -> list[list[str]]:
         return [line.split() for line in text.split("\n")]
 
-    def tokenize_ascii_block(self, block: bytes) -> list[list[str]]:
-        return [line.split() for line in block.decode("ascii").split("\n")]
-
-    def tokenize_ascii_line(self, line: bytes) -> list[str]:
-        return line.decode("ascii").split()
-
 
 class RegexTokenizer(Tokenizer):
     """`[^\\W_]+` on the lowercased line: runs of Unicode letters/digits."""
     name = "regex"
     pattern = re.compile(r"[^\W_]+")
     # On ASCII, [^\W_] is exactly [A-Za-z0-9]; lowercasing only maps A-Z.
-    ascii_table = _ascii_table(b"abcdefghijklmnopqrstuvwxyz0123456789", lower=True)
+    byte_classes = ByteClasses.of(_LETTERS + _DIGITS, lower=True)
 
     def tokenize(self, line: str) -> list[str]:
         return self.pattern.findall(line.lower())
@@ -130,33 +163,22 @@ def _text8_map() -> _Text8Map:
     for c in "abcdefghijklmnopqrstuvwxyz":
         m[ord(c)] = c
         m[ord(c.upper())] = c
-    for d, word in enumerate(_DIGIT_WORDS):
-        m[ord(str(d))] = f" {word} "
+    for digit, word in SPELLED_DIGITS.items():
+        m[ord(digit)] = word
     return m
 
 
 class Text8Tokenizer(Tokenizer):
     """wikifil/text8 normalisation (see module docstring)."""
     name = "text8"
-    ascii_table = _ascii_table(b"abcdefghijklmnopqrstuvwxyz0123456789", lower=True)
+    byte_classes = ByteClasses.of(_LETTERS, lower=True,
+                                  expansions=tuple((d.encode(), w.encode()) for d, w in SPELLED_DIGITS.items()))
     _map = _text8_map()
 
     def tokenize(self, line: str) -> list[str]:
         if not line.isascii():
             line = unicodedata.normalize("NFKD", line)
         return line.translate(self._map).split()
-
-    def _ascii_text(self, block: bytes) -> str:
-        text = block.translate(self.ascii_table)
-        for digit, word in _DIGIT_BYTES:     # memchr-speed no-op on digit-free text
-            text = text.replace(digit, word)
-        return text.decode("ascii")
-
-    def tokenize_ascii_block(self, block: bytes) -> list[list[str]]:
-        return [line.split() for line in self._ascii_text(block).split("\n")]
-
-    def tokenize_ascii_line(self, line: bytes) -> list[str]:
-        return self._ascii_text(line).split()
 
 
 class NltkTokenizer(Tokenizer):

@@ -1,13 +1,14 @@
-"""Vocabulary: word counts, min_count / max_size filtering, bounded-memory pruning, TSV I/O.
+"""Vocabulary: the kept words and their counts, ranked once (Vocab.ranked), and its TSV file.
+
+Counting a corpus into a Vocab is corpus/count.py.
 
 Order: count descending, then word ascending (so ids are deterministic and id 0 is the most
 frequent word). Ids are positions in that order.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -41,20 +42,35 @@ class Vocab:
         return int(self.counts.sum())
 
     @classmethod
-    def from_counts(cls, counts: Counter | dict, min_count: int = 1, max_size: int | None = None,
+    def from_counts(cls, counts: Mapping[str, int], min_count: int = 1, max_size: int | None = None,
                     total_tokens: int | None = None) -> "Vocab":
-        if min_count < 1:
-            raise EmbedkitError(f"--min-count must be >= 1, got {min_count}")
-        if max_size is not None and max_size < 1:
-            raise EmbedkitError(f"--max-size must be >= 1, got {max_size}")
-        kept = [(w, c) for w, c in counts.items() if c >= min_count]
-        kept.sort(key=lambda wc: (-wc[1], wc[0]))
+        """The vocabulary of a word -> count mapping (see `ranked`); total_tokens defaults to the
+        sum of the counts."""
+        words = list(counts)
+        arr = np.fromiter(counts.values(), np.int64, len(words))
+        total = int(arr.sum()) if total_tokens is None else int(total_tokens)
+        return cls.ranked(arr, lambda idx: [words[i] for i in idx.tolist()], min_count, max_size, total, len(words))
+
+    @classmethod
+    def ranked(cls, counts: np.ndarray, words_of: Callable[[np.ndarray], list], min_count: int,
+               max_size: int | None, total_tokens: int, total_types: int) -> "Vocab":
+        """The words counted at least min_count times, count descending, ties by word (code point
+        order), at most max_size of them. counts (T,) int64 of every counted word; words_of(idx)
+        gives the words at positions idx, as str or UTF-8 bytes (byte order is code point
+        order): only kept words are asked for, so a large count table makes few strings."""
+        keep = np.flatnonzero(counts >= min_count)
+        order = keep[np.argsort(-counts[keep], kind="stable")]
+        kept_counts = counts[order]
+        words = words_of(order)
+        ties = [0, *(np.flatnonzero(np.diff(kept_counts)) + 1).tolist(), len(kept_counts)]
+        for a, b in zip(ties[:-1], ties[1:]):
+            if b - a > 1:
+                words[a:b] = sorted(words[a:b])
         if max_size is not None:
-            kept = kept[:max_size]
-        words = [w for w, _ in kept]
-        arr = np.fromiter((c for _, c in kept), dtype=np.int64, count=len(kept))
-        total = int(sum(counts.values())) if total_tokens is None else int(total_tokens)
-        return cls(words, arr, total, len(counts))
+            words, kept_counts = words[:max_size], kept_counts[:max_size]
+        if words and isinstance(words[0], bytes):
+            words = [w.decode("utf-8", "surrogatepass") for w in words]
+        return cls(list(words), kept_counts.astype(np.int64), int(total_tokens), int(total_types))
 
     def summary(self) -> dict:
         kept = self.kept_tokens
@@ -105,23 +121,3 @@ class Vocab:
             raise EmbedkitError(f"{path}: duplicate words in vocabulary")
         arr = np.asarray(counts, dtype=np.int64)
         return cls(words, arr, totals.get("total_tokens", int(arr.sum())), totals.get("total_types", len(words)))
-
-
-def count_words(sentences: Iterable, max_vocab_size: int | None = None) -> tuple[Counter, int]:
-    """Count tokens of an iterable of (tokens, continues) pairs. Returns (counter, total_tokens).
-
-    With `max_vocab_size`, whenever the counter holds more types than that, every word with a
-    count <= min_reduce is dropped and min_reduce grows by one (gensim's prune_vocab): memory
-    stays bounded, and counts of rare words become approximate, as in gensim and word2vec C.
-    """
-    counter: Counter = Counter()
-    total = 0
-    min_reduce = 1
-    for tokens, _ in sentences:
-        counter.update(tokens)
-        total += len(tokens)
-        if max_vocab_size is not None and len(counter) > max_vocab_size:
-            for w in [w for w, c in counter.items() if c <= min_reduce]:
-                del counter[w]
-            min_reduce += 1
-    return counter, total

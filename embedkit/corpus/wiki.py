@@ -12,6 +12,7 @@ exists inside a template (infobox values, {{convert|...}} quantities) is lost, a
 from __future__ import annotations
 
 import html
+import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ from typing import Iterator
 
 from embedkit.corpus.reader import _DECODE_ERRORS, open_binary
 from embedkit.errors import EmbedkitError
+
+
+def is_wiki_dump(path: str) -> bool:
+    """MediaWiki XML dumps are recognised by name: enwiki-...-pages-articles.xml[.bz2]."""
+    return path != "-" and ".xml" in os.path.basename(path).lower()
 
 
 @dataclass

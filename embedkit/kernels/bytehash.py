@@ -6,7 +6,7 @@ A slot holds the word's *key* (its first 15 bytes and its length, packed in two 
 its value, so a word of up to 14 bytes (nearly every token of English text) is found and
 counted touching one 32-byte slot; longer words also compare their remaining bytes in the
 arena. The hash mixes the word's 8-byte chunks multiply-rotate style and ends with MurmurHash3's
-fmix64. Layout, all arrays allocated and grown by Python (corpus/fastpath.py), never by a kernel:
+fmix64. Layout, all arrays allocated and grown by Python (corpus/bytetable.py), never by a kernel:
 
     slots     (S, 4) int64  [key0, key1, value, entry id]; key0 -1 marks an empty slot; S a power
                             of two, load <= 1/2

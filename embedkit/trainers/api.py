@@ -74,7 +74,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     + the native format). cooccur: GloVe only, a prepared co-occurrence matrix (scipy.sparse or the
     path of an `embedkit cooccur` .npz).
     """
-    from embedkit.corpus.encode import prepare_corpus
+    from embedkit.corpus.prepare import prepare_corpus
     from embedkit.corpus.encoded import EncodedCorpus
     from embedkit.trainers.backends import check_backend
 

@@ -40,7 +40,7 @@ def cooccur_cache_path(corpus: EncodedCorpus, window: int) -> Path | None:
     fp = getattr(corpus, "fingerprint", None)
     if not fp:
         return None
-    from embedkit.corpus.encode import cache_root
+    from embedkit.cache import cache_root
     folder = cache_root() / fp
     return folder / f"cooccur-window{window}-harmonic.npz" if folder.is_dir() else None
 

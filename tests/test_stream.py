@@ -1,15 +1,17 @@
-"""The sentence stream: cuts, block boundaries, formats, UTF-8 errors, stats, wiki dumps."""
+"""What the scanner path makes of text, as sentence pieces: cuts, block boundaries, formats,
+UTF-8 errors, stats, wiki dumps (pieces read back from an encoding at min_count 1)."""
 import bz2
 import gzip
 import io
 import lzma
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from corpus_oracle import fast_sentences
 from embedkit.config import CorpusConfig
-from embedkit.corpus.sentences import iter_sentences
-from embedkit.corpus.stats import CorpusStats
+from embedkit.corpus.prepare import prepare_corpus
 from embedkit.corpus.tokenize import get_tokenizer
 from embedkit.errors import EmbedkitError
 
@@ -25,9 +27,8 @@ def reference(data: bytes, cfg: CorpusConfig):
     return out
 
 
-def run(paths, cfg=CorpusConfig(), **kw):
-    stats = CorpusStats()
-    return list(iter_sentences(paths, cfg, stats, **kw)), stats
+def run(paths, cfg=CorpusConfig(min_count=1), **kw):
+    return fast_sentences(paths, cfg, **kw)
 
 
 def test_long_line_is_cut_not_dropped(tmp_path):
@@ -85,8 +86,11 @@ def test_formats_folders_and_stdin_agree(tmp_path, monkeypatch):
     class FakeStdin:
         buffer = io.BytesIO(data)
     monkeypatch.setattr("sys.stdin", FakeStdin)
-    got, stats = run(["-"])
-    assert got == expected and stats.files == ["-"]
+    c = prepare_corpus(["-"], CorpusConfig(min_count=1))      # stdin is spooled: two passes read it
+    words = c.vocab.words
+    assert [([words[i] for i in c.tokens[a:b]], bool(k))
+            for a, b, k in zip(c.offsets[:-1], c.offsets[1:], c.continues)] == expected
+    assert c.fingerprint is None and c.stats.tokens == sum(len(t) for t, _ in expected)
 
 
 def test_several_inputs_are_concatenated_in_order(tmp_path):
@@ -119,40 +123,9 @@ def test_strict_names_file_and_byte_offset(tmp_path, block_size):
         run([p], CorpusConfig(encoding_errors="strict"), block_size=block_size)
 
 
-def test_bad_options_are_errors(tmp_path):
-    p = tmp_path / "c.txt"
-    p.write_text("x\n")
-    with pytest.raises(EmbedkitError, match="--max-sentence-length"):
-        run([p], CorpusConfig(max_sentence_length=0))
-    with pytest.raises(EmbedkitError, match="--encoding-errors"):
-        run([p], CorpusConfig(encoding_errors="ignore"))
+def test_missing_input_is_an_error(tmp_path):
     with pytest.raises(EmbedkitError, match="missing.txt"):
         run([tmp_path / "missing.txt"])
-
-
-def test_stats_are_kept_when_the_consumer_stops_early(tmp_path):
-    p = tmp_path / "c.txt"
-    p.write_text("a b\n" * 100)
-    stats = CorpusStats()
-    it = iter_sentences([p], CorpusConfig(), stats)
-    for _ in range(3):
-        next(it)
-    it.close()
-    assert (stats.lines, stats.tokens) == (3, 6)
-
-
-def test_text8_stream_is_bounded_and_complete(shared_data):
-    """The first ~2 MB of text8 (one line): pieces of max length, all tokens, in order."""
-    path = shared_data / "corpora" / "enwiki2015-text8.txt.gz"
-    with gzip.open(path, "rt", encoding="ascii") as f:
-        head = f.read(2_000_000).split()[:-1]
-    got = []
-    for toks, cont in iter_sentences([path], CorpusConfig(max_sentence_length=1000), block_size=1 << 14):
-        assert len(toks) == 1000 and cont == bool(got)
-        got.extend(toks)
-        if len(got) >= len(head):
-            break
-    assert got[:len(head)] == head
 
 
 DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/">
@@ -198,13 +171,11 @@ def test_bad_bytes_any_block_size(tmp_path_factory, data, block_size):
 
 
 @pytest.mark.slow
-def test_full_text8(shared_data):
-    stats = CorpusStats()
-    lengths, conts = [], []
-    for toks, cont in iter_sentences(shared_data / "corpora" / "enwiki2015-text8.txt.gz", CorpusConfig(), stats):
-        lengths.append(len(toks))
-        conts.append(cont)
-    assert sum(lengths) == stats.tokens == 16_898_298
-    assert set(lengths[:-1]) == {10_000} and 0 < lengths[-1] <= 10_000
-    assert conts == [False] + [True] * (len(conts) - 1)
-    assert (stats.lines, stats.cuts, stats.sentences) == (1, 1689, 1690)
+def test_full_text8(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path))
+    c = prepare_corpus(shared_data / "corpora" / "enwiki2015-text8.txt.gz", CorpusConfig(min_count=1))
+    lengths = np.diff(c.offsets)
+    assert c.n_tokens == c.stats.tokens == 16_898_298
+    assert set(lengths[:-1].tolist()) == {10_000} and 0 < lengths[-1] <= 10_000
+    assert c.continues.tolist() == [False] + [True] * (len(lengths) - 1)
+    assert (c.stats.lines, c.stats.cuts, c.stats.sentences) == (1, 1689, 1690)
