@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from embedkit.config import CorpusConfig
-from embedkit.corpus.encode import prepare_corpus
+from embedkit.corpus.prepare import prepare_corpus
 from embedkit.corpus.tokenlists import encode_token_lists
 from embedkit.errors import EmbedkitError
 

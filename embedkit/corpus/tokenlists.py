@@ -102,26 +102,20 @@ def _count(buf: array, start: int, counts: np.ndarray, n_ids: int) -> np.ndarray
 
 
 def _assemble(tokens: np.ndarray, lens: np.ndarray, vocab: Vocab, cfg: CorpusConfig) -> EncodedCorpus:
-    """As the file pipeline: a sentence is cut into pieces of at most max_sentence_length read
-    tokens; out-of-vocabulary tokens (id -1) are dropped, a piece left empty is dropped, and a
-    piece continues its sentence only when an earlier piece of it was kept. Empty sentences are
-    not counted as lines. tokens (N,) int32; lens (S,) int64."""
-    cap = cfg.max_sentence_length
-    n_pieces = -(-lens // cap)                                       # (S,) 0 for an empty sentence
-    line_of = np.repeat(np.arange(len(lens)), n_pieces)             # (P,) sentence of each piece
-    first = np.concatenate([[0], np.cumsum(n_pieces)[:-1]]).astype(np.int64)
-    pos = np.arange(len(line_of)) - first[line_of]                  # index of the piece in its sentence
-    piece_lens = np.minimum(cap, lens[line_of] - pos * cap)         # (P,) read tokens per piece
-    keep = tokens >= 0
-    kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-    bounds = np.concatenate([[0], np.cumsum(piece_lens)]).astype(np.int64)
-    kept_ends = kept_before[bounds]
-    kept_pieces = np.flatnonzero(np.diff(kept_ends) > 0)            # pieces with a kept token
-    offsets = np.concatenate([[0], kept_ends[kept_pieces + 1]]).astype(np.int64)
-    lines = line_of[kept_pieces]
-    continues = np.concatenate([[False], lines[1:] == lines[:-1]]) if len(lines) else np.zeros(0, bool)
-    stats = CorpusStats(files=[SOURCE_NAME], lines=int((lens > 0).sum()), sentences=len(piece_lens),
-                        cuts=int(np.maximum(n_pieces - 1, 0).sum()), tokens=len(tokens))
-    corpus = EncodedCorpus(np.ascontiguousarray(tokens[keep], np.int32), offsets, continues.astype(bool), vocab)
-    corpus.stats = stats
-    return corpus
+    """Cut the sentences into pieces as the file pipeline cuts lines (kernels/pieces.py): out-of-
+    vocabulary tokens (id -1) are dropped, a piece left empty is dropped, and a piece continues
+    its sentence only when an earlier piece of it was kept. tokens (N,) int32; lens (S,) int64."""
+    from embedkit.corpus.stream import new_state, publish_counts
+    from embedkit.kernels.pieces import ST_OUT_IDS, ST_OUT_PIECES, cut_lines
+    state = new_state()
+    out_ids = np.empty(len(tokens), np.int32)                      # (N,) kept ids
+    most = int((-(-lens // cfg.max_sentence_length)).sum())        # pieces before OOV removal
+    out_len = np.empty(most, np.int64)                              # (P,) kept pieces' lengths
+    out_cont = np.empty(most, np.bool_)
+    cut_lines(tokens, lens, True, state, cfg.max_sentence_length, out_ids, out_len, out_cont)
+    n_ids, n_pieces = int(state[ST_OUT_IDS]), int(state[ST_OUT_PIECES])
+    offsets = np.zeros(n_pieces + 1, np.int64)                      # (S'+1,)
+    np.cumsum(out_len[:n_pieces], out=offsets[1:])
+    stats = CorpusStats(files=[SOURCE_NAME])
+    publish_counts(state, stats)
+    return EncodedCorpus(out_ids[:n_ids].copy(), offsets, out_cont[:n_pieces].copy(), vocab, stats)

@@ -6,10 +6,13 @@ When encoding, out-of-vocabulary tokens are dropped from their piece, a piece le
 dropped, and a kept piece `continues` its line (is a cut, not a real sentence boundary) only
 when an earlier piece of the same line was kept.
 
-The scanner (kernels/textscan.py) closes a piece when it reaches max_len tokens and at every
-newline that ends a non-empty piece; what closing does is `close_piece`, and `end_line` starts
-a new line. Both run once per piece or line, off the per-token path. The sentence state lives
-in `state` (STATE_SIZE,) int64 so that blocks may cut a line anywhere between tokens.
+A piece closes when it reaches max_len tokens and at the end of a line that leaves it
+non-empty; what closing does is `close_piece`, and `end_line` starts a new line. Two loops
+apply the rule: the text scanner (kernels/textscan.py), which cuts while it finds the tokens
+(its hot loop is written out in one piece, see there), and `cut_lines` below, for tokens that
+are already ids (in-memory token lists, corpus/tokenlists.py). Both close pieces through the
+helpers here, which run once per piece or line, off the per-token path. The sentence state
+lives in `state` (STATE_SIZE,) int64 so that calls may cut a line anywhere between tokens.
 """
 from numba import njit
 
@@ -46,3 +49,42 @@ def end_line(state):
     """A newline: the next token starts a new line (its first piece is no cut)."""
     state[ST_LINE_PIECES] = 0
     state[ST_LINE_KEPT] = 0
+
+
+@njit(nogil=True, cache=True)
+def cut_lines(ids, line_lens, last_line_ends, state, max_len, out_ids, out_len, out_cont):
+    """Cut lines of word ids (-1: out of vocabulary, dropped) into pieces, as the scanner cuts
+    text: line k holds line_lens[k] ids; every line but the last ends here, and the last one too
+    when last_line_ends (else it goes on in the next call). Writes kept ids to out_ids (room
+    for len(ids)) and kept pieces to out_len/out_cont (room for len(ids) + len(line_lens));
+    state[ST_OUT_IDS], state[ST_OUT_PIECES] say how many."""
+    o = 0
+    p = 0
+    pos = state[ST_PIECE_POS]
+    kept = state[ST_PIECE_KEPT]
+    t = 0
+    n_lines = line_lens.shape[0]
+    for k in range(n_lines):
+        for _ in range(line_lens[k]):
+            idx = ids[t]
+            t += 1
+            if idx >= 0:
+                out_ids[o] = idx
+                o += 1
+                kept += 1
+            pos += 1
+            if pos == max_len:
+                pos = 0
+                p = close_piece(state, kept, p, out_len, out_cont)
+                kept = 0
+        if k < n_lines - 1 or last_line_ends:
+            if pos > 0:
+                pos = 0
+                p = close_piece(state, kept, p, out_len, out_cont)
+                kept = 0
+            end_line(state)
+    state[ST_PIECE_POS] = pos
+    state[ST_PIECE_KEPT] = kept
+    state[ST_TOKENS] += t
+    state[ST_OUT_IDS] = o
+    state[ST_OUT_PIECES] = p
