@@ -1,9 +1,11 @@
-"""Corpora: the bundled default corpus and a registry of standard downloadable ones.
+"""Corpora: the bundled default corpus and a registry of standard downloadable data.
 
 default_corpus_path() is the small corpus committed in the repository's corpora/ folder (King
 James Bible + WordNet 3.0 glosses, 2.27M tokens; corpora/README.md). REGISTRY names the standard
-larger corpora; fetch() downloads one with urllib to a temporary name, checks its digest, unpacks it
-and renames each output into place, so an interrupted or failed fetch never leaves half a file.
+larger corpora and the evaluation sets that cannot ship in the package (MEN, RW: see
+embedkit/evaluate/external.py); fetch() downloads one with urllib to a temporary name, checks its
+digest, unpacks it (zip or tar.gz) and renames each output into place, so an interrupted or failed
+fetch never leaves half a file.
 
 fil9 is enwik9 passed through Matt Mahoney's wikifil.pl (public domain), re-implemented here on
 bytes so that the output is the Perl script's, byte for byte: see wikifil().
@@ -11,6 +13,7 @@ bytes so that the output is the Perl script's, byte for byte: see wikifil().
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import http.client
 import os
@@ -18,7 +21,9 @@ import re
 import shutil
 import urllib.error
 import urllib.request
+import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
@@ -52,9 +57,10 @@ def default_corpus_path() -> Path:
     return path
 
 
-def default_data_dir() -> Path:
-    """Where fetch() puts corpora unless told: $EMBEDKIT_CACHE_DIR/corpora (default ~/.cache/embedkit/corpora)."""
-    return Path(os.environ.get("EMBEDKIT_CACHE_DIR") or Path.home() / ".cache" / "embedkit") / "corpora"
+def default_data_dir(folder: str = "corpora") -> Path:
+    """Where fetch() puts data unless told: $EMBEDKIT_CACHE_DIR/FOLDER (default ~/.cache/embedkit/FOLDER);
+    FOLDER is "corpora", or "eval" for evaluation sets."""
+    return Path(os.environ.get("EMBEDKIT_CACHE_DIR") or Path.home() / ".cache" / "embedkit") / folder
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,8 +70,10 @@ def default_data_dir() -> Path:
 @dataclass(frozen=True)
 class Output:
     path: str                 # file written under the destination folder
-    member: str               # zip member it comes from
-    transform: str = "copy"   # copy: the member's bytes; wikifil: wikifil.pl normalisation of them
+    member: str               # archive member it comes from
+    transform: str = "copy"   # copy: the member's bytes; wikifil: wikifil.pl normalisation of them;
+                              # pairs: 'word1<TAB>word2<TAB>score' lines (the first three columns; a header dropped)
+    sha1: Optional[str] = None  # published SHA-1 of the member as released, checked while unpacking
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,13 @@ class RemoteCorpus:
     md5: Optional[str] = None     # widely published MD5 of the archive, checked when no SHA-256 is pinned
     size: Optional[int] = None    # archive bytes when published, checked when no SHA-256 is pinned
     licence: str = ""
+    sha1: Optional[str] = None    # published SHA-1 of the archive, checked when no SHA-256 is pinned
+    folder: str = "corpora"       # default destination under the cache: "corpora" or "eval"
 
     def checks(self) -> str:
         parts = [f"sha256 {self.sha256[:12]}..." if self.sha256 else "sha256 not recorded"]
+        if self.sha1:
+            parts.append(f"sha1 {self.sha1}")
         if self.md5:
             parts.append(f"md5 {self.md5}")
         if self.size:
@@ -110,6 +122,23 @@ REGISTRY: dict[str, RemoteCorpus] = {c.name: c for c in (
                       for s in ("train", "valid", "test")),
         md5="9ddaacaf6af0710eda8c456decff7832",
         licence="Wikipedia text (Creative Commons BY-SA)"),
+    # Evaluation sets. The SHA-1s of the archives and of the MEN member are the ones GluonNLP's
+    # dataset loaders check; rw/rw.txt's was also checked here against a copy of the release.
+    RemoteCorpus(
+        name="men", description="MEN relatedness set: 3,000 word pairs, natural form, scores 0-50 (Bruni et al. 2014)",
+        url="https://staff.fnwi.uva.nl/e.bruni/resources/MEN.tar.gz", archive="MEN.tar.gz",
+        outputs=(Output("men.txt", "MEN/MEN_dataset_natural_form_full", "pairs",
+                        sha1="af9c2ca0033e2561676872eed98e223ee6366b82"),
+                 Output("men-licence.txt", "MEN/licence.txt", sha1="f57c6d61814a0895236ab99c06b61b2611430f92")),
+        sha1="3c4af1b7009c1ad75e03562f7f7bc5f51ff3a31a", folder="eval",
+        licence="CC BY 2.0 (men-licence.txt); cite Bruni, Tran and Baroni, JAIR 49, 2014"),
+    RemoteCorpus(
+        name="rw", description="Stanford Rare Words: 2,034 word pairs, scores 0-10 (Luong et al. 2013)",
+        url="http://www-nlp.stanford.edu/~lmthang/morphoNLM/rw.zip", archive="rw.zip",
+        outputs=(Output("rw.txt", "rw/rw.txt", "pairs", sha1="bafc59f099f1798b47f5bed7b0ebbb933f6b309a"),
+                 Output("rw-README.txt", "rw/README.txt")),
+        sha1="bf9c5959a0a2d7ed8e51d91433ac5ebf366d4fb9", folder="eval",
+        licence="no licence stated (rw-README.txt); cite Luong, Socher and Manning, CoNLL 2013"),
 )}
 
 
@@ -137,7 +166,7 @@ def fetch(name, dest_dir=None, url: Optional[str] = None, sha256: Optional[str] 
     say = report or (lambda msg: None)
     if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
         raise EmbedkitError(f"--sha256 {sha256!r} is not 64 hexadecimal digits")
-    dest = Path(dest_dir) if dest_dir is not None else default_data_dir()
+    dest = Path(dest_dir) if dest_dir is not None else default_data_dir(entry.folder)
     outputs = [dest / o.path for o in entry.outputs]
     if all(p.is_file() for p in outputs):
         say(f"{entry.name}: already present in {dest}")
@@ -155,10 +184,18 @@ def fetch(name, dest_dir=None, url: Optional[str] = None, sha256: Optional[str] 
         else:
             say(f"{entry.name}: using {archive} already present")
             _verify(entry, _digest_file(archive), sha256, str(archive), say, fresh=False)
-        for out, target in zip(entry.outputs, outputs):
-            if not target.is_file():
-                say(f"{entry.name}: unpacking {out.member} -> {target}")
-                _unpack(archive, out, target)
+        written = []
+        try:
+            for out, target in zip(entry.outputs, outputs):
+                if not target.is_file():
+                    say(f"{entry.name}: unpacking {out.member} -> {target}")
+                    _unpack(archive, out, target)
+                    written.append(target)
+        except BaseException:
+            for target in written:                     # all of an entry's outputs, or none
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+            raise
     finally:
         if downloaded and not keep_archive:
             with contextlib.suppress(FileNotFoundError):
@@ -166,9 +203,9 @@ def fetch(name, dest_dir=None, url: Optional[str] = None, sha256: Optional[str] 
     return outputs
 
 
-def _download(url: str, path: Path, say) -> tuple[str, str, int]:
-    """Stream url into path; return (sha256, md5, bytes). Every failure is an EmbedkitError."""
-    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+def _download(url: str, path: Path, say) -> tuple[str, str, int, str]:
+    """Stream url into path; return (sha256, md5, bytes, sha1). Every failure is an EmbedkitError."""
+    sha, md5, sha1, size = hashlib.sha256(), hashlib.md5(), hashlib.sha1(), 0
     try:
         with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as resp, open(path, "wb") as f:
             expected = resp.headers.get("Content-Length")
@@ -178,6 +215,7 @@ def _download(url: str, path: Path, say) -> tuple[str, str, int]:
                 f.write(block)
                 sha.update(block)
                 md5.update(block)
+                sha1.update(block)
                 size += len(block)
                 if size >= next_report:
                     say(f"  {size >> 20:,} MiB" + (f" of {expected >> 20:,} MiB" if expected else ""))
@@ -190,22 +228,23 @@ def _download(url: str, path: Path, say) -> tuple[str, str, int]:
         raise EmbedkitError(f"download of {url} failed after {size:,} bytes: {e!r}") from None
     if expected is not None and size != expected:
         raise EmbedkitError(f"download of {url} stopped at {size:,} of {expected:,} bytes")
-    return sha.hexdigest(), md5.hexdigest(), size
+    return sha.hexdigest(), md5.hexdigest(), size, sha1.hexdigest()
 
 
-def _digest_file(path: Path) -> tuple[str, str, int]:
-    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+def _digest_file(path: Path) -> tuple[str, str, int, str]:
+    sha, md5, sha1, size = hashlib.sha256(), hashlib.md5(), hashlib.sha1(), 0
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(_CHUNK), b""):
             sha.update(block)
             md5.update(block)
+            sha1.update(block)
             size += len(block)
-    return sha.hexdigest(), md5.hexdigest(), size
+    return sha.hexdigest(), md5.hexdigest(), size, sha1.hexdigest()
 
 
 def _verify(entry: RemoteCorpus, digests, pinned: Optional[str], what: str, say, fresh: bool = True) -> None:
     """Raise an EmbedkitError naming both digests on mismatch; report the SHA-256 when none is on record."""
-    sha, md5, size = digests
+    sha, md5, size, sha1 = digests
     fate = "the download was discarded" if fresh else "delete it"
     hint = f"{fate} (if the file legitimately changed, accept it with --sha256 {sha})"
     want = (pinned or entry.sha256 or "").lower() or None
@@ -217,29 +256,91 @@ def _verify(entry: RemoteCorpus, digests, pinned: Optional[str], what: str, say,
         raise EmbedkitError(f"{what}: {size:,} bytes, expected {entry.size:,}; {hint}")
     if entry.md5 is not None and md5 != entry.md5:
         raise EmbedkitError(f"{what}: MD5 is {md5}, expected {entry.md5}; {hint}")
+    if entry.sha1 is not None and sha1 != entry.sha1:
+        raise EmbedkitError(f"{what}: SHA-1 is {sha1}, expected {entry.sha1}; {hint}")
     # No SHA-256 on record: print the digest so the user can pin it next time.
     say(f"{entry.archive}: sha256 {sha} ({size:,} bytes; no SHA-256 on record, pin it with --sha256)")
 
 
-def _unpack(archive: Path, out: Output, target: Path) -> None:
-    """Extract one member (copy or wikifil) to target through a temporary name."""
+@contextlib.contextmanager
+def _member(archive: Path, name: str):
+    """A binary file object of one member of a zip or tar(.gz) archive; EmbedkitError when unreadable."""
     try:
-        with zipfile.ZipFile(archive) as zf:
-            try:
-                src = zf.open(out.member)
-            except KeyError:
-                raise EmbedkitError(f"{archive} has no member {out.member!r} "
-                                    f"(members: {', '.join(zf.namelist()[:5])})") from None
-            with src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
-                if out.transform == "copy":
-                    shutil.copyfileobj(src, dst, _CHUNK)
-                elif out.transform == "wikifil":
-                    for piece in wikifil(iter(lambda: src.read(_CHUNK), b"")):
-                        dst.write(piece)
-                else:
-                    raise ValueError(f"unknown transform {out.transform!r}")
+        if archive.name.endswith((".tar.gz", ".tgz", ".tar")):
+            with tarfile.open(archive, "r:*") as tf:
+                try:
+                    info = tf.getmember(name)
+                except KeyError:
+                    raise EmbedkitError(f"{archive} has no member {name!r} "
+                                        f"(members: {', '.join(tf.getnames()[:5])})") from None
+                src = tf.extractfile(info) if info.isfile() else None
+                if src is None:
+                    raise EmbedkitError(f"{archive}: member {name!r} is not a regular file")
+                with src:
+                    yield src
+        else:
+            with zipfile.ZipFile(archive) as zf:
+                try:
+                    src = zf.open(name)
+                except KeyError:
+                    raise EmbedkitError(f"{archive} has no member {name!r} "
+                                        f"(members: {', '.join(zf.namelist()[:5])})") from None
+                with src:
+                    yield src
     except zipfile.BadZipFile as e:   # also a CRC mismatch found while reading a member
         raise EmbedkitError(f"{archive} is not a valid zip file: {e}") from None
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise EmbedkitError(f"{archive} is not a valid tar archive: {e}") from None
+
+
+def _pairs(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
+    """Word-pair lines 'w1<TAB>w2<TAB>score': the first three columns of each line (RW's individual
+    ratings dropped), a first line whose score is not a number (MEN's 'word1 word2 score') dropped."""
+    try:
+        lines = b"".join(chunks).decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise EmbedkitError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    n = 0
+    for k, line in enumerate(lines):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            float(fields[2] if len(fields) >= 3 else "x")
+        except ValueError:
+            if k == 0 and len(fields) >= 3:
+                continue
+            raise EmbedkitError(f"{where}, line {k + 1}: expected 'word1 word2 score ...'") from None
+        n += 1
+        yield "\t".join(fields[:3]).encode("utf-8") + b"\n"
+    if not n:
+        raise EmbedkitError(f"{where} holds no word pairs")
+
+
+def _unpack(archive: Path, out: Output, target: Path) -> None:
+    """Extract one member (copy, wikifil or pairs) to target through a temporary name, checking its SHA-1."""
+    with _member(archive, out.member) as src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
+        digest = hashlib.sha1()
+
+        def chunks():
+            for block in iter(lambda: src.read(_CHUNK), b""):
+                digest.update(block)
+                yield block
+
+        if out.transform == "copy":
+            for block in chunks():
+                dst.write(block)
+        elif out.transform == "wikifil":
+            for piece in wikifil(chunks()):
+                dst.write(piece)
+        elif out.transform == "pairs":
+            for line in _pairs(chunks(), f"{archive}:{out.member}"):
+                dst.write(line)
+        else:
+            raise ValueError(f"unknown transform {out.transform!r}")
+        if out.sha1 is not None and digest.hexdigest() != out.sha1:
+            raise EmbedkitError(f"{archive}: member {out.member} has SHA-1 {digest.hexdigest()}, expected "
+                                f"{out.sha1} (the release's); delete the archive and fetch it again")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,3 +28,13 @@ def gensim_kv(shared_data):
     sentences = [tokens[i:i + 1000] for i in range(0, len(tokens), 1000)]
     model = gensim_models.Word2Vec(sentences, vector_size=32, min_count=3, epochs=3, workers=1, seed=1)
     return model.wv
+
+
+@pytest.fixture
+def no_external_sets(monkeypatch, tmp_path):
+    """No folder holds MEN or RW: $EMBEDKIT_EVAL_DIR unset, an empty cache, no ../shared/data/eval."""
+    from embedkit.evaluate import external
+    monkeypatch.delenv(external.EVAL_DIR_ENV, raising=False)
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(external, "repository_eval_dir", lambda: tmp_path / "no-shared-data")
+    return tmp_path

@@ -295,8 +295,8 @@ def test_registry_entries_are_well_formed():
         assert name == c.name and c.url.startswith(("http://", "https://")) and c.outputs
         assert c.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", c.sha256)
         assert c.md5 is None or re.fullmatch(r"[0-9a-f]{32}", c.md5)
-        assert all(o.transform in ("copy", "wikifil") for o in c.outputs)
-    assert set(corpora.REGISTRY) == {"text8", "fil9", "wikitext-103"}
+        assert all(o.transform in ("copy", "wikifil", "pairs") for o in c.outputs)
+    assert set(corpora.REGISTRY) == {"text8", "fil9", "wikitext-103", "men", "rw"}
     with pytest.raises(EmbedkitError, match="unknown corpus"):
         corpora.get("text9")
 
@@ -327,3 +327,85 @@ def test_cli_fetch_and_errors(server, tmp_path, monkeypatch, capsys):
     assert last.startswith("embedkit corpora: error:") and "expected 31,344,016" in last
     assert not (tmp_path / "x").exists() or list((tmp_path / "x").iterdir()) == []
     assert cli_main(["corpora", "fetch", "nope"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation sets (MEN, RW): tar.gz and zip archives, member SHA-1s, the word-pair transform
+
+
+def make_tar_gz(members: dict) -> bytes:
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_fetch_rw_checks_the_released_member_and_feeds_evaluate(server, tmp_path, shared_data):
+    """The real rw/rw.txt (a copy of the release, whose SHA-1 the registry pins) in a local zip."""
+    from embedkit.evaluate.report import evaluate_all
+    from embedkit.embeddings import Embeddings
+    import numpy as np
+    released = shared_data / "eval" / "original" / "rw" / "rw.txt"
+    if not released.is_file():
+        pytest.skip("no ../shared/data/eval/original")
+    base, handler = server
+    body = make_zip({"rw/rw.txt": released.read_bytes(), "rw/README.txt": b"Stanford Rare Word (RW) Similarity Dataset\n"})
+    handler.files["/rw.zip"] = (body, len(body))
+    out = fetch("rw", tmp_path, url=f"{base}/rw.zip", sha256=hashlib.sha256(body).hexdigest())
+    assert out == [tmp_path / "rw.txt", tmp_path / "rw-README.txt"]
+    lines = out[0].read_text().splitlines()
+    assert len(lines) == 2034 and lines[0] == "squishing\tsquirt\t5.88"
+    emb = Embeddings(["squishing", "squirt", "undated"], np.eye(3, dtype=np.float32))
+    rw = evaluate_all(emb, similarity=["rw"], eval_dir=tmp_path).similarity[0]
+    assert rw.name == "rw" and rw.pairs == 2034 and rw.pairs - rw.oov == 1
+    # a member that is not the release's is refused, and nothing is left behind
+    bad = make_zip({"rw/rw.txt": released.read_bytes()[:-10], "rw/README.txt": b"x"})
+    handler.files["/bad.zip"] = (bad, len(bad))
+    with pytest.raises(EmbedkitError, match="member rw/rw.txt has SHA-1 .*expected bafc59f0"):
+        fetch("rw", tmp_path / "b", url=f"{base}/bad.zip", sha256=hashlib.sha256(bad).hexdigest())
+    assert not (tmp_path / "b" / "rw.txt").exists()
+    # without --sha256 the registry's published archive SHA-1 rejects this zip
+    with pytest.raises(EmbedkitError, match="SHA-1 is .*expected bf9c5959"):
+        fetch("rw", tmp_path / "c", url=f"{base}/rw.zip")
+
+
+def test_fetch_men_from_tar_gz_drops_the_header(server, tmp_path):
+    import dataclasses
+    base, handler = server
+    natural = b"word1 word2 score\nsun sunlight 50.000000\nautomobile car 50.000000\n\nriver water 49.000000\n"
+    body = make_tar_gz({"MEN/MEN_dataset_natural_form_full": natural, "MEN/licence.txt": b"CC BY 2.0\n"})
+    handler.files["/MEN.tar.gz"] = (body, len(body))
+    men = corpora.get("men")
+    assert men.folder == "eval" and men.outputs[0].transform == "pairs"
+    unpinned = dataclasses.replace(men, outputs=tuple(dataclasses.replace(o, sha1=None) for o in men.outputs),
+                                   url=f"{base}/MEN.tar.gz")
+    out = fetch(unpinned, tmp_path, sha256=hashlib.sha256(body).hexdigest())
+    assert out[0].read_text() == "sun\tsunlight\t50.000000\nautomobile\tcar\t50.000000\nriver\twater\t49.000000\n"
+    assert out[1].read_text() == "CC BY 2.0\n"
+    with pytest.raises(EmbedkitError, match="member MEN/licence.txt has SHA-1"):   # the registry pins the licence
+        fetch(dataclasses.replace(men, url=f"{base}/MEN.tar.gz",
+                                  outputs=(dataclasses.replace(men.outputs[0], sha1=None), men.outputs[1])),
+              tmp_path / "b", sha256=hashlib.sha256(body).hexdigest())
+    broken = make_tar_gz({"MEN/MEN_dataset_natural_form_full": b"sun sunlight\n", "MEN/licence.txt": b""})
+    handler.files["/broken.tar.gz"] = (broken, len(broken))
+    with pytest.raises(EmbedkitError, match=r"MEN_dataset_natural_form_full, line 1: expected 'word1 word2 score"):
+        fetch(unpinned, tmp_path / "c", url=f"{base}/broken.tar.gz", sha256=hashlib.sha256(broken).hexdigest())
+    handler.files["/junk.tar.gz"] = (b"not gzip" * 20, 160)
+    with pytest.raises(EmbedkitError, match="not a valid tar archive"):
+        fetch(unpinned, tmp_path / "d", url=f"{base}/junk.tar.gz", sha256=hashlib.sha256(b"not gzip" * 20).hexdigest())
+    assert not any((tmp_path / d).exists() and any((tmp_path / d).iterdir()) for d in "bcd")
+
+
+def test_cli_fetch_several_names(server, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path))
+    assert cli_main(["corpora", "fetch", "men", "rw", "--url", "http://127.0.0.1:9/x.zip"]) == 2
+    assert "one NAME at a time" in capsys.readouterr().err
+    assert cli_main(["corpora", "fetch", "rw", "nope"]) == 2              # checked before any download
+    assert "unknown corpus 'nope'" in capsys.readouterr().err and not (tmp_path / "eval").exists()
+    assert cli_main(["corpora", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "men " in out and "rw " in out and str(tmp_path / "eval") in out

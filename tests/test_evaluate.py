@@ -191,7 +191,7 @@ def test_report_json_and_table(tmp_path, pair_setup):
     rep = evaluate_all(emb, analogy=[tmp_path / "an.txt"], similarity=[path])
     write_json(rep, tmp_path / "out.json")
     data = json.loads((tmp_path / "out.json").read_text())
-    assert set(data) == {"analogy", "similarity"}
+    assert set(data) == {"analogy", "similarity", "missing"} and data["missing"] == []
     assert {"accuracy", "semantic", "syntactic", "seen", "total"} <= set(data["analogy"]["an"])
     assert {"spearman", "pearson", "oov", "pairs"} <= set(data["similarity"]["pairs"])
     assert data["similarity"]["pairs"]["pairs"] == 8 and data["analogy"]["an"]["total"] == 2
@@ -199,11 +199,12 @@ def test_report_json_and_table(tmp_path, pair_setup):
     assert "an " in table and "pairs " in table and "gram1" in table and "3CosAdd" in table
 
 
-def test_report_defaults_to_bundled_sets():
+def test_report_defaults_to_bundled_sets(no_external_sets):
     emb = Embeddings(["king", "queen", "man", "woman"], np.eye(4, dtype=np.float32))
     rep = evaluate_all(emb)
     assert [r.name for r in rep.analogy] == ["questions-words"]
     assert [r.name for r in rep.similarity] == ["wordsim353", "simlex999"]
+    assert rep.missing == ["men", "rw"]
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ import sys
 def register(sub):
     p = sub.add_parser("corpora", help="list the bundled and downloadable corpora, or fetch one",
                        description="The bundled default corpus and a registry of standard corpora "
-                                   "(text8, fil9, wikitext-103) that can be downloaded and checked.")
+                                   "(text8, fil9, wikitext-103) and evaluation sets (men, rw) that can be "
+                                   "downloaded and checked.")
     verbs = p.add_subparsers(dest="corpora_verb", metavar="ACTION", required=True)
 
     ls = verbs.add_parser("list", help="show the default corpus and the registry",
@@ -18,9 +19,10 @@ def register(sub):
                           description="Download a registered corpus, verify its checksum, unpack it and rename "
                                       "the outputs into place (a failed fetch leaves no partial file). An archive "
                                       "already in DIR is used instead of downloading.")
-    fe.add_argument("name", metavar="NAME", help="registered corpus (see `embedkit corpora list`)")
+    fe.add_argument("names", nargs="+", metavar="NAME", help="registered corpora or evaluation sets (see `embedkit corpora list`)")
     fe.add_argument("--dest", metavar="DIR", default=None,
-                    help="destination folder (default: $EMBEDKIT_CACHE_DIR/corpora or ~/.cache/embedkit/corpora)")
+                    help="destination folder (default: $EMBEDKIT_CACHE_DIR/corpora, or .../eval for evaluation "
+                         "sets; $EMBEDKIT_CACHE_DIR defaults to ~/.cache/embedkit)")
     fe.add_argument("--url", metavar="URL", default=None, help="download from this URL (a mirror) instead of the registry's")
     fe.add_argument("--sha256", metavar="HEX", default=None,
                     help="require this SHA-256 of the archive (replaces the registry's MD5/size checks)")
@@ -41,7 +43,8 @@ def run_list(args) -> int:
         print(f"default   {path} ({path.stat().st_size:,} bytes; {what})")
     except EmbedkitError as e:
         print(f"default   unavailable: {e}")
-    print(f"\ndownloadable (embedkit corpora fetch NAME; default folder {default_data_dir()}):")
+    print(f"\ndownloadable (embedkit corpora fetch NAME...; default folder {default_data_dir()}, "
+          f"evaluation sets {default_data_dir('eval')}):")
     for c in REGISTRY.values():
         print(f"{c.name:<13} {c.description}")
         print(f"{'':<13} {c.url}  [{c.checks()}]")
@@ -52,8 +55,16 @@ def run_list(args) -> int:
 def run_fetch(args) -> int:
     from embedkit.corpora import fetch
 
-    outputs = fetch(args.name, args.dest, url=args.url, sha256=args.sha256, keep_archive=args.keep_archive,
-                    report=lambda msg: print(msg, file=sys.stderr, flush=True))
-    for p in outputs:
-        print(p)
+    from embedkit.corpora import get
+    from embedkit.errors import EmbedkitError
+
+    if len(args.names) > 1 and (args.url or args.sha256):
+        raise EmbedkitError("--url and --sha256 apply to one archive: fetch one NAME at a time with them")
+    for name in args.names:
+        get(name)                                      # every name checked before anything is downloaded
+    for name in args.names:
+        outputs = fetch(name, args.dest, url=args.url, sha256=args.sha256, keep_archive=args.keep_archive,
+                        report=lambda msg: print(msg, file=sys.stderr, flush=True))
+        for p in outputs:
+            print(p)
     return 0

@@ -5,7 +5,8 @@ Bundled (embedkit/evaluate/data, from the gensim 4.4.0 wheel; see data/NOTICE):
     wordsim353.tsv        WordSim-353, 353 pairs (Finkelstein et al. 2002)
     simlex999.txt         SimLex-999, 999 pairs (Hill et al. 2015)
 A set is named by its file's stem ("questions-words"); a name of a bundled set can be given
-where a path is expected.
+where a path is expected. So can "men" and "rw", which are not shipped: embedkit/evaluate/external.py
+says where they are looked for.
 
 Analogy files: `: section name` lines, then lines of 4 words `a b c d` (a is to b as c is to d).
 Pair files: `word1 word2 score` per line, TAB- or space-separated; `#` lines are comments.
@@ -41,15 +42,24 @@ def bundled_similarity_sets() -> dict[str, Path]:
     return {dataset_name(f): data_dir() / f for f in BUNDLED_SIMILARITY}
 
 
-def resolve(path_or_name) -> Path:
-    """A path, or the name of a bundled set ("wordsim353", "questions-words")."""
+def resolve(path_or_name, eval_dir=None) -> Path:
+    """A path, the name of a bundled set ("wordsim353", "questions-words") or of an external one
+    ("men", "rw": found in the evaluation folders, see external.py)."""
+    from embedkit.evaluate.external import EXTERNAL_SIMILARITY, find_set, not_found_message
     p = Path(path_or_name)
     if p.exists():
         return p
+    name = str(path_or_name)
     bundled = {**bundled_analogy_sets(), **bundled_similarity_sets()}
-    if str(path_or_name) in bundled:
-        return bundled[str(path_or_name)]
-    raise EmbedkitError(f"evaluation set {path_or_name} does not exist (bundled sets: {', '.join(bundled)})")
+    if name in bundled:
+        return bundled[name]
+    if name in EXTERNAL_SIMILARITY:
+        found = find_set(name, eval_dir)
+        if found is None:
+            raise EmbedkitError(not_found_message([name], eval_dir))
+        return found
+    raise EmbedkitError(f"evaluation set {path_or_name} does not exist (bundled sets: {', '.join(bundled)}; "
+                        f"external: {', '.join(EXTERNAL_SIMILARITY)})")
 
 
 def _lines(path):
@@ -100,7 +110,8 @@ class PairSet:
     line_nos: list
 
 
-def read_pairs(path) -> PairSet:
+def read_pairs(path, name: str | None = None) -> PairSet:
+    """The pairs of a file (or set name); `name` names the set (default: the file's stem)."""
     pairs, gold, line_nos = [], [], []
     for line_no, line in _lines(path):
         if line.startswith("#") or not line.strip():
@@ -117,4 +128,4 @@ def read_pairs(path) -> PairSet:
         line_nos.append(line_no)
     if not pairs:
         raise EmbedkitError(f"{path} holds no word pairs")
-    return PairSet(dataset_name(path), pairs, np.asarray(gold, dtype=np.float64), line_nos)
+    return PairSet(name or dataset_name(path), pairs, np.asarray(gold, dtype=np.float64), line_nos)

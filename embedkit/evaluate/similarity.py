@@ -8,7 +8,8 @@ Conventions (always reported with the numbers):
     "OOV as 0" numbers (`spearman_oov0`, `pearson_oov0`) keep every pair and score OOV pairs 0,
     which is gensim's evaluate_word_pairs(dummy4unknown=True);
   * a model that embeds unseen words (Embeddings.oov_vector, e.g. subword models) scores those
-    pairs too: `oov` still counts them, `scored` says how many pairs had vectors;
+    pairs too: `oov` still counts them, `scored` says how many pairs had vectors, and
+    `ngram_pairs` how many of those needed a vector built for an unseen word (from its n-grams);
   * Spearman is scipy.stats.spearmanr (average ranks for ties), Pearson scipy.stats.pearsonr.
 With the same restriction and case folding, `spearman` / `pearson` equal gensim's
 evaluate_word_pairs (dummy4unknown=False).
@@ -33,6 +34,7 @@ class SimilarityResult:
     pairs: int                    # valid pairs in the file
     oov: int                      # pairs with a word outside the (restricted) vocabulary
     scored: int                   # pairs scored with vectors (pairs - oov, plus subword-answered ones)
+    ngram_pairs: int              # scored pairs with a word outside the vocabulary (its vector built from n-grams)
     spearman: float | None        # skip OOV
     pearson: float | None
     spearman_oov0: float | None   # OOV pairs scored 0
@@ -78,16 +80,17 @@ def evaluate_similarity(emb: Embeddings, pairs, restrict_vocab: int | None = Non
 
     model = np.zeros(len(ps.pairs), dtype=np.float64)   # (n,) cosine, 0 for pairs without vectors
     has = np.zeros(len(ps.pairs), dtype=bool)
-    oov = 0
+    oov = ngram_pairs = 0
     for k, (a, b) in enumerate(ps.pairs):
         (va, ka), (vb, kb) = vector(a), vector(b)
         oov += not (ka and kb)
         if va is not None and vb is not None:
             model[k] = float(va @ vb)
             has[k] = True
+            ngram_pairs += not (ka and kb)
     spearman, pearson = _correlations(ps.gold[has], model[has])
     spearman0, pearson0 = _correlations(ps.gold, model)
-    return SimilarityResult(ps.name, len(ps.pairs), oov, int(has.sum()), spearman, pearson,
+    return SimilarityResult(ps.name, len(ps.pairs), oov, int(has.sum()), ngram_pairs, spearman, pearson,
                             spearman0, pearson0, restrict_vocab, case_fold)
 
 
