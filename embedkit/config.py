@@ -8,7 +8,16 @@ config as JSON beside the vectors.
 Every config checks itself once, when it is made (`Checked.__post_init__`): each field's type,
 its choices, and its range from the field's metadata (`low`/`high` inclusive, `above` exclusive);
 floats must be finite. A bad value is an EmbedkitError naming the flag, the value and the range, so
-the CLI and the Python API refuse it the same way, before any work starts.
+the CLI and the Python API refuse it the same way, before any work starts. The error
+(OptionError) is spelled for the CLI (`--negative must be >= 1`); `spelled(PYTHON)` names the
+Python keyword instead (`negative must be >= 1`).
+
+Applicability is declared in the metadata too, never in if-ladders: `when={"objective": ("ns",)}`
+means the option is used only when that other field has one of those values, `unused_with=
+("cooccur",)` that an input of train() makes it moot, `text_only=True` (corpus options) that it
+concerns text files, not in-memory token lists. `inapplicable` turns options the user gave that do
+not apply into one error each, and `default_from="start_lr"` names the method giving the value a
+None default stands for (help shows that value per model).
 """
 from __future__ import annotations
 
@@ -42,13 +51,35 @@ def field_type(f: dataclasses.Field):
     return args[0] if args else tp
 
 
+class Spelling(typing.NamedTuple):
+    """How an error names an option (`name`) and an option with a value (`value`)."""
+    name: typing.Callable[[str], str]
+    value: typing.Callable[[str, object], str]
+
+
+CLI = Spelling(flag, lambda n, v: f"{flag(n)} {v}")
+PYTHON = Spelling(lambda n: n, lambda n, v: f"{n}={v!r}")
+
+
+class OptionError(EmbedkitError):
+    """A bad option value: `name` (the field) and `problem` ("must be >= 1, got 0"); str() uses
+    the CLI's spelling, spelled(PYTHON) the Python keyword's."""
+
+    def __init__(self, name: str, problem: str):
+        super().__init__(f"{flag(name)} {problem}")
+        self.name, self.problem = name, problem
+
+    def spelled(self, spelling: Spelling) -> str:
+        return f"{spelling.name(self.name)} {self.problem}"
+
+
 def check_field(f: dataclasses.Field, value) -> None:
-    """Raise EmbedkitError unless `value` fits field f's type, choices and range."""
+    """Raise OptionError unless `value` fits field f's type, choices and range."""
     meta = f.metadata
     if value is None:
         if f.default is None:
             return
-        raise EmbedkitError(f"{flag(f.name)} needs a value")
+        raise OptionError(f.name, "needs a value")
     tp = field_type(f)
     if tp is bool:
         ok = isinstance(value, bool)
@@ -59,19 +90,20 @@ def check_field(f: dataclasses.Field, value) -> None:
     else:
         ok = isinstance(value, tp)
     if not ok:
-        raise EmbedkitError(f"{flag(f.name)} must be {tp.__name__}, got {value!r}")
+        raise OptionError(f.name, f"must be {tp.__name__}, got {value!r}")
     if tp is float and not math.isfinite(value):
-        raise EmbedkitError(f"{flag(f.name)} must be a finite number, got {value!r}")
+        raise OptionError(f.name, f"must be a finite number, got {value!r}")
     if "choices" in meta and value not in meta["choices"]:
-        raise EmbedkitError(f"{flag(f.name)} must be one of {', '.join(map(str, meta['choices']))}, got {value!r}")
+        raise OptionError(f.name, f"must be one of {', '.join(map(str, meta['choices']))}, got {value!r}")
     if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
-        raise EmbedkitError(f"{flag(f.name)} must look like {meta['pattern_help']}, got {value!r}")
+        raise OptionError(f.name, f"must look like {meta['pattern_help']}, got {value!r}")
     low, high, above = meta.get("low"), meta.get("high"), meta.get("above")
     if (low is not None and value < low) or (high is not None and value > high) or \
             (above is not None and value <= above):
         lo = f"> {above}" if above is not None else (f">= {low}" if low is not None else "")
         hi = f"<= {high}" if high is not None else ""
-        raise EmbedkitError(f"{flag(f.name)} must be {' and '.join(p for p in (lo, hi) if p)}, got {value!r}")
+        raise OptionError(f.name, f"must be {' and '.join(p for p in (lo, hi) if p)}, got {value!r}"
+                          + (f" ({meta['hint']})" if "hint" in meta else ""))
 
 
 class Checked:
@@ -82,7 +114,53 @@ class Checked:
             check_field(f, getattr(self, f.name))
 
 
+class Positive:
+    """A `when` condition: the other field is > 0."""
+
+    def __contains__(self, value) -> bool:
+        return value > 0
+
+    def __repr__(self) -> str:
+        return "Positive()"
+
+
+def condition_text(spelling: Spelling, key: str, allowed) -> str:
+    if isinstance(allowed, Positive):
+        return f"{spelling.name(key)} > 0"
+    return " or ".join(spelling.value(key, v) for v in allowed)
+
+
+def inapplicable(cfg, given, spelling: Spelling = CLI, inputs=()) -> list[str]:
+    """One sentence per option in `given` (names the user set) that does not apply to `cfg`: its
+    `when` conditions fail, or an input in `inputs` (train() arguments given) makes it moot."""
+    fields = {f.name: f for f in dataclasses.fields(cfg)}
+    out = []
+    for name in given:
+        f = fields.get(name)
+        if f is None:
+            continue
+        for key, allowed in f.metadata.get("when", {}).items():
+            actual = getattr(cfg, key)
+            if actual not in allowed:
+                out.append(f"{spelling.name(name)} does not apply: it is used only with "
+                           f"{condition_text(spelling, key, allowed)}, and this run has {spelling.value(key, actual)}")
+        for inp in f.metadata.get("unused_with", ()):
+            if inp in inputs:
+                out.append(f"{spelling.name(name)} does not apply when {spelling.name(inp)} is given")
+    return out
+
+
+def effective_default(cfg, name: str):
+    """The value a field's default stands for in `cfg` (default_from), else the field's value."""
+    meta = next(f.metadata for f in dataclasses.fields(cfg) if f.name == name)
+    value = getattr(cfg, name)
+    if value is None and "default_from" in meta:
+        return getattr(cfg, meta["default_from"])()
+    return value
+
+
 BACKENDS = ("numba", "torch")
+TORCH_ONLY = {"backend": ("torch",)}
 DEVICE = dict(pattern=r"cpu|cuda(:\d+)?", pattern_help="cpu, cuda or cuda:N")
 
 
@@ -92,7 +170,7 @@ def backend_field():
 
 
 def device_field():
-    return opt("cpu", "torch device: cpu, cuda or cuda:N (--backend torch)", **DEVICE)
+    return opt("cpu", "torch device: cpu, cuda or cuda:N", when=TORCH_ONLY, **DEVICE)
 
 
 TOKENIZERS = ("regex", "whitespace", "text8", "nltk-treebank", "nltk-toktok", "nltk-wordpunct")
@@ -101,9 +179,11 @@ TOKENIZERS = ("regex", "whitespace", "text8", "nltk-treebank", "nltk-toktok", "n
 @dataclass(frozen=True)
 class CorpusConfig(Checked):
     """How text becomes sentences of token ids."""
-    tokenizer: str = opt("regex", "tokenizer: regex (lowercased letter/digit runs), whitespace, text8, nltk-*", TOKENIZERS)
+    tokenizer: str = opt("regex", "tokenizer: regex (lowercased letter/digit runs), whitespace, text8, nltk-*", TOKENIZERS,
+                         text_only=True)
     max_sentence_length: int = opt(10000, "lines longer than this many tokens are cut into consecutive pieces (never dropped)", low=1)
-    encoding_errors: str = opt("replace", "undecodable UTF-8 bytes: replace (and count) or strict (error naming file and byte)", ("replace", "strict"))
+    encoding_errors: str = opt("replace", "undecodable UTF-8 bytes: replace (and count) or strict (error naming file and byte)", ("replace", "strict"),
+                               text_only=True)
     min_count: int = opt(5, "drop words seen fewer times than this", low=1)
     max_size: Optional[int] = opt(None, "keep at most this many most frequent words (default: no limit)", low=1)
     max_vocab_size: Optional[int] = opt(None, "prune rare words while counting when the counter holds more than this many types (bounds memory, as gensim)", low=1)
@@ -118,6 +198,8 @@ class CooccurConfig(Checked):
 
 
 SG_UPDATES = ("window", "pair")
+NS_ONLY = {"objective": ("ns",)}
+SKIPGRAM_ONLY = {"arch": ("skipgram",)}
 
 
 @dataclass(frozen=True)
@@ -127,21 +209,24 @@ class Word2VecConfig(Checked):
     objective: str = opt("ns", "ns: negative sampling; hs: hierarchical softmax over a Huffman tree", ("ns", "hs"))
     dim: int = opt(100, "vector dimension", low=1)
     window: int = opt(5, "maximum context window each side; the effective window is drawn from 1..window per centre word", low=1)
-    negative: int = opt(5, "noise words per positive example (objective ns)", low=1)
-    ns_exponent: float = opt(0.75, "noise distribution is count**ns_exponent")
+    negative: int = opt(5, "noise words per positive example", low=1, when=NS_ONLY,
+                        hint="to train without negative sampling, choose objective hs")
+    ns_exponent: float = opt(0.75, "noise distribution is count**ns_exponent", when=NS_ONLY)
     sample: float = opt(1e-3, "subsampling threshold t of word2vec (0 disables)", low=0)
     sg_update: str = opt("window", "skip-gram update: window = each window is one mini-batch in word2vec C's direction "
                          "(context words predict the centre; NS shares one set of noise words per window; faster); "
                          "pair = one example per (centre, context) pair in fastText's direction (the centre predicts "
-                         "each context word)", SG_UPDATES)
+                         "each context word)", SG_UPDATES, when=SKIPGRAM_ONLY)
     epochs: int = opt(5, "passes over the corpus", low=1)
-    lr: Optional[float] = opt(None, "starting learning rate (default 0.025 skip-gram, 0.05 CBOW)", above=0)
+    lr: Optional[float] = opt(None, "starting learning rate (word2vec C: 0.025 for skip-gram, 0.05 for CBOW)", above=0,
+                              default_from="start_lr")
     min_lr_ratio: float = opt(1e-4, "final learning rate as a fraction of lr (linear decay over all words of all epochs)", low=0, high=1)
     workers: int = opt(2, "worker threads (Hogwild when > 1; workers=1 is bit-reproducible)", low=1)
     seed: int = opt(1, "random seed", low=0)
     backend: str = backend_field()
     device: str = device_field()
-    batch_size: int = opt(4096, "torch backend: centre words per mini-batch (each brings its window's examples)", low=1)
+    batch_size: int = opt(4096, "torch backend: centre words per mini-batch (each brings its window's examples)", low=1,
+                          when=TORCH_ONLY)
 
     def start_lr(self) -> float:
         if self.lr is not None:
@@ -153,13 +238,15 @@ class Word2VecConfig(Checked):
 class FastTextConfig(Word2VecConfig):
     """fastText-style subword model: word2vec with char n-gram buckets in the input bags (fastText defaults)."""
     sample: float = opt(1e-4, "subsampling threshold t (fastText default 1e-4)", low=0)
-    ns_exponent: float = opt(0.5, "noise distribution is count**ns_exponent (fastText's code uses 0.5)")
+    ns_exponent: float = opt(0.5, "noise distribution is count**ns_exponent (fastText's code uses 0.5)", when=NS_ONLY)
     sg_update: str = opt("pair", "skip-gram update: pair = fastText's direction, the centre word's n-gram bag predicts "
-                         "each context word; window = window mini-batches in word2vec C's direction", SG_UPDATES)
+                         "each context word; window = window mini-batches in word2vec C's direction", SG_UPDATES,
+                         when=SKIPGRAM_ONLY)
     lr: Optional[float] = opt(0.05, "starting learning rate (fastText default 0.05)", above=0)
-    minn: int = opt(3, "shortest char n-gram of <word> (with boundary markers)", low=1)
+    minn: int = opt(3, "shortest char n-gram of <word> (with boundary markers)", low=1, when={"maxn": Positive()})
     maxn: int = opt(6, "longest char n-gram; 0 disables subwords (plain word2vec model)", low=0)
-    bucket: int = opt(2_000_000, "hash buckets for n-grams; memory is bucket x dim x 4 bytes", low=1)
+    bucket: int = opt(2_000_000, "hash buckets for n-grams; memory is bucket x dim x 4 bytes", low=1,
+                      when={"maxn": Positive()})
 
     def start_lr(self) -> float:
         return self.lr if self.lr is not None else 0.05
@@ -169,7 +256,7 @@ class FastTextConfig(Word2VecConfig):
 class GloVeConfig(Checked):
     """GloVe (Pennington et al. 2014): weighted least squares on log co-occurrences, AdaGrad."""
     dim: int = opt(100, "vector dimension", low=1)
-    window: int = opt(10, "symmetric co-occurrence window (1/distance weighting)", low=1)
+    window: int = opt(10, "symmetric co-occurrence window (1/distance weighting)", low=1, unused_with=("cooccur",))
     x_max: float = opt(100.0, "weighting cutoff: f(x) = min(1, (x/x_max)**alpha)", above=0)
     alpha: float = opt(0.75, "weighting exponent", low=0)
     eta: float = opt(0.05, "AdaGrad initial learning rate", above=0)
@@ -179,7 +266,7 @@ class GloVeConfig(Checked):
     seed: int = opt(1, "random seed", low=0)
     backend: str = backend_field()
     device: str = device_field()
-    batch_size: int = opt(65536, "torch backend: non-zeros per mini-batch", low=1)
+    batch_size: int = opt(65536, "torch backend: non-zeros per mini-batch", low=1, when=TORCH_ONLY)
 
 
 def to_dict(cfg) -> dict:

@@ -25,7 +25,7 @@ FOREIGN_NAMES: dict[str, tuple[str | None, str | None]] = {
     "mincount": ("min_count", None), "vocabmincount": ("min_count", None),
     "maxfinalvocab": ("max_size", None), "maxvocab": ("max_size", None),
     "ws": ("window", None), "windowsize": ("window", None),
-    "neg": ("negative", None), "t": ("sample", None),
+    "neg": ("negative", None), "t": ("sample", None), "minn": ("minn", None), "maxn": ("maxn", None),
     "corpusfile": ("corpus", None), "sentences": ("corpus", None), "corpusiterable": ("corpus", None),
     "input": ("corpus", None), "train": ("corpus", None),
     "wordngrams": (None, "embedkit's models use no word n-grams"),

@@ -84,17 +84,21 @@ def test_argparse_errors_are_one_line_with_suggestions(capsys, vectors):
 
 
 def test_fasttext_spellings_are_aliases():
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-    train = sub.choices["train"]
-    args = train.parse_intermixed_args(["--model", "fasttext", "-o", "d", "-dim", "50", "-ws", "3", "-epoch", "2",
-                                        "-minCount", "1", "-neg", "7", "-thread", "1", "-minn", "2", "-maxn", "4",
-                                        "-loss", "hs", "-lr", "0.1", "-t", "1e-5", "-bucket", "1000"])
+    from embedkit.cli.train import model_parser
+
+    def parse(*argv):
+        return model_parser(list(argv)).parse_intermixed_args(list(argv))
+
+    args = parse("--model", "fasttext", "-output", "d", "-dim", "50", "-ws", "3", "-epoch", "2", "-minCount", "1",
+                 "-neg", "7", "-thread", "1", "-minn", "2", "-maxn", "4", "-loss", "hs", "-lr", "0.1", "-t", "1e-5",
+                 "-bucket", "1000", "-input", "a.txt")
     assert (args.dim, args.window, args.epochs, args.min_count, args.negative, args.workers, args.minn, args.maxn,
             args.objective, args.lr, args.sample, args.bucket) == (50, 3, 2, 1, 7, 1, 2, 4, "hs", 0.1, 1e-5, 1000)
+    assert args.output == "d" and args.corpus == ["a.txt"]
     for flag in ("--threads", "-threads", "-thread"):
-        assert train.parse_intermixed_args(["--model", "glove", "-o", "d", flag, "3"]).workers == 3
-    assert train.parse_intermixed_args(["--model", "cbow", "-o", "d", "--minCount", "4"]).min_count == 4
+        assert parse("--model", "glove", "-o", "d", flag, "3").workers == 3
+    assert parse("--model", "cbow", "-o", "d", "--minCount", "4").min_count == 4
+    assert parse("--model", "skipgram", "-o", "d", "-size", "20", "-iter", "3").dim == 20
 
 
 def test_export_format_from_extension(capsys, vectors, tmp_path):

@@ -32,10 +32,11 @@ def verb_parsers():
 CONFIGS = {"vocab": [CorpusConfig()], "cooccur": [CorpusConfig(), CooccurConfig()]}
 
 
-def _truth(verb, action):
-    for cfg in CONFIGS.get(verb, []):
+def _truth(verb, action, configs=None):
+    from embedkit.config import effective_default
+    for cfg in CONFIGS.get(verb, []) if configs is None else configs:
         if action.dest in {f.name for f in dataclasses.fields(cfg)}:
-            return getattr(cfg, action.dest)
+            return effective_default(cfg, action.dest)
     return action.default
 
 
@@ -53,7 +54,7 @@ def agrees(printed: str, value) -> bool:
     return head == str(value)
 
 
-def check_parser(verb, parser):
+def check_parser(verb, parser, configs=None):
     formatter = parser._get_formatter()
     problems = []
     for action in parser._actions:
@@ -61,7 +62,7 @@ def check_parser(verb, parser):
             continue
         text = formatter._expand_help(action)
         printed = DEFAULT.findall(text)
-        truth = _truth(verb, action)
+        truth = _truth(verb, action, configs)
         name = action.option_strings[0] if action.option_strings else action.dest
         if len(printed) > 1:
             problems.append(f"{verb} {name}: default printed {len(printed)} times: {printed}")
@@ -82,3 +83,55 @@ def test_agrees():
     assert agrees("5, as fastText", 5) and agrees("1e-05", 1e-5) and agrees("on", True)
     assert agrees("all", None) and not agrees("5", None) and not agrees("0.001", 1e-4)
     assert agrees("regex", "regex") and not agrees("word2vec", "glove")
+
+
+def train_parser(model):
+    parser = build_parser()
+    sub = _subparsers(parser)
+    return sub.choices["train"].specialize(["--model", model, "--help"])
+
+
+def test_generic_train_help_lists_the_models_of_the_table():
+    from embedkit.trainers.api import MODELS
+    (train,) = [p for v, p in verb_parsers() if v == "train"]
+    assert check_parser("train", train, [CorpusConfig()]) == []
+    model = next(a for a in train._actions if a.dest == "model")
+    assert list(model.choices) == list(MODELS)
+    assert all(f"{m}:" in train.description for m in MODELS)
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow", "fasttext", "glove"])
+def test_train_help_of_each_model_states_that_models_defaults(model):
+    """The configs embedkit.train(model) builds with no options are the truth, for every option shown."""
+    from embedkit.trainers.api import MODELS, make_configs
+    assert model in MODELS
+    parser = train_parser(model)
+    corpus_cfg, model_cfg = make_configs(model, {})
+    assert check_parser("train", parser, [corpus_cfg, model_cfg]) == []
+    shown = {a.dest for a in parser._actions}
+    fields = {f.name for f in dataclasses.fields(model_cfg)}
+    assert fields - shown == set(MODELS[model].fixed) | ({"sg_update"} if model == "cbow" else set())
+
+
+def test_train_help_shows_the_issues_examples(capsys):
+    """The issue's report: glove showed --epochs 5 and --window 5, fasttext --sample 0.001 and
+    --ns-exponent 0.75, and every default twice."""
+    from embedkit.cli import main
+
+    def help_of(model):
+        with pytest.raises(SystemExit):
+            main(["train", "--model", model, "--help"])
+        return " ".join(capsys.readouterr().out.split())
+
+    glove = help_of("glove")
+    assert "--epochs EPOCHS (also -epoch, -iter) passes over the non-zero co-occurrences (default: 25)" in glove
+    assert "(default: 10)" in glove.rsplit("--window WINDOW", 1)[1][:200] and "--negative" not in glove
+    ft = help_of("fasttext")
+    assert "(default: 0.0001)" in ft.rsplit("--sample SAMPLE", 1)[1][:120]
+    assert "(default: 0.5)" in ft.rsplit("--ns-exponent NS_EXPONENT", 1)[1][:150]
+    assert "(default: pair)" in ft.rsplit("--sg-update SG_UPDATE", 1)[1][:400]
+    sg, cbow = help_of("skipgram"), help_of("cbow")
+    assert "(default: 0.025)" in sg.rsplit("--lr LR", 1)[1][:150] and "(default: 0.05)" in cbow.rsplit("--lr LR", 1)[1][:150]
+    assert "--sg-update" in sg and "--sg-update" not in cbow and "--x-max" not in sg
+    for text in (glove, ft, sg, cbow):
+        assert "(default: None)" not in text

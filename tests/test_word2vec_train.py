@@ -77,7 +77,7 @@ def test_training_log_and_native_output(small_text8, tmp_path):
 
 
 def test_unknown_option_is_a_clear_error(small_text8):
-    with pytest.raises(embedkit.EmbedkitError, match="--x-max"):
+    with pytest.raises(embedkit.EmbedkitError, match="x_max= is an option of model 'glove', not of 'skipgram'"):
         embedkit.train("skipgram", small_text8, x_max=10)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from embedkit.config import field_type
+from embedkit.config import CLI, condition_text, effective_default, field_type
 
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -38,14 +38,21 @@ def help_with_default(text: str, default) -> str:
     return f"{text} (default: {shown})"
 
 
-def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_title=None):
-    """Add one --flag per field of dataclass `cls` (default None = "not given")."""
+def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_title=None, instance=None):
+    """Add one --flag per field of dataclass `cls` (default None = "not given"). With `instance`
+    (a config as a run would make it), the help shows its values as the defaults, and notes when
+    an option applies only with other settings (the field's `when`)."""
     group = parser.add_argument_group(group_title or cls.__name__)
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
         tp = field_type(f)
-        kwargs = {"dest": f.name, "default": None, "help": help_with_default(f.metadata.get("help", ""), f.default)}
+        text = f.metadata.get("help", "")
+        when = f.metadata.get("when", {})
+        if when:
+            text += "; only with " + " and ".join(condition_text(CLI, k, v) for k, v in when.items())
+        default = f.default if instance is None else effective_default(instance, f.name)
+        kwargs = {"dest": f.name, "default": None, "help": help_with_default(text, default)}
         if tp is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:

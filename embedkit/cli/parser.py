@@ -6,7 +6,8 @@
   choice gets the closest choices.
 * `parse_args` hands everything after the verb to the verb's own parser, so the verb reports
   its own unknown options, and parses options and words intermixed (`neighbors V --topn 5 king`
-  and `neighbors V king --topn 5` are the same).
+  and `neighbors V king --topn 5` are the same). A verb parser with a `specialize(argv)` method
+  (train) may hand over to a parser made for these arguments (the chosen model's).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     argv: list[str] = []                              # what parse_args was given (for error())
+    unknown_option_notes: dict[str, str] = {}         # flag this parser lacks -> why (another model's option)
 
     def error(self, message: str):
         message = " ".join(message.split())          # one line, whatever argparse composed
@@ -89,7 +91,10 @@ class Parser(argparse.ArgumentParser):
         return "; ".join(parts)
 
     def suggest_option(self, flag: str) -> str:
-        """'; did you mean --x?' or a note naming embedkit's option for a foreign spelling."""
+        """'; did you mean --x?', whose option it is, or embedkit's name for a foreign spelling."""
+        note = self.unknown_option_notes.get(flag)
+        if note:
+            return f" ({note})"
         hint = foreign_option_hint(flag, self.option_strings())
         if hint:
             return f" ({hint})"
@@ -114,6 +119,8 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Nam
     if sub is None or not argv or argv[0] not in sub.choices:
         return parser.parse_args(argv)                 # --help, no verb, an unknown verb
     verb, verb_parser = argv[0], sub.choices[argv[0]]
+    specialize = getattr(verb_parser, "specialize", None)    # train: the chosen model's own parser
+    verb_parser = (specialize(argv[1:]) if specialize else None) or verb_parser
     verb_parser.argv = argv[1:]
     if _subparsers(verb_parser) is not None:           # nested verbs (corpora list|fetch)
         args = verb_parser.parse_args(argv[1:])

@@ -1,47 +1,127 @@
-"""`embedkit train --model skipgram|cbow|fasttext|glove ...`: flags come from the config dataclasses."""
+"""`embedkit train --model MODEL ...`: MODEL's own options, generated from its config.
+
+The models are the rows of trainers/api.py MODELS. `embedkit train --model X` is parsed by a
+parser made for X (cli/parser.py asks `specialize`): X's config fields become its flags, and
+`--help` shows X's options with the values X's config really uses, each default once. Options
+another model has are unknown to X and say whose they are; options of X that its other settings
+make moot (`--negative` with `--objective hs`) are errors saying why (config.inapplicable).
+Before training a one-line corpus summary goes to stderr.
+"""
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import sys
 
 from embedkit.cli.options import add_config_options
-from embedkit.config import CorpusConfig, FastTextConfig, GloVeConfig, Word2VecConfig
-
-_MODEL_CONFIGS = [("word2vec options (--model skipgram|cbow; fasttext shares them)", Word2VecConfig),
-                  ("fastText subword options (--model fasttext)", FastTextConfig),
-                  ("GloVe options (--model glove)", GloVeConfig)]
+from embedkit.config import CLI, CorpusConfig
 
 
-def register(sub):
-    p = sub.add_parser(
-        "train", help="train a model and save vectors.txt + the native model folder",
-        description="Train word embeddings. Defaults follow each model's reference tool (word2vec C, fastText, "
-                    "Stanford GloVe); a flag shows its default per model family in its help.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", required=True, choices=["skipgram", "cbow", "fasttext", "glove"])
-    p.add_argument("--corpus", nargs="+", metavar="PATH",
+def _models():
+    from embedkit.trainers.api import MODELS
+    return MODELS
+
+
+def _describe(name: str, row) -> str:
+    doc = (row.config.__doc__ or "").strip().splitlines()[0].rstrip(".")
+    fixed = ", ".join(f"{k} {v}" for k, v in row.fixed.items())
+    return f"{name}: {doc}" + (f" ({fixed})" if fixed else "")
+
+
+# train() inputs beyond the corpus, as flags; a model's row lists the ones it takes (Model.inputs)
+INPUT_FLAGS = {"cooccur": dict(flag="--cooccur", metavar="FILE.npz",
+                               help="use this co-occurrence matrix (an `embedkit cooccur` output) instead of "
+                                    "counting one")}
+
+
+def _add_common(p, models) -> None:
+    p.add_argument("--model", required=True, choices=list(models),
+                   help="the model to train; `--model X --help` shows X's own options and defaults")
+    p.add_argument("--corpus", "-input", nargs="+", metavar="PATH",
                    help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
-    p.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--output", "-o", "-output", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the encoded-corpus cache")
-    p.add_argument("--cooccur", metavar="FILE.npz", help="GloVe: use this co-occurrence matrix (embedkit cooccur output)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_config_options(p, CorpusConfig, group_title="corpus options")
-    seen = {f.name for f in dataclasses.fields(CorpusConfig)}
-    for title, cls in _MODEL_CONFIGS:
-        fields = [f.name for f in dataclasses.fields(cls) if f.name not in seen]
-        add_config_options(p, cls, skip=set(f.name for f in dataclasses.fields(cls)) - set(fields),
-                           group_title=title)
-        seen.update(fields)
+    add_config_options(p, CorpusConfig, group_title="corpus options", instance=CorpusConfig())
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from embedkit.trainers.api import CORPUS_FIELDS, train
+def register(sub):
+    models = _models()
+    p = sub.add_parser(
+        "train", help="train a model and save vectors.txt + the native model folder",
+        description="Train word embeddings. Defaults follow each model's reference tool (word2vec C, fastText, "
+                    "Stanford GloVe). `embedkit train --model MODEL --help` lists MODEL's own options with the "
+                    "defaults it uses. Models: " + "; ".join(_describe(n, r) for n, r in models.items()) + ".")
+    _add_common(p, models)
+    owners = _option_owners(models)
+    p.unknown_option_notes = {flag: ("every model has it" if len(names) == len(models) else
+                                     f"an option of --model {' and '.join(names)}") + ": give --model first"
+                              for flag, names in owners.items()}
+    p.specialize = model_parser
 
-    names = CORPUS_FIELDS | {f.name for _, cls in _MODEL_CONFIGS for f in dataclasses.fields(cls)}
+
+def model_options(row) -> list[str]:
+    """The fields of a model's config that are its options: not fixed by the model's name, and
+    not moot because of a fixed one (sg_update needs arch skipgram, which cbow fixes to cbow)."""
+    return [f.name for f in dataclasses.fields(row.config) if f.name not in row.fixed and
+            all(row.fixed[k] in allowed for k, allowed in f.metadata.get("when", {}).items() if k in row.fixed)]
+
+
+def _option_owners(models) -> dict[str, list[str]]:
+    """--flag -> the models that have it (their config fields, not the corpus's)."""
+    owners: dict[str, list[str]] = {}
+    for name, row in models.items():
+        for f in model_options(row):
+            owners.setdefault("--" + f.replace("_", "-"), []).append(name)
+    for inp, spec in INPUT_FLAGS.items():
+        owners[spec["flag"]] = [n for n, r in models.items() if inp in r.inputs]
+    return owners
+
+
+def model_named(argv: list[str]) -> str | None:
+    """The value of --model (or --model=X, or an abbreviation such as --mod) in argv."""
+    for i, tok in enumerate(argv):
+        name, eq, value = tok.partition("=")
+        if len(name) >= 4 and "--model".startswith(name):
+            return value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
+    return None
+
+
+def model_parser(argv: list[str]):
+    """The parser of the model named in argv, or None (the generic parser then reports)."""
+    from embedkit.cli.parser import Parser
+    from embedkit.trainers.api import make_configs
+
+    models = _models()
+    model = model_named(argv)
+    if model not in models:
+        return None
+    row = models[model]
+    p = Parser(prog="embedkit train", description=f"Train {_describe(model, row)}. Defaults are this model's; "
+                                                  "options that need other settings say so.")
+    _add_common(p, models)
+    for inp in sorted(row.inputs):
+        spec = dict(INPUT_FLAGS[inp])
+        p.add_argument(spec.pop("flag"), dest=inp, **spec)
+    _, cfg = make_configs(model, {})
+    skip = {f.name for f in dataclasses.fields(row.config)} - set(model_options(row))
+    add_config_options(p, row.config, skip=skip, group_title=f"{model} options", instance=cfg)
+    mine = set(p._option_string_actions)
+    p.unknown_option_notes = {flag: f"an option of --model {' and '.join(names)}, not {model}"
+                              for flag, names in _option_owners(models).items() if flag not in mine}
+    return p
+
+
+def run(args) -> int:
+    from embedkit.trainers.api import CORPUS_FIELDS, make_configs, model_fields, train
+
+    names = CORPUS_FIELDS | model_fields(args.model)
     options = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+    inputs = {k for k in INPUT_FLAGS if getattr(args, k, None) is not None}
+    make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work
     emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
-                cooccur=args.cooccur, **options)
+                cooccur=getattr(args, "cooccur", None), report=lambda line: print(line, file=sys.stderr, flush=True),
+                **options)
     log = emb.training_log
     last = log["epochs"][-1]
     metric = "cost" if "cost" in last else "loss"

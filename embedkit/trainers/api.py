@@ -2,20 +2,32 @@
 
 MODELS is the one table of models: a name -> its config class, the config values the name fixes,
 its trainer, its native-format kind and the extra inputs it accepts. Options are split between
-CorpusConfig (tokenizer, min_count, ...) and the model's config; an option that belongs to neither
-is an error naming it. Every trainer has the signature trainer(EncodedCorpus, config, TrainContext)
-and returns a TrainResult (trainers/runner.py).
+CorpusConfig (tokenizer, min_count, ...) and the model's config. An option that belongs to neither
+is an error naming the Python keyword and what embedkit calls it (gensim's vector_size is dim,
+iter is epochs, alpha is lr, ...: embedkit/synonyms.py) or the model it belongs to; an option that
+does not apply to this model's settings is an error saying why (config.inapplicable). Every
+trainer has the signature trainer(EncodedCorpus, config, TrainContext) and returns a TrainResult
+(trainers/runner.py).
+
+corpus= takes a path, a list of paths, an EncodedCorpus, None (the bundled corpus), or any
+iterable of token lists (gensim's `sentences`: a list, a generator, a reader object). Token lists
+are read once, re-iterable or not, and held encoded in memory (4 bytes per token; see
+corpus/tokenlists.py): nothing is cached on disk and the tokens are taken as given (no tokenizer).
 """
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
+import itertools
 import os
 import time
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
-from embedkit.config import CorpusConfig, FastTextConfig, GloVeConfig, Word2VecConfig
+from embedkit.config import (CLI, PYTHON, CorpusConfig, FastTextConfig, GloVeConfig, OptionError, Spelling,
+                             Word2VecConfig, inapplicable)
 from embedkit.errors import EmbedkitError
+from embedkit.synonyms import foreign_keyword_hint
 from embedkit.trainers.runner import TrainContext
 
 
@@ -42,20 +54,84 @@ def model_fields(model: str) -> set[str]:
     return {f.name for f in dataclasses.fields(row.config)} - set(row.fixed)
 
 
-def make_configs(model: str, options: dict) -> tuple[CorpusConfig, object]:
-    """Split options into (CorpusConfig, model config); None values mean "not given"."""
+def _model_spelling(model: str, spelling: Spelling) -> Spelling:
+    """`spelling`, except that a field the model name fixes (arch) is spelled as the model."""
+    fixed = MODELS[model].fixed
+
+    def value(name, v):
+        if name in fixed:
+            names = [m for m, row in MODELS.items() if row.fixed.get(name) == v]
+            shown = names[0] if names else v
+            return f"--model {shown}" if spelling is CLI else f"model {shown!r}"
+        return spelling.value(name, v)
+    return Spelling(spelling.name, value)
+
+
+def _unknown_keyword(model: str, name: str, allowed: set[str]) -> str:
+    """Why `name` is not an option of `model`, with the right one when there is one."""
+    hint = foreign_keyword_hint(name, allowed | {"corpus"})
+    if hint:
+        return f"{name}= is not an option of embedkit.train; {hint}"
+    owners = [m for m in MODELS if name in model_fields(m) and m != model]
+    if owners:
+        return f"{name}= is an option of model {' and '.join(map(repr, owners))}, not of {model!r}"
+    close = difflib.get_close_matches(name, sorted(allowed), n=3, cutoff=0.6)
+    return f"{name}= is not an option of model {model!r}" + (f"; did you mean {' or '.join(close)}?" if close else "")
+
+
+def make_configs(model: str, options: dict, spelling: Spelling = PYTHON, inputs=(),
+                 token_lists: bool = False) -> tuple[CorpusConfig, object]:
+    """Split options into (CorpusConfig, model config); None values mean "not given". Errors name
+    options in `spelling` (PYTHON: keywords; CLI: flags). `inputs`: train() inputs given besides
+    the corpus (e.g. "cooccur"); token_lists: the corpus is in-memory token lists."""
     if model not in MODELS:
-        raise EmbedkitError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+        close = difflib.get_close_matches(str(model), list(MODELS), n=1)
+        raise EmbedkitError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}"
+                            + (f" (did you mean {close[0]!r}?)" if close else ""))
     cls, fixed = MODELS[model].config, MODELS[model].fixed
     allowed = model_fields(model)
     given = {k: v for k, v in options.items() if v is not None}
-    unknown = sorted(set(given) - allowed - CORPUS_FIELDS)
+    unknown = [k for k in given if k not in allowed and k not in CORPUS_FIELDS]
     if unknown:
-        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
-        raise EmbedkitError(f"{flags} do(es) not apply to --model {model}")
-    corpus_cfg = CorpusConfig(**{k: v for k, v in given.items() if k in CORPUS_FIELDS})
-    model_cfg = cls(**{k: v for k, v in given.items() if k in allowed}, **fixed)
+        raise EmbedkitError("; ".join(_unknown_keyword(model, k, allowed | CORPUS_FIELDS) for k in unknown))
+    try:
+        corpus_cfg = CorpusConfig(**{k: v for k, v in given.items() if k in CORPUS_FIELDS})
+        model_cfg = cls(**{k: v for k, v in given.items() if k in allowed}, **fixed)
+    except OptionError as e:
+        raise EmbedkitError(e.spelled(spelling)) from None
+    spell = _model_spelling(model, spelling)
+    problems = inapplicable(model_cfg, given, spell, inputs) + inapplicable(corpus_cfg, given, spell)
+    if token_lists:
+        problems += [f"{spell.name(f.name)} does not apply to in-memory token lists (their tokens are taken "
+                     "as given)" for f in dataclasses.fields(CorpusConfig)
+                     if f.metadata.get("text_only") and f.name in given]
+    if problems:
+        raise EmbedkitError("; ".join(problems))
     return corpus_cfg, model_cfg
+
+
+def token_lists_of(corpus):
+    """The corpus as an iterable of token lists (the first one looked at, then put back), or None
+    when it is a path, a list of paths, an EncodedCorpus or None."""
+    from embedkit.corpus.encoded import EncodedCorpus
+    if corpus is None or isinstance(corpus, (str, bytes, os.PathLike, EncodedCorpus)):
+        return None
+    if isinstance(corpus, (list, tuple)):
+        if not corpus:
+            raise EmbedkitError("corpus is an empty list: give paths or token lists")
+        return corpus if not isinstance(corpus[0], (str, os.PathLike)) else None
+    try:
+        it = iter(corpus)
+    except TypeError:
+        raise EmbedkitError(f"corpus must be a path, a list of paths or an iterable of token lists, "
+                            f"got {type(corpus).__name__}") from None
+    first = next(it, None)
+    if first is None:
+        raise EmbedkitError("corpus is an empty iterable: it gave no sentence")
+    if isinstance(first, (str, os.PathLike)):
+        raise EmbedkitError("corpus is an iterable of strings: give a list of paths, or token lists "
+                            "(each sentence a list of words)")
+    return itertools.chain([first], it)
 
 
 def _trainer(model: str):
@@ -64,31 +140,45 @@ def _trainer(model: str):
 
 
 def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, quiet: bool = True,
-          cache: bool = True, cooccur=None, **options):
+          cache: bool = True, cooccur=None, report: Callable[[str], None] | None = None, **options):
     """Train `model` ("skipgram", "cbow", "fasttext", "glove") and return its Embeddings.
 
-    corpus: a path, a list of paths (files, folders, .gz/.bz2/.xz), an EncodedCorpus, or None for
-    the bundled default corpus. options: any field of CorpusConfig or of the model's config
-    (embedkit/config.py), e.g. dim=100, window=5, min_count=5, epochs=5, workers=2, seed=1,
-    backend="numba"|"torch", device="cpu"|"cuda". output: a folder to save the model in (vectors.txt
-    + the native format). cooccur: GloVe only, a prepared co-occurrence matrix (scipy.sparse or the
-    path of an `embedkit cooccur` .npz).
+    corpus: a path, a list of paths (files, folders, .gz/.bz2/.xz), an EncodedCorpus, None for
+    the bundled default corpus, or any iterable of token lists ([["the", "cat"], ...], a
+    generator: read once, held encoded in memory, see the module doc). options: any field of
+    CorpusConfig or of the model's config (embedkit/config.py), e.g. dim=100, window=5,
+    min_count=5, epochs=5, workers=2, seed=1, backend="numba"|"torch", device="cpu"|"cuda".
+    output: a folder to save the model in (vectors.txt + the native format). cooccur: GloVe only,
+    a prepared co-occurrence matrix (scipy.sparse or the path of an `embedkit cooccur` .npz).
+    report: called with the one-line corpus summary before training (the CLI prints it).
     """
     from embedkit.corpus.prepare import prepare_corpus
     from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.corpus.summary import corpus_summary
     from embedkit.trainers.backends import check_backend
 
-    corpus_cfg, model_cfg = make_configs(model, options)
-    row = MODELS[model]
+    row = MODELS.get(model)
+    inputs = {"cooccur"} if cooccur is not None else set()
+    if row is not None and inputs - row.inputs:
+        users = [m for m, r in MODELS.items() if "cooccur" in r.inputs]
+        raise EmbedkitError(f"cooccur= applies only to model {' and '.join(map(repr, users))}, not {model!r}")
+    sentences = token_lists_of(corpus)
+    corpus_cfg, model_cfg = make_configs(model, options, PYTHON, inputs, token_lists=sentences is not None)
     check_backend(row.family, model_cfg.backend, model_cfg.device)
-    if cooccur is not None and "cooccur" not in row.inputs:
-        raise EmbedkitError(f"--cooccur applies only to {', '.join(m for m, r in MODELS.items() if 'cooccur' in r.inputs)}")
     if isinstance(cooccur, (str, os.PathLike)):
         from embedkit.corpus.cooccur import load_cooccur
         cooccur = load_cooccur(cooccur)
     t0 = time.perf_counter()
-    encoded = corpus if isinstance(corpus, EncodedCorpus) else prepare_corpus(corpus, corpus_cfg, cache=cache)
+    if sentences is not None:
+        from embedkit.corpus.tokenlists import encode_token_lists
+        encoded = encode_token_lists(sentences, corpus_cfg)
+    elif isinstance(corpus, EncodedCorpus):
+        encoded = corpus
+    else:
+        encoded = prepare_corpus(corpus, corpus_cfg, cache=cache)
     prep_seconds = time.perf_counter() - t0
+    if report is not None:
+        report(corpus_summary(encoded, corpus_cfg.min_count))
     result = _trainer(model)(encoded, model_cfg, TrainContext(quiet=quiet, cache=cache, cooccur=cooccur))
     emb = result.embeddings
     log = {"model": model, "corpus_config": dataclasses.asdict(corpus_cfg),
