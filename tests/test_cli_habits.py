@@ -141,8 +141,9 @@ def test_vocab_to_stdout(capsys, tmp_path):
 
 @pytest.fixture(scope="module")
 def ft(tmp_path_factory):
-    """A fastText model (epoch 0: its random initial rows; no training, which can hit NaN on tiny
-    files) and the same vectors as an embedkit subword model folder."""
+    """A fastText model and the same vectors as an embedkit subword model folder. fastText builds
+    its dictionary and n-gram hashing (epoch 0: no training step, which can hit NaN on tiny files);
+    its input rows are then set to seeded random values (with epoch 0 they are left uninitialised)."""
     fasttext = pytest.importorskip("fasttext")
     tmp = tmp_path_factory.mktemp("ft")
     text = tmp / "c.txt"
@@ -150,6 +151,9 @@ def ft(tmp_path_factory):
     text.write_text((" ".join(words) + "\n") * 4)
     model = fasttext.train_unsupervised(str(text), model="skipgram", minCount=1, minn=2, maxn=4, bucket=500,
                                         dim=8, epoch=0, thread=1, verbose=0)
+    rng = np.random.default_rng(4)
+    model.set_matrices(rng.uniform(-1, 1, model.get_input_matrix().shape).astype(np.float32),
+                       np.zeros(model.get_output_matrix().shape, np.float32))
     nwords = len(model.words)
     emb = SubwordEmbeddings(model.words, np.stack([model.get_word_vector(w) for w in model.words]),
                             model.get_input_matrix()[nwords:], 2, 4)
