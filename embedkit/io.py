@@ -18,7 +18,7 @@ from pathlib import Path
 
 from embedkit.embeddings import Embeddings
 from embedkit.errors import EmbedkitError
-from embedkit.formats import UNICODE_ERRORS
+from embedkit.formats import UNICODE_ERRORS, read_errors
 from embedkit.formats.binary import read_binary, write_binary
 from embedkit.formats.detect import detect_format
 from embedkit.formats.native import (FORMAT_VERSION, LOADERS, NativeModel, read_model, register_loader,
@@ -56,17 +56,18 @@ def load(path, format: str | None = None, limit: int | None = None,
     path = Path(path)
     if not path.exists():
         raise EmbedkitError(f"{path} does not exist")
-    fmt = format or detect_format(path)
-    if fmt == "native":
-        return load_native(path, limit)
-    if path.is_dir():
-        raise EmbedkitError(f"{path} is a folder; format {fmt!r} needs a file")
-    if fmt == "word2vec-binary":
-        return read_binary(path, limit, unicode_errors)
-    if fmt == "fasttext-bin":
-        from embedkit.formats.fasttext_bin import read_fasttext_bin
-        return read_fasttext_bin(path, limit, unicode_errors)
-    return read_text(path, header=(fmt != "glove"), limit=limit, unicode_errors=unicode_errors)
+    with read_errors(path):
+        fmt = format or detect_format(path)
+        if fmt == "native":
+            return load_native(path, limit)
+        if path.is_dir():
+            raise EmbedkitError(f"{path} is a folder; format {fmt!r} needs a file")
+        if fmt == "word2vec-binary":
+            return read_binary(path, limit, unicode_errors)
+        if fmt == "fasttext-bin":
+            from embedkit.formats.fasttext_bin import read_fasttext_bin
+            return read_fasttext_bin(path, limit, unicode_errors)
+        return read_text(path, header=(fmt != "glove"), limit=limit, unicode_errors=unicode_errors)
 
 
 def save(emb: Embeddings, path, format: str = "word2vec-text") -> None:

@@ -90,35 +90,34 @@ class SubwordEmbeddings(Embeddings):
 
 def from_native(model) -> SubwordEmbeddings:
     """The io loader for model folders of kind "fasttext" (embedkit.formats.native.LOADERS)."""
-    path = model.path / "arrays.npz"
+    from embedkit.formats.native import real_array
+
+    meta_path = model.path / "model.json"
     cfg = model.config
     missing = [k for k in ("minn", "maxn", "bucket") if k not in cfg]
     if missing:
-        raise EmbedkitError(f"{model.path / 'model.json'}: config lacks {', '.join(missing)}")
+        raise EmbedkitError(f"{meta_path}: config lacks {', '.join(missing)}")
+    bad = [k for k in ("minn", "maxn", "bucket") if not isinstance(cfg[k], int) or isinstance(cfg[k], bool)]
+    if bad:
+        raise EmbedkitError(f"{meta_path}: config {', '.join(bad)} must be integers")
     V, dim = len(model.words), int(model.meta["dim"])
-    n_buckets = int(cfg["bucket"]) if int(cfg["maxn"]) > 0 else 0
-    if "vectors" not in model.arrays:
-        raise EmbedkitError(f"{path}: no 'vectors' array")
-    vectors = model.arrays["vectors"]
-    if vectors.shape != (V, dim):
-        raise EmbedkitError(f"{path}: vectors have shape {vectors.shape}, expected ({V}, {dim})")
-    if "ngram_rows" in model.arrays:          # written by SubwordEmbeddings.save (no word rows)
-        rows = model.arrays["ngram_rows"]
-        if rows.shape != (int(cfg["bucket"]), dim):
-            raise EmbedkitError(f"{path}: ngram_rows have shape {rows.shape}, expected ({cfg['bucket']}, {dim})")
-        word_rows = model.arrays.get("word_rows")
-        if word_rows is not None and word_rows.shape != (V, dim):
-            raise EmbedkitError(f"{path}: word_rows have shape {word_rows.shape}, expected ({V}, {dim})")
-        return SubwordEmbeddings(model.words, vectors, rows, int(cfg["minn"]), int(cfg["maxn"]), model.counts,
-                                 word_rows=word_rows, output_rows=model.arrays.get("w_out"),
-                                 fasttext_args=cfg.get("fasttext_args"))
-    if "w_in" not in model.arrays:
-        raise EmbedkitError(f"{path}: no 'w_in' array")
-    w_in = model.arrays["w_in"]
-    if w_in.shape != (V + n_buckets, dim):
-        raise EmbedkitError(f"{path}: w_in has shape {w_in.shape}, expected ({V + n_buckets}, {dim}) "
-                            f"({V} words + {n_buckets} buckets)")
-    from embedkit.formats.fasttext_bin import args_from_config
-    return SubwordEmbeddings(model.words, vectors, w_in[V:], int(cfg["minn"]), int(cfg["maxn"]), model.counts,
-                             word_rows=w_in[:V], output_rows=model.arrays.get("w_out"),
-                             fasttext_args=args_from_config(cfg))
+    n_buckets = max(cfg["bucket"], 0) if cfg["maxn"] > 0 else 0
+    vectors = real_array(model, "vectors", (V, dim))
+    try:
+        if "ngram_rows" in model.arrays:          # written by SubwordEmbeddings.save (no word rows)
+            rows = real_array(model, "ngram_rows", (max(cfg["bucket"], 0), dim))
+            word_rows = real_array(model, "word_rows", (V, dim)) if "word_rows" in model.arrays else None
+            return SubwordEmbeddings(model.words, vectors, rows, cfg["minn"], cfg["maxn"], model.counts,
+                                     word_rows=word_rows, output_rows=model.arrays.get("w_out"),
+                                     fasttext_args=cfg.get("fasttext_args"))
+        w_in = real_array(model, "w_in", (V + n_buckets, dim))
+        from embedkit.formats.fasttext_bin import args_from_config
+        return SubwordEmbeddings(model.words, vectors, w_in[V:], cfg["minn"], cfg["maxn"], model.counts,
+                                 word_rows=w_in[:V], output_rows=model.arrays.get("w_out"),
+                                 fasttext_args=args_from_config(cfg))
+    except (TypeError, ValueError, AttributeError) as e:      # config values of the wrong type
+        raise EmbedkitError(f"{meta_path}: malformed config ({e})") from None
+    except EmbedkitError as e:
+        if str(model.path) in str(e):
+            raise
+        raise EmbedkitError(f"{meta_path}: {e}") from None

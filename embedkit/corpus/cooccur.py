@@ -371,13 +371,28 @@ def save_cooccur(matrix, path, vocab=None) -> None:
 
 
 def load_cooccur(path) -> scipy.sparse.csr_matrix:
-    """The (V, V) CSR matrix saved by save_cooccur / `embedkit cooccur`."""
+    """The (V, V) CSR matrix saved by save_cooccur / `embedkit cooccur`, checked in full: valid
+    indices (the kernels index with them unchecked), finite non-negative values."""
     try:
         X = scipy.sparse.load_npz(path)
     except FileNotFoundError:
         raise EmbedkitError(f"co-occurrence file {path} does not exist") from None
-    except (OSError, ValueError, KeyError) as e:
-        raise EmbedkitError(f"{path} is not a scipy.sparse .npz co-occurrence matrix ({e})") from None
+    except Exception as e:   # noqa: BLE001 - a damaged zip/npy/sparse layout raises many kinds
+        raise EmbedkitError(f"{path} is not a scipy.sparse .npz co-occurrence matrix, or it is damaged "
+                            f"({type(e).__name__}: {e})") from None
     if X.ndim != 2 or X.shape[0] != X.shape[1]:
         raise EmbedkitError(f"{path}: a co-occurrence matrix is square, this one is {X.shape}")
-    return X.tocsr()
+    try:
+        X = X.tocsr()
+        X.check_format(full_check=True)
+    except Exception as e:   # noqa: BLE001 - scipy reports broken index arrays as several types
+        raise EmbedkitError(f"{path}: damaged sparse matrix ({e})") from None
+    if X.data.dtype.kind not in "fiu":
+        raise EmbedkitError(f"{path}: entries have dtype {X.data.dtype}, expected real numbers")
+    bad = ~np.isfinite(X.data) | (X.data < 0)
+    if bad.any():
+        k = int(np.argmax(bad))
+        row = int(np.searchsorted(X.indptr, k, side="right") - 1)
+        raise EmbedkitError(f"{path}: row {row}, column {int(X.indices[k])}: entry {X.data[k]} is not a "
+                            "finite non-negative count")
+    return X

@@ -96,28 +96,36 @@ class Vocab:
 
     @classmethod
     def load(cls, path) -> "Vocab":
-        words, counts, totals = [], [], {}
+        """Read what save() writes; a malformed line is an EmbedkitError naming the file and line."""
+        words, counts, totals, first = [], [], {}, {}
         try:
-            f = open(path, encoding="utf-8")
+            f = open(path, "rb")
         except OSError as e:
             raise EmbedkitError(f"cannot read vocabulary {path}: {e.strerror}") from None
         with f:
-            for lineno, line in enumerate(f, 1):
-                line = line.rstrip("\n")
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8").rstrip("\n")
+                except UnicodeDecodeError as e:
+                    raise EmbedkitError(f"{path}, line {lineno}: invalid UTF-8 ({e.reason})") from None
                 if lineno == 1 and line.startswith("#embedkit-vocab"):
                     for part in line.split("\t")[1:]:
                         k, _, v = part.partition("=")
+                        if k not in ("total_tokens", "total_types") or not (v.isascii() and v.isdigit()):
+                            raise EmbedkitError(f"{path}, line 1: expected total_tokens=N and total_types=N, "
+                                                f"found {part[:40]!r}")
                         totals[k] = int(v)
                     continue
                 parts = line.split("\t")
                 if len(parts) != 2 or not parts[0]:
                     raise EmbedkitError(f"{path}, line {lineno}: expected 'word<TAB>count'")
-                try:
-                    counts.append(int(parts[1]))
-                except ValueError:
-                    raise EmbedkitError(f"{path}, line {lineno}: count {parts[1]!r} is not an integer") from None
+                if not (parts[1].isascii() and parts[1].isdigit()) or int(parts[1]) >= 2**63:
+                    raise EmbedkitError(f"{path}, line {lineno}: count {parts[1][:40]!r} is not a non-negative integer")
+                if parts[0] in first:
+                    raise EmbedkitError(f"{path}, line {lineno}: duplicate word {parts[0]!r} "
+                                        f"(first at line {first[parts[0]]})")
+                first[parts[0]] = lineno
+                counts.append(int(parts[1]))
                 words.append(parts[0])
-        if len(set(words)) != len(words):
-            raise EmbedkitError(f"{path}: duplicate words in vocabulary")
         arr = np.asarray(counts, dtype=np.int64)
         return cls(words, arr, totals.get("total_tokens", int(arr.sum())), totals.get("total_types", len(words)))

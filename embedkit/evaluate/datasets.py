@@ -63,14 +63,16 @@ def resolve(path_or_name, eval_dir=None) -> Path:
 
 
 def _lines(path):
+    """(line number, str line) of a UTF-8 file, plain or gzip/bzip2/xz-compressed (by content)."""
+    from embedkit.formats import open_read, read_errors
+
     path = resolve(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            yield from enumerate(f, 1)
-    except UnicodeDecodeError as e:
-        raise EmbedkitError(f"{path}: not UTF-8 text ({e.reason})") from None
-    except OSError as e:
-        raise EmbedkitError(f"cannot read {path}: {e.strerror}") from None
+    with read_errors(path), open_read(path) as f:
+        for line_no, raw in enumerate(f, 1):
+            try:
+                yield line_no, raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise EmbedkitError(f"{path}, line {line_no}: not UTF-8 text ({e.reason})") from None
 
 
 @dataclass
@@ -120,10 +122,15 @@ def read_pairs(path, name: str | None = None) -> PairSet:
         if len(fields) != 3:
             raise EmbedkitError(f"{path}, line {line_no}: expected 'word1 word2 score', found {len(fields)} fields")
         a, b, score = (x.strip() for x in fields)
+        if not a or not b:
+            raise EmbedkitError(f"{path}, line {line_no}: empty word")
         try:
-            gold.append(float(score))
+            value = float(score)
         except ValueError:
             raise EmbedkitError(f"{path}, line {line_no}: score {score!r} is not a number") from None
+        if not np.isfinite(value):
+            raise EmbedkitError(f"{path}, line {line_no}: score {score!r} is not a finite number")
+        gold.append(value)
         pairs.append((a, b))
         line_nos.append(line_no)
     if not pairs:

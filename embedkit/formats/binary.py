@@ -10,7 +10,7 @@ import numpy as np
 
 from embedkit.embeddings import Embeddings
 from embedkit.errors import EmbedkitError
-from embedkit.formats import bad_utf8, check_words, open_read, open_write
+from embedkit.formats import bad_utf8, check_finite, check_words, open_read, open_write
 from embedkit.formats.text import _check_unique, parse_header
 
 READ_BYTES = 1 << 22
@@ -55,6 +55,8 @@ def read_binary(path, limit: int | None = None, unicode_errors: str = "strict") 
             block = np.empty((len(offsets), dim), dtype=np.float32)   # (n, D)
             for r, off in enumerate(offsets):
                 block[r] = np.frombuffer(buf, dtype="<f4", count=dim, offset=off)
+            first = len(words) - len(offsets)
+            check_finite(block, path, lambda i: f"byte {starts[first + i]} (record {first + i + 1})")
             vec_blocks.append(block)
             if eof and len(words) < want:
                 raise EmbedkitError(f"{path}: truncated at byte {buf_start + pos}: the header declares "

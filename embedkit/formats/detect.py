@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from embedkit.errors import EmbedkitError
-from embedkit.formats import open_read
+from embedkit.formats import open_read, read_errors
 from embedkit.formats.native import is_model_dir
 
 HEAD_BYTES = 1 << 16
@@ -43,11 +43,8 @@ def detect_format(path) -> str:
         if is_model_dir(path):
             return "native"
         raise EmbedkitError(f"{path} is a folder without model.json, not an embedkit model")
-    with open_read(path) as f:
-        try:
-            head = f.read(HEAD_BYTES)
-        except (OSError, EOFError) as e:
-            raise EmbedkitError(f"cannot read {path}: {e}") from None
+    with read_errors(path), open_read(path) as f:
+        head = f.read(HEAD_BYTES)
     if not head.strip():
         raise EmbedkitError(f"{path} is empty")
     if head.startswith(FASTTEXT_BIN_MAGIC):

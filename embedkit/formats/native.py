@@ -26,6 +26,7 @@ import numpy as np
 from embedkit.embeddings import Embeddings
 from embedkit.errors import EmbedkitError
 from embedkit.fsutil import atomic_dir
+from embedkit.formats import check_finite
 from embedkit.formats.text import write_text
 
 FORMAT_VERSION = 1
@@ -109,59 +110,111 @@ def is_model_dir(path) -> bool:
     return Path(path).is_dir() and (Path(path) / "model.json").is_file()
 
 
+def _read_json(path: Path, what: str):
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise EmbedkitError(f"cannot read {path}: {e.strerror or e}") from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise EmbedkitError(f"{path}, byte {e.start}: invalid UTF-8 in the {what}") from None
+    except ValueError as e:
+        raise EmbedkitError(f"{path}: cannot read the {what}: {e}") from None
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def read_meta(path) -> dict:
-    """A model folder's model.json (checked: version and required keys), without its arrays."""
+    """A model folder's model.json (checked: version, required keys and their types), without its arrays."""
     path = Path(path)
     if not is_model_dir(path):
         raise EmbedkitError(f"{path} is not an embedkit model folder (no model.json)")
-    try:
-        meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise EmbedkitError(f"{path / 'model.json'}: cannot read model description: {e}") from None
+    meta_path = path / "model.json"
+    meta = _read_json(meta_path, "model description")
     version = meta.get("format_version") if isinstance(meta, dict) else None
     if version != FORMAT_VERSION:
-        raise EmbedkitError(f"{path / 'model.json'}: unknown format_version {version!r} (this embedkit "
+        raise EmbedkitError(f"{meta_path}: unknown format_version {version!r} (this embedkit "
                             f"reads version {FORMAT_VERSION}); save the model again with a matching embedkit")
     for key in ("kind", "dim", "vocab_size"):
         if key not in meta:
-            raise EmbedkitError(f"{path / 'model.json'}: missing {key!r}")
+            raise EmbedkitError(f"{meta_path}: missing {key!r}")
+    if not isinstance(meta["kind"], str):
+        raise EmbedkitError(f"{meta_path}: 'kind' must be a string, found {meta['kind']!r}")
+    for key, low in (("dim", 1), ("vocab_size", 0)):
+        if not _is_int(meta[key]) or meta[key] < low:
+            raise EmbedkitError(f"{meta_path}: {key!r} must be an integer >= {low}, found {meta[key]!r}")
+    if not isinstance(meta.get("config", {}), dict):
+        raise EmbedkitError(f"{meta_path}: 'config' must be an object, found {meta['config']!r}")
     return meta
 
 
 def read_model(path) -> NativeModel:
-    """Load a model folder's files (no dispatch on kind)."""
+    """Load a model folder's files (no dispatch on kind). Every file is checked: a damaged one is an
+    EmbedkitError naming it (and the line or byte where that makes sense)."""
     path = Path(path)
     meta = read_meta(path)
     words, counts = _read_vocab(path / "vocab.tsv")
     if len(words) != meta["vocab_size"]:
         raise EmbedkitError(f"{path / 'vocab.tsv'}: {len(words):,} words, but model.json says "
                             f"{meta['vocab_size']:,}")
+    arrays_path = path / "arrays.npz"
     try:
-        with np.load(path / "arrays.npz", allow_pickle=False) as z:
+        with np.load(arrays_path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise EmbedkitError(f"{path / 'arrays.npz'}: cannot read arrays: {e}") from None
+    except FileNotFoundError:
+        raise EmbedkitError(f"{arrays_path} is missing") from None
+    except Exception as e:   # noqa: BLE001 - a damaged zip/npy raises many kinds; all mean "damaged file"
+        raise EmbedkitError(f"{arrays_path}: cannot read arrays, the file is damaged "
+                            f"({type(e).__name__}: {e})") from None
     log_path = path / "training_log.json"
-    training_log = json.loads(log_path.read_text(encoding="utf-8")) if log_path.is_file() else {}
+    training_log = _read_json(log_path, "training log") if log_path.is_file() else {}
     return NativeModel(path, meta, words, counts, arrays, training_log)
 
 
 def _read_vocab(path: Path) -> tuple[list, np.ndarray]:
-    words, counts = [], []
+    """word<TAB>count lines; a word is what the writer can write: non-empty, no whitespace."""
+    words, counts, first = [], [], {}
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, "rb")
     except OSError as e:
         raise EmbedkitError(f"cannot read {path}: {e.strerror}") from None
     with f:
-        for line_no, line in enumerate(f, 1):
+        for line_no, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise EmbedkitError(f"{path}, line {line_no}: invalid UTF-8 ({e.reason})") from None
             if line_no == 1 and line.startswith("#"):
                 continue                                   # a Vocab.save header line
             word, tab, count = line.rstrip("\n").partition("\t")
-            if not tab or not word or not count.isdigit():
+            if not tab or not word or not (count.isascii() and count.isdigit()) or int(count) >= 2**63:
                 raise EmbedkitError(f"{path}, line {line_no}: expected 'word<TAB>count'")
+            if any(ch.isspace() for ch in word):
+                raise EmbedkitError(f"{path}, line {line_no}: word {word!r} contains whitespace")
+            if word in first:
+                raise EmbedkitError(f"{path}, line {line_no}: duplicate word {word!r} (first at line {first[word]})")
+            first[word] = line_no
             words.append(word)
             counts.append(int(count))
     return words, np.asarray(counts, dtype=np.int64)
+
+
+def real_array(model: "NativeModel", name: str, shape: tuple) -> np.ndarray:
+    """arrays[name] as float32 of `shape`, finite; EmbedkitError naming arrays.npz otherwise."""
+    where = model.path / "arrays.npz"
+    if name not in model.arrays:
+        raise EmbedkitError(f"{where}: no {name!r} array")
+    a = model.arrays[name]
+    if a.dtype.kind not in "fiu":
+        raise EmbedkitError(f"{where}: array {name!r} has dtype {a.dtype}, expected real numbers")
+    if a.shape != shape:
+        raise EmbedkitError(f"{where}: array {name!r} has shape {a.shape}, expected {shape}")
+    a = a.astype(np.float32, copy=False)
+    check_finite(a, where, lambda i: f"array {name!r} row {i}")
+    return a
 
 
 def load_native(path, limit: int | None = None) -> Embeddings:
@@ -177,11 +230,6 @@ def load_native(path, limit: int | None = None) -> Embeddings:
         except (ImportError, AttributeError) as e:
             raise EmbedkitError(f"{path}: no loader for model kind {model.kind!r} ({target}: {e})") from None
         return loader(model)
-    if "vectors" not in model.arrays:
-        raise EmbedkitError(f"{path / 'arrays.npz'}: no 'vectors' array")
-    vectors = model.arrays["vectors"]
-    if vectors.shape != (len(model.words), model.meta["dim"]):
-        raise EmbedkitError(f"{path / 'arrays.npz'}: vectors have shape {vectors.shape}, expected "
-                            f"({len(model.words)}, {model.meta['dim']})")
+    vectors = real_array(model, "vectors", (len(model.words), model.meta["dim"]))
     n = len(model.words) if limit is None else min(limit, len(model.words))
     return Embeddings(model.words[:n], vectors[:n], model.counts[:n])

@@ -18,7 +18,7 @@ import numpy as np
 
 from embedkit.embeddings import Embeddings
 from embedkit.errors import EmbedkitError
-from embedkit.formats import bad_utf8, check_words, open_read, open_write
+from embedkit.formats import bad_utf8, check_finite, check_words, open_read, open_write
 
 BLOCK_BYTES = 1 << 23       # lines are parsed in blocks of about 8 MB
 WRITE_ROWS = 8192
@@ -144,6 +144,7 @@ def read_text(path, header: bool, limit: int | None = None, unicode_errors: str 
             if not raw_lines:
                 break
             w, v, ln = parser.parse(raw_lines, line_no + 1, unicode_errors)
+            check_finite(v, path, lambda i: f"line {ln[i]}")
             line_no += len(raw_lines)
             if want is not None and len(words) + len(w) > want:
                 keep = want - len(words)
