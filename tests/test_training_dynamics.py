@@ -50,8 +50,8 @@ def frequent_word_corpus(tmp_path_factory):
                         [("f", f"r{k % N_RARE}") for k in range(N_SENT)])
 
 
-@pytest.mark.parametrize("model,window_batch", [("skipgram", True), ("skipgram", False), ("cbow", False)])
-def test_subsampling_keeps_frequent_words_at_word2vecs_rate(tmp_path, frequent_word_corpus, model, window_batch):
+@pytest.mark.parametrize("model,sg_update", [("skipgram", "window"), ("skipgram", "pair"), ("cbow", None)])
+def test_subsampling_keeps_frequent_words_at_word2vecs_rate(tmp_path, frequent_word_corpus, model, sg_update):
     """With window 1, a sentence gives 2 examples when both words are kept, else none. "r" words are
     always kept, so the example count is 2 x Binomial(sentences x epochs, p_keep(f)). Inverting the
     walker's keep test (keeping with probability 1 - p) gives ~14x more, ignoring it ~15x more."""
@@ -59,7 +59,7 @@ def test_subsampling_keeps_frequent_words_at_word2vecs_rate(tmp_path, frequent_w
     p = keep_probability(N_SENT, 2 * N_SENT, t)
     assert 0.05 < p < 0.1 and keep_probability(N_SENT / N_RARE, 2 * N_SENT, t) == 1.0
     emb = train(tmp_path, frequent_word_corpus, model, sample=t, epochs=EPOCHS,
-                **({"window_batch": window_batch} if model == "skipgram" else {}))
+                **({"sg_update": sg_update} if sg_update else {}))
     got = examples(emb)
     assert (got % 2 == 0).all()
     n = N_SENT * EPOCHS
@@ -67,7 +67,7 @@ def test_subsampling_keeps_frequent_words_at_word2vecs_rate(tmp_path, frequent_w
     assert abs(kept - n * p) < 5 * np.sqrt(n * p * (1 - p)), (kept, n * p)
     # and without subsampling every sentence gives its two examples
     emb0 = train(tmp_path, frequent_word_corpus, model, sample=0.0, epochs=2,
-                 **({"window_batch": window_batch} if model == "skipgram" else {}))
+                 **({"sg_update": sg_update} if sg_update else {}))
     assert examples(emb0).tolist() == [2 * N_SENT, 2 * N_SENT]
 
 

@@ -57,9 +57,10 @@ TESTS = {
     "embedkit/kernels/textscan.py": ["test_fastpath.py", "test_vocab_encode.py"],
     "embedkit/kernels": ["test_word2vec_kernels.py", "test_training_dynamics.py", "test_subword_train.py"],
     "embedkit/evaluate": ["test_evaluate.py", "test_gensim_interop.py"],
-    "embedkit/formats": ["test_io.py", "test_gensim_interop.py"],
-    "embedkit/trainers": ["test_word2vec_kernels.py", "test_training_dynamics.py", "test_word2vec_train.py",
-                          "test_subword_train.py"],
+    "embedkit/formats/fasttext_bin.py": ["test_fasttext_bin.py", "test_fuzz_readers.py"],
+    "embedkit/formats": ["test_io.py", "test_fuzz_readers.py", "test_gensim_interop.py"],
+    "embedkit/trainers": ["test_word2vec_kernels.py", "test_training_dynamics.py", "test_runner.py",
+                          "test_word2vec_train.py", "test_subword_train.py"],
 }
 
 OVERRIDE_TESTS: list[str] = []
