@@ -30,7 +30,10 @@ def ft_model(request, corpus_file):
     before training. With epoch=0 its trainer's loop (`keepTraining`: tokenCount < epoch *
     ntokens) never runs, so no update happens and nothing can raise. Training even one epoch on
     this 45-token file intermittently stopped with "Encountered NaN" (DenseMatrix::dotRow's check,
-    ~15% of runs), which flaked this fixture.
+    ~15% of runs), which flaked this fixture. The cause: DenseMatrix::uniform fills the input matrix
+    in tenths, one per thread, so with thread=1 nine tenths of it keep what the allocator returned
+    (zeros in a fresh process, garbage, sometimes NaN, in a pytest process that freed memory before).
+    Only the dictionary and hashing are used here, so those rows do not matter.
     """
     minn, maxn, bucket = request.param
     model = fasttext.train_unsupervised(corpus_file, model="skipgram", minCount=1, minn=minn, maxn=maxn,
