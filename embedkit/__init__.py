@@ -13,6 +13,7 @@ _LAZY = {
     "load": ("embedkit.io", "load"),
     "Embeddings": ("embedkit.embeddings", "Embeddings"),
     "train": ("embedkit.trainers.api", "train"),
+    "phrases": ("embedkit.phrasing", "phrases"),
     "EmbedkitError": ("embedkit.errors", "EmbedkitError"),
 }
 

@@ -173,6 +173,45 @@ def device_field():
     return opt("cpu", "torch device: cpu, cuda or cuda:N", when=TORCH_ONLY, **DEVICE)
 
 
+PHRASE_THRESHOLDS = {"word2phrase": 100.0, "npmi": 0.5}     # scoring -> its default threshold
+PHRASES_ON = {"phrases": Positive()}
+
+
+def check_phrase_threshold(name: str, scoring: str, threshold) -> None:
+    """word2phrase scores are >= 0 (word2phrase.c would join every pair below 0); npmi is in [-1, 1]."""
+    if threshold is None:
+        return
+    if scoring == "npmi" and not -1 <= threshold <= 1:
+        raise OptionError(name, f"must be in [-1, 1] with npmi scoring, got {threshold!r}")
+    if scoring == "word2phrase" and threshold < 0:
+        raise OptionError(name, f"must be >= 0 with word2phrase scoring, got {threshold!r}")
+
+
+@dataclass(frozen=True)
+class PhrasesConfig(Checked):
+    """Phrase detection (word2vec's word2phrase, gensim's Phrases): join frequent bigrams with `_`."""
+    min_count: int = opt(5, "bigrams seen fewer times are never joined; with word2phrase scoring, their words too "
+                            "(word2phrase -min-count)", low=1)
+    threshold: Optional[float] = opt(None, "join a bigram whose score is above this (default: "
+                                     f"{PHRASE_THRESHOLDS['word2phrase']:g}, or {PHRASE_THRESHOLDS['npmi']:g} with "
+                                     "--scoring npmi)", default_from="threshold_value")
+    scoring: str = opt("word2phrase", "word2phrase: (count(ab) - min_count) / (count(a) count(b)) x corpus tokens "
+                                      "(word2vec C); npmi: normalised pointwise mutual information in [-1, 1] (gensim)",
+                       tuple(PHRASE_THRESHOLDS))
+    passes: int = opt(1, "passes over the corpus; each joins the bigrams of the previous pass's output, so 2 passes "
+                         "make phrases of up to 4 words", low=1)
+    max_bigrams: int = opt(20_000_000, "bigrams held while counting; when full, rare ones are pruned as word2phrase "
+                                       "does (table memory <= 16 bytes x the power of two above max_bigrams / 0.7)",
+                           low=1)
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_phrase_threshold("threshold", self.scoring, self.threshold)
+
+    def threshold_value(self) -> float:
+        return PHRASE_THRESHOLDS[self.scoring] if self.threshold is None else self.threshold
+
+
 TOKENIZERS = ("regex", "whitespace", "text8", "nltk-treebank", "nltk-toktok", "nltk-wordpunct")
 
 
@@ -187,6 +226,28 @@ class CorpusConfig(Checked):
     min_count: int = opt(5, "drop words seen fewer times than this", low=1)
     max_size: Optional[int] = opt(None, "keep at most this many most frequent words (default: no limit)", low=1)
     max_vocab_size: Optional[int] = opt(None, "prune rare words while counting when the counter holds more than this many types (bounds memory, as gensim)", low=1)
+    phrases: int = opt(0, "passes of phrase detection (word2phrase) before the vocabulary is built: 1 joins frequent "
+                          "bigrams into one token (new_york), 2 joins those again (new_york_times); 0: none", low=0)
+    phrase_min_count: int = opt(5, "phrase detection: bigrams seen fewer times are never joined (word2phrase -min-count)",
+                                low=1, when=PHRASES_ON)
+    phrase_threshold: Optional[float] = opt(None, "phrase detection: join a bigram whose score is above this "
+                                            f"(default: {PHRASE_THRESHOLDS['word2phrase']:g}, or "
+                                            f"{PHRASE_THRESHOLDS['npmi']:g} with --phrase-scoring npmi)",
+                                            when=PHRASES_ON, default_from="phrase_threshold_value")
+    phrase_scoring: str = opt("word2phrase", "phrase detection score: word2phrase (word2vec C) or npmi (gensim's, in [-1, 1])",
+                              tuple(PHRASE_THRESHOLDS), when=PHRASES_ON)
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_phrase_threshold("phrase_threshold", self.phrase_scoring, self.phrase_threshold)
+
+    def phrase_threshold_value(self) -> float:
+        return PHRASE_THRESHOLDS[self.phrase_scoring] if self.phrase_threshold is None else self.phrase_threshold
+
+    def phrases_config(self) -> "PhrasesConfig":
+        """The phrase detection that `phrases` (> 0) asks for."""
+        return PhrasesConfig(min_count=self.phrase_min_count, threshold=self.phrase_threshold,
+                             scoring=self.phrase_scoring, passes=self.phrases)
 
 
 @dataclass(frozen=True)

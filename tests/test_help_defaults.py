@@ -11,7 +11,7 @@ import re
 import pytest
 
 from embedkit.cli import build_parser
-from embedkit.config import CooccurConfig, CorpusConfig
+from embedkit.config import CooccurConfig, CorpusConfig, PhrasesConfig
 
 DEFAULT = re.compile(r"\(default: ([^)]*)\)")
 
@@ -29,7 +29,8 @@ def verb_parsers():
     return out
 
 
-CONFIGS = {"vocab": [CorpusConfig()], "cooccur": [CorpusConfig(), CooccurConfig()]}
+CONFIGS = {"vocab": [CorpusConfig()], "cooccur": [CorpusConfig(), CooccurConfig()],
+           "phrases": [PhrasesConfig(), CorpusConfig()]}
 
 
 def _truth(verb, action, configs=None):

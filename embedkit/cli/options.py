@@ -2,8 +2,8 @@
 
 ALIASES: other spellings accepted for a field's flag: fastText's (`-dim`, `-ws`, `-epoch`,
 `-minCount`, `-neg`, `-thread`, `-minn`, `-maxn`, `-loss`, `-lr`, `-t`, `-bucket`, `-seed`),
-word2vec C's (`-size`, `-window`, `-iter`, `-min-count`, `-negative`, `-threads`, `-sample`)
-and `--threads`. They are listed in the README's fastText table.
+word2vec C's (`-size`, `-window`, `-iter`, `-min-count`, `-negative`, `-threads`, `-sample`,
+word2phrase's `-threshold`) and `--threads`. They are listed in the README's fastText table.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "sample": ("-t", "-sample"),
     "bucket": ("-bucket",),
     "seed": ("-seed",),
+    "threshold": ("-threshold",),
 }
 
 

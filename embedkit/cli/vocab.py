@@ -28,7 +28,12 @@ def run(args) -> int:
     t0 = time.perf_counter()
     files = resolve_inputs(args.corpus)
     stats = CorpusStats()
-    vocab = build_vocab(files, cfg, stats)
+    if cfg.phrases:                     # the vocabulary of the phrased tokens (prepare_corpus)
+        from embedkit.corpus.prepare import prepare_corpus
+        corpus = prepare_corpus(files, cfg)
+        vocab, stats = corpus.vocab, corpus.stats
+    else:
+        vocab = build_vocab(files, cfg, stats)
     to_stdout = args.output == "-"
     if to_stdout:
         vocab.write(sys.stdout)

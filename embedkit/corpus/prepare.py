@@ -4,7 +4,9 @@
               reader.py  stream.py            count.py         encode.py  encoded.py       (this module)
                          tokenize.py, wiki.py   (both passes: kernels/textscan.py, pieces.py, bytehash.py)
 
-Pass 1 counts the words into a Vocab, pass 2 maps the tokens to ids; both read the text.
+Pass 1 counts the words into a Vocab, pass 2 maps the tokens to ids; both read the text. With
+phrases (CorpusConfig.phrases > 0) every word is encoded first (cached under its own key), the
+phrases are found over it (corpus/phrases.py) and the vocabulary is built from the phrased tokens.
 
 Cache: a folder per fingerprint under $EMBEDKIT_CACHE_DIR (default ~/.cache/embedkit). The
 fingerprint covers the inputs (absolute path, size, mtime), every CorpusConfig field, the
@@ -28,6 +30,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+import numpy as np
+
 from embedkit.cache import cache_root, source_fingerprint
 from embedkit.config import CorpusConfig
 from embedkit.corpus import encoded
@@ -38,7 +42,7 @@ from embedkit.corpus.vocab import Vocab
 from embedkit.fsutil import atomic_dir
 
 _PACKAGE = Path(__file__).resolve().parents[1]           # embedkit/
-_KERNELS = ("bytehash.py", "textscan.py", "pieces.py", "cooccur.py")
+_KERNELS = ("bytehash.py", "textscan.py", "pieces.py", "cooccur.py", "phrases.py")
 
 
 def code_fingerprint(cfg: CorpusConfig) -> str:
@@ -75,6 +79,25 @@ def _encode_into(folder: Path, files: list[str], cfg: CorpusConfig, vocab: Vocab
         writer.finish(vocab, stats, cfg=dataclasses.asdict(cfg), **meta)
 
 
+def _prepare_phrased(files, cfg: CorpusConfig, folder: Path | None, cache: bool, vocab: Vocab | None,
+                     progress: bool) -> EncodedCorpus:
+    """cfg.phrases > 0: every word encoded (cached under its own key), phrases found over it
+    (corpus/phrases.py), then the vocabulary of the phrased tokens; cached in `folder`."""
+    from embedkit.corpus import phrases
+    base = prepare_corpus(files, phrases.base_config(cfg), cache=cache, progress=progress)
+    corpus = phrases.phrase_encoded(base, cfg, vocab)
+    if folder is None:
+        return corpus
+    with atomic_dir(folder) as tmp:
+        with encoded.EncodedWriter(tmp) as writer:
+            writer.add(np.asarray(corpus.tokens), np.diff(corpus.offsets), corpus.continues)
+            writer.finish(corpus.vocab, base.stats or CorpusStats(), cfg=dataclasses.asdict(cfg),
+                          fingerprint=folder.name)
+    corpus = encoded.load(folder)
+    corpus.fingerprint = folder.name
+    return corpus
+
+
 def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True,
                    vocab: Vocab | None = None, progress: bool = False) -> EncodedCorpus:
     """Count, build the vocabulary (unless given) and encode `paths` (None: the bundled corpus);
@@ -96,6 +119,8 @@ def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True
         corpus = encoded.load(folder)
         corpus.fingerprint = fp
         return corpus
+    if cfg.phrases:
+        return _prepare_phrased(files, cfg, folder, cache, vocab, progress)
 
     if vocab is None:
         from embedkit.corpus.count import build_vocab

@@ -9,6 +9,9 @@ does not apply to this model's settings is an error saying why (config.inapplica
 trainer has the signature trainer(EncodedCorpus, config, TrainContext) and returns a TrainResult
 (trainers/runner.py).
 
+phrases=N (a CorpusConfig field) joins frequent bigrams before the vocabulary is built, N passes
+of word2phrase (corpus/phrases.py): on the fly, nothing written out; cached with the encoding.
+
 corpus= takes a path, a list of paths, an EncodedCorpus, None (the bundled corpus), or any
 iterable of token lists (gensim's `sentences`: a list, a generator, a reader object). Token lists
 are read once, re-iterable or not, and held encoded in memory (4 bytes per token; see
@@ -170,12 +173,16 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         cooccur = load_cooccur(cooccur)
     t0 = time.perf_counter()
     if sentences is not None:
+        from embedkit.corpus.phrases import base_config
         from embedkit.corpus.tokenlists import encode_token_lists
-        encoded = encode_token_lists(sentences, corpus_cfg)
+        encoded = encode_token_lists(sentences, base_config(corpus_cfg) if corpus_cfg.phrases else corpus_cfg)
     elif isinstance(corpus, EncodedCorpus):
         encoded = corpus
     else:
-        encoded = prepare_corpus(corpus, corpus_cfg, cache=cache)
+        encoded = prepare_corpus(corpus, corpus_cfg, cache=cache)     # phrases included, cached
+    if corpus_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
+        from embedkit.corpus.phrases import phrase_encoded
+        encoded = phrase_encoded(encoded, corpus_cfg)
     prep_seconds = time.perf_counter() - t0
     if report is not None:
         report(corpus_summary(encoded, corpus_cfg.min_count))
