@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,torch]'
 	touch $(STAMP)
 
-# The main job: train skip-gram on the bundled corpus, then show neighbours and the evaluation table.
+# The main job: train skip-gram on the bundled corpus, then show neighbours and the evaluation table,
+# and draw the training curve and a map of the same words (README's docs/curves.png and docs/map.png).
 demo: $(STAMP)
 	$(BIN)/embedkit train --model skipgram --output out/demo
 	$(BIN)/embedkit neighbors out/demo god king water love night --topn 8
 	$(BIN)/embedkit evaluate out/demo
+	$(BIN)/embedkit plot out/demo --curves out/demo-curves.png --words god king water love night --map out/demo-map.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

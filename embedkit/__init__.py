@@ -15,6 +15,8 @@ _LAZY = {
     "train": ("embedkit.trainers.api", "train"),
     "phrases": ("embedkit.phrasing", "phrases"),
     "EmbedkitError": ("embedkit.errors", "EmbedkitError"),
+    "plot_curves": ("embedkit.plots.curves", "plot_curves"),
+    "plot_map": ("embedkit.plots.wordmap", "plot_map"),
 }
 
 
