@@ -81,7 +81,6 @@ def phrases(corpus=None, output: str | os.PathLike | None = None, *, table: str 
             raise EmbedkitError(str(e).replace("no word occurs at least --min-count 1 times in", "no words in")) \
                 from None
     result = detect_phrases(base, phrase_cfg)
-    result.config = phrase_cfg
     if output is not None:
         write_text(result.phrased, output)
     if table is not None:

@@ -57,8 +57,10 @@ class PhraseTable:
     bigram_counts: np.ndarray
     scores: np.ndarray
     passes: np.ndarray
-    phrased: Phrased | None = field(default=None, repr=False)
-    stats: object = field(default=None, repr=False)
+    phrased: Phrased | None = field(default=None, repr=False)      # the phrased corpus, every token
+    stats: object = field(default=None, repr=False)                # CorpusStats of reading the text
+    pass_log: list = field(default_factory=list, repr=False)       # per pass: phrases, joined, bigrams, reductions
+    config: PhrasesConfig | None = field(default=None, repr=False)
     _corpus: EncodedCorpus | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -163,20 +165,19 @@ def join_pass(phrased: Phrased, cfg: PhrasesConfig, pass_no: int):
 
 def detect_phrases(corpus: EncodedCorpus, cfg: PhrasesConfig) -> PhraseTable:
     """Run cfg.passes passes over `corpus` (its ids and vocabulary words); the table carries the
-    phrased corpus (.phrased, .corpus) and, in .state_log, each pass's bigram-table state."""
+    phrased corpus (.phrased, .corpus) and, in .pass_log, what each pass did."""
+    from embedkit.kernels.phrases import ST_ENTRIES, ST_REDUCTIONS
     phrased = Phrased(np.ascontiguousarray(corpus.tokens, np.int32), np.asarray(corpus.offsets, np.int64),
                       np.asarray(corpus.continues, np.bool_), list(corpus.vocab.words))
     rows, log = [], []
     for k in range(1, cfg.passes + 1):
         phrased, new, state = join_pass(phrased, cfg, k)
         rows.append(new)
-        log.append({"pass": k, "phrases": len(new[0]), "joined": int(new[1].sum()), "bigrams": int(state[0]),
-                    "reductions": int(state[2])})
+        log.append({"pass": k, "phrases": len(new[0]), "joined": int(new[1].sum()),
+                    "bigrams": int(state[ST_ENTRIES]), "reductions": int(state[ST_REDUCTIONS])})
     cols = list(zip(*rows))
-    table = PhraseTable([p for part in cols[0] for p in part], *(np.concatenate(c) for c in cols[1:]),
-                        phrased=phrased, stats=getattr(corpus, "stats", None))
-    table.pass_log = log
-    return table
+    return PhraseTable([p for part in cols[0] for p in part], *(np.concatenate(c) for c in cols[1:]),
+                       phrased=phrased, stats=getattr(corpus, "stats", None), pass_log=log, config=cfg)
 
 
 def ranked_corpus(phrased: Phrased, min_count: int, max_size: int | None, stats=None,
