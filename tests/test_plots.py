@@ -127,6 +127,13 @@ def test_evaluation_fields_flat_and_chosen_by_glob():
               {"epoch": 2, "loss": 1.0, "seconds": 3.0, "words_per_second": 5.0, "analogy": 0.5,
                "similarity": {"ws353": 0.5}}]
     assert evaluation_fields(epochs) == {"analogy": [(1, 0.25), (2, 0.5)], "similarity/ws353": [(1, 0.4), (2, 0.5)]}
+    # --eval-every-epoch's flat fields: the headline scores (names ending in accuracy/spearman) only
+    flat = [{"epoch": e, "loss": 1.0, "seconds": 2.0, "eval_seconds": 0.5, "eval_analogy_accuracy": 0.1 * e,
+             "eval_analogy_coverage": 0.6, "eval_analogy_seen": 60, "eval_wordsim353_spearman": 0.3,
+             "eval_simlex999_spearman": None} for e in (1, 2)]
+    assert sorted(evaluation_fields(flat)) == ["eval_analogy_accuracy", "eval_wordsim353_spearman"]
+    assert sorted(evaluation_fields(flat, ["eval_*"])) == ["eval_analogy_accuracy", "eval_analogy_coverage",
+                                                          "eval_analogy_seen", "eval_wordsim353_spearman"]
     assert evaluation_fields([{"epoch": 1}, {"epoch": 2}]) == {}
     assert list(evaluation_fields(epochs, ["sim*"])) == ["similarity/ws353"]
 

@@ -61,7 +61,7 @@ def register(sub) -> None:
     p.add_argument("--curves", metavar="OUT.png", help="draw the training curves of the model folder VECTORS")
     p.add_argument("--fields", nargs="+", metavar="GLOB", default=None,
                    help="per-epoch evaluation numbers to draw, as glob patterns over their names "
-                        "(e.g. 'analogy/*/accuracy'; default: the headline scores)")
+                        "(e.g. 'eval_*'; default: the headline scores, names ending in accuracy or spearman)")
     p.add_argument("--map", metavar="OUT.png", help="draw a 2-D map of words of VECTORS")
     p.add_argument("--words", nargs="+", metavar="W", default=None,
                    help="words to show, each with its nearest neighbours")

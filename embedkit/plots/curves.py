@@ -10,9 +10,11 @@ The log is what trainers/runner.py writes (training_log.json in the model folder
 Per-epoch evaluation: every number in an epoch entry that is not the runner's or a backend's
 bookkeeping (BOOKKEEPING, and names ending in "seconds" or "_per_second") is an evaluation field.
 Nested objects are read with "/" between the keys (analogy/questions-words/accuracy). By default
-the curves show the headline scores: where an object has an "accuracy" or "spearman" key (the
-shape of `embedkit evaluate --json`'s entries), that key alone; elsewhere every float (integers are
-counts: seen, total, pairs). `fields` (glob patterns over these names) picks others.
+the curves show the headline scores, the fields whose names end in "accuracy" or "spearman":
+`--eval-every-epoch`'s flat eval_analogy_accuracy, eval_wordsim353_spearman, ... (not its coverage),
+or, in an object with such keys (the shape of `embedkit evaluate --json`'s entries), those keys
+alone (not its per-section figures). A log without such names shows every float field (integers
+are counts: seen, total, pairs). `fields` (glob patterns over all the names) picks others.
 """
 from __future__ import annotations
 
@@ -55,10 +57,10 @@ def _bookkeeping(key: str) -> bool:
 
 def _leaves(entry: dict, headline: bool, prefix: str = ""):
     """(name, value) of the numbers in an epoch entry (see the module doc)."""
-    if headline and any(k in entry for k in HEADLINE):
-        key = next(k for k in HEADLINE if k in entry)
-        if entry[key] is None or _is_number(entry[key]):
-            yield prefix + key, entry[key]
+    if headline and prefix and any(k in entry for k in HEADLINE):
+        for key in HEADLINE:
+            if key in entry and (entry[key] is None or _is_number(entry[key])):
+                yield prefix + key, entry[key]
         return
     for key, value in entry.items():
         if not prefix and _bookkeeping(key):
@@ -80,7 +82,10 @@ def evaluation_fields(epochs: list, fields=None) -> dict:
                 continue
             out.setdefault(name, []).append((entry["epoch"], math.nan if value is None else float(value)))
     # A name that was null in every epoch has nothing to draw.
-    return {k: v for k, v in out.items() if any(math.isfinite(y) for _, y in v)}
+    out = {k: v for k, v in out.items() if any(math.isfinite(y) for _, y in v)}
+    if fields is None:
+        out = {k: v for k, v in out.items() if k.endswith(HEADLINE)} or out
+    return out
 
 
 def read_log(source) -> tuple[dict, str, dict]:
@@ -160,8 +165,8 @@ def draw_curves(curves: Curves):
             ax.plot(*zip(*mean_pts), "o", color="tab:orange", ms=5, label=f"epoch mean {curves.metric}")
     ax.set_xlabel(UNITS[curves.unit])
     ax.set_ylabel(curves.metric)
-    ax.set_title(curves.title + f" ({len(ends)} epoch{'s' if len(ends) != 1 else ''}; grey lines: epoch ends)",
-                 fontsize=10)
+    ax.set_title(curves.title + (f" ({len(ends)} epochs; grey lines: epoch ends)" if len(ends) > 1 else
+                                 " (1 epoch)"), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     if curves.evaluation:
