@@ -167,7 +167,8 @@ def test_alias_table_draws_count_to_the_075():
 
 @pytest.mark.parametrize("objective", ["ns", "hs"])
 def test_window_batch_kernel_matches_reference(objective):
-    """kernels/window_batch.py: each window is one mini-batch, C (m, D) x O (n_o, D), from the same weights."""
+    """kernels/window_batch.py: the window's output rows copied once, updated context by context in
+    sentence order (word2vec C's skip-gram order), their change added to w_out at the window's end."""
     rng = np.random.default_rng(5)
     V, D, window = 10, 6, 2
     counts = np.sort(rng.integers(5, 100, V))[::-1].astype(np.int64)
@@ -194,15 +195,17 @@ def test_window_batch_kernel_matches_reference(objective):
         else:
             L = tables.code_len[sent[i]]
             outs, labels = list(tables.points[sent[i], :L]), list(1.0 - tables.codes[sent[i], :L])
-        C = ref_in[sent[ctx]]
-        O = ref_out[outs]
-        S = C @ O.T
+        O = ref_out[outs].copy()         # the window's local output rows, updated pair by pair
+        O_start = O.copy()
         y = np.array(labels)
-        G = lr * (y - sig(S))
-        ref_loss += -(y * np.log(sig(S)) + (1 - y) * np.log(sig(-S))).sum()
-        dC, dO = G @ O, G.T @ C
-        np.add.at(ref_out, outs, dO)
-        np.add.at(ref_in, sent[ctx], dC)
+        for j in ctx:                    # word2vec C's order: each pair sees the pairs before it
+            h = ref_in[sent[j]].copy()
+            s = O @ h
+            g = lr * (y - sig(s))
+            ref_loss += -(y * np.log(sig(s)) + (1 - y) * np.log(sig(-s))).sum()
+            ref_in[sent[j]] += g @ O
+            O += np.outer(g, h)
+        np.add.at(ref_out, outs, O - O_start)
         ref_count += len(ctx)
     corpus = (sent, np.array([0, len(sent)], np.int64), np.ones(V, np.float32))
     loss, count = walk_shard(STEPS["skipgram-window"], Shard(*corpus), 0, 1, Weights(w_in, w_out, bag_ptr, bag_ids), tables,

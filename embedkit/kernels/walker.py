@@ -62,13 +62,12 @@ def walk_shard(arch, corpus, s_begin, s_end, weights, tables, schedule, shared):
     for s in range(s_begin, s_end):
         max_len = max(max_len, offsets[s + 1] - offsets[s])
     sent = np.empty(max_len, dtype=np.int32)
-    # scratch rows for the step: h and grad, plus room for a window's inputs and outputs
-    # (window_batch.py uses 2 rows per context word and one per output: noise words or Huffman nodes)
+    # scratch rows for the step: h and grad, plus a window's local output rows and their start values
+    # (window_batch.py: one row per output, noise words or Huffman nodes, twice)
     n_out_max = max_outputs(tables)
-    work = np.empty((4 * schedule.window + n_out_max + 2, weights.w_in.shape[1]), dtype=np.float32)
-    n_scores = 2 * schedule.window * n_out_max     # window_batch.py: one score per (context, output) pair
+    work = np.empty((2 * n_out_max + 2, weights.w_in.shape[1]), dtype=np.float32)
     scratch = Scratch(work, np.empty(n_out_max, np.int64), np.empty(n_out_max, np.float32),
-                      np.empty(n_scores, np.float32))
+                      np.empty(n_out_max, np.float32), np.arange(n_out_max, dtype=np.int64))
     return _walk(arch, corpus, s_begin, s_end, weights, tables, schedule, shared, sent, scratch)
 
 

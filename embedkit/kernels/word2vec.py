@@ -16,12 +16,13 @@ and word2vec C's CBOW rule: each context row receives the full error).
 Directions (stated, since the tools differ). Skip-gram has two update schemes, a named choice of
 Word2VecConfig.sg_update: "pair" (here) runs fastText's direction, the centre word's bag predicting
 each context word, one example per pair; "window" (kernels/window_batch.py) runs word2vec C's
-direction, each context word's bag predicting the centre, one mini-batch per window. Both score the
+direction, each context word's bag predicting the centre, with the window's output rows held locally. Both score the
 same set of (centre, context) pairs. CBOW: the mean of all context rows predicts the centre word.
 
 Named arrays (collections.namedtuple, so the kernels read fields by name):
     Weights(w_in (R_in, D) float32, w_out (R_out, D) float32, bag_ptr (V+1,) int64, bag_ids (nnz,) int32)
-    Scratch(work (rows, D) float32, outs (n,) int64, labels (n,) float32, scores (2 window n,) float32)
+    Scratch(work (rows, D) float32, outs (n,) int64, labels (n,) float32, scores (n,) float32,
+            slots (n,) int64 = 0..n-1: the row ids of window_batch.py's local copy of the output rows)
 Scratch is allocated once per worker by the walker, with n >= max_outputs(tables). The objective's
 tables (NoiseTables or HuffmanTables) are in kernels/objectives.py.
 """
@@ -34,7 +35,7 @@ from embedkit.kernels.logistic import FASTMATH, logistic_update
 from embedkit.kernels.objectives import objective_outputs
 
 Weights = namedtuple("Weights", "w_in w_out bag_ptr bag_ids")
-Scratch = namedtuple("Scratch", "work outs labels scores")
+Scratch = namedtuple("Scratch", "work outs labels scores slots")
 
 
 # ---- input bags ----
@@ -67,7 +68,7 @@ def skipgram_pair_step(sent, n, i, b, weights, scratch, lr, tables, state):
     """fastText's direction, one example per (centre, context) pair: the centre word's bag mean
     predicts each context word within b positions."""
     w_in, w_out, bag_ptr, bag_ids = weights
-    work, outs, labels, scores = scratch
+    work, outs, labels, scores, _ = scratch
     h, grad = work[0], work[1]
     centre = sent[i]
     dim = h.shape[0]
@@ -94,7 +95,7 @@ def skipgram_pair_step(sent, n, i, b, weights, scratch, lr, tables, state):
 def cbow_step(sent, n, i, b, weights, scratch, lr, tables, state):
     """The mean of all context rows within b positions predicts the centre word."""
     w_in, w_out, bag_ptr, bag_ids = weights
-    work, outs, labels, scores = scratch
+    work, outs, labels, scores, _ = scratch
     h, grad = work[0], work[1]
     dim = h.shape[0]
     h[:] = 0.0
