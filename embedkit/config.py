@@ -201,7 +201,8 @@ class PhrasesConfig(Checked):
     passes: int = opt(1, "passes over the corpus; each joins the bigrams of the previous pass's output, so 2 passes "
                          "make phrases of up to 4 words", low=1)
     max_bigrams: int = opt(20_000_000, "bigrams held while counting; when full, rare ones are pruned as word2phrase "
-                                       "does (table memory <= 16 bytes x the power of two above max_bigrams / 0.7)",
+                                       "does (table memory <= 16 bytes x the power of two above max_bigrams / 0.7, twice that while "
+                                       "it is rebuilt)",
                            low=1)
 
     def __post_init__(self):

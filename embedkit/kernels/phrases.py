@@ -11,7 +11,8 @@ LOAD of its slots, up to `max_slots` (chosen by the caller so that max_entries f
 Pruning rule (word2phrase's ReduceVocab, gensim's prune_vocab): when a new bigram arrives and the
 table already holds max_entries, every bigram counted <= min_reduce times is dropped and
 min_reduce grows by one (it starts at 1), repeated until there is room. Memory is therefore
-bounded; the counts of rare bigrams become lower bounds, as in word2phrase and gensim.
+bounded (16 bytes x max_slots, twice that while a table is rebuilt into a new one); the counts
+of rare bigrams become lower bounds, as in word2phrase and gensim.
 
 A bigram is two consecutive tokens of one sentence piece: never across a piece boundary.
 
