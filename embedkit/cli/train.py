@@ -41,6 +41,16 @@ def _add_common(p, models) -> None:
     p.add_argument("--output", "-o", "-output", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the encoded-corpus cache")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    d = p.add_argument_group("distributed training (start with torchrun; README: Training on several machines)")
+    d.add_argument("--distributed", action="store_true",
+                   help="this process is one rank of a torchrun launch: train its shard, sync with the others, "
+                        "rank 0 writes the output")
+    d.add_argument("--sync-every", type=int, metavar="N",
+                   help="words (GloVe: co-occurrence entries) each rank trains between two syncs "
+                        "(default: 524288 words, 8388608 entries)")
+    d.add_argument("--sync-timeout", type=float, metavar="SECONDS",
+                   help="how long a sync waits for a rank that does not answer before every rank stops "
+                        "(default: 60)")
     add_config_options(p, CorpusConfig, group_title="corpus options", instance=CorpusConfig())
     p.set_defaults(func=run)
 
@@ -121,12 +131,19 @@ def run(args) -> int:
     make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work
     emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
                 cooccur=getattr(args, "cooccur", None), report=lambda line: print(line, file=sys.stderr, flush=True),
+                distributed=args.distributed, sync_every=args.sync_every, sync_timeout=args.sync_timeout,
                 **options)
     log = emb.training_log
+    ranks = log.get("distributed")
+    if ranks and ranks["rank"] != 0:
+        return 0
     last = log["epochs"][-1]
     metric = "cost" if "cost" in last else "loss"
     unit = "pair" if "pairs_per_second" in log else "word"
     print(f"trained {args.model}: {len(emb):,} words x {emb.dim} dims in {log['train_seconds']:.1f} s "
           f"({log[unit + 's_per_second']:,.0f} {unit}s/s, {log['train_seconds'] / len(log['epochs']):.1f} s/epoch), "
           f"final {metric} {last[metric]:.6g} -> {args.output}")
+    if ranks:
+        print(f"distributed: {ranks['ranks']} ranks, {ranks['units_per_second_all_ranks']:,.0f} {unit}s/s in all, "
+              f"{ranks['syncs']} syncs of {ranks['bytes_per_sync'] / 1e6:,.1f} MB in {ranks['sync_seconds']:.1f} s")
     return 0

@@ -143,7 +143,8 @@ def _trainer(model: str):
 
 
 def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, quiet: bool = True,
-          cache: bool = True, cooccur=None, report: Callable[[str], None] | None = None, **options):
+          cache: bool = True, cooccur=None, report: Callable[[str], None] | None = None,
+          distributed: bool = False, sync_every: int | None = None, sync_timeout: float | None = None, **options):
     """Train `model` ("skipgram", "cbow", "fasttext", "glove") and return its Embeddings.
 
     corpus: a path, a list of paths (files, folders, .gz/.bz2/.xz), an EncodedCorpus, None for
@@ -154,6 +155,9 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     output: a folder to save the model in (vectors.txt + the native format). cooccur: GloVe only,
     a prepared co-occurrence matrix (scipy.sparse or the path of an `embedkit cooccur` .npz).
     report: called with the one-line corpus summary before training (the CLI prints it).
+    distributed: this process is one rank of a run started by torchrun (embedkit/distributed/):
+    it trains its shard and syncs with the others every sync_every words (GloVe: entries) per
+    rank; a rank that is gone stops the others within sync_timeout seconds; rank 0 writes output.
     """
     from embedkit.corpus.prepare import prepare_corpus
     from embedkit.corpus.encoded import EncodedCorpus
@@ -171,26 +175,49 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if isinstance(cooccur, (str, os.PathLike)):
         from embedkit.corpus.cooccur import load_cooccur
         cooccur = load_cooccur(cooccur)
-    t0 = time.perf_counter()
-    if sentences is not None:
-        from embedkit.corpus.phrases import base_config
-        from embedkit.corpus.tokenlists import encode_token_lists
-        encoded = encode_token_lists(sentences, base_config(corpus_cfg) if corpus_cfg.phrases else corpus_cfg)
-    elif isinstance(corpus, EncodedCorpus):
-        encoded = corpus
-    else:
-        encoded = prepare_corpus(corpus, corpus_cfg, cache=cache)     # phrases included, cached
-    if corpus_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
-        from embedkit.corpus.phrases import phrase_encoded
-        encoded = phrase_encoded(encoded, corpus_cfg)
-    prep_seconds = time.perf_counter() - t0
-    if report is not None:
-        report(corpus_summary(encoded, corpus_cfg.min_count))
-    result = _trainer(model)(encoded, model_cfg, TrainContext(quiet=quiet, cache=cache, cooccur=cooccur))
+    ranks = None
+    if distributed:
+        from embedkit.distributed.run import DistributedRun
+        ranks = DistributedRun.start(row.family, sync_every, sync_timeout)
+        ranks.check_backend(model_cfg.backend)
+    elif sync_every is not None or sync_timeout is not None:
+        raise EmbedkitError("sync_every and sync_timeout apply only to distributed runs (--distributed)")
+    try:
+        t0 = time.perf_counter()
+        if sentences is not None:
+            from embedkit.corpus.phrases import base_config
+            from embedkit.corpus.tokenlists import encode_token_lists
+            encoded = encode_token_lists(sentences, base_config(corpus_cfg) if corpus_cfg.phrases else corpus_cfg)
+        elif isinstance(corpus, EncodedCorpus):
+            encoded = corpus
+        elif ranks is not None:     # each node's first rank prepares (into the cache), then the others
+            encoded = ranks.prepare(lambda: prepare_corpus(corpus, corpus_cfg, cache=cache))
+        else:
+            encoded = prepare_corpus(corpus, corpus_cfg, cache=cache)     # phrases included, cached
+        if corpus_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
+            from embedkit.corpus.phrases import phrase_encoded
+            encoded = phrase_encoded(encoded, corpus_cfg)
+        prep_seconds = time.perf_counter() - t0
+        if report is not None and (ranks is None or ranks.rank == 0):
+            report(corpus_summary(encoded, corpus_cfg.min_count))
+        ctx, shard, run_cfg = TrainContext(quiet=quiet, cache=cache, cooccur=cooccur), encoded, model_cfg
+        if ranks is not None:
+            shard, run_cfg, ctx = ranks.setup(encoded, model_cfg, ctx)
+        result = _trainer(model)(shard, run_cfg, ctx)
+    except BaseException as e:
+        if ranks is not None:
+            ranks.fail(e)
+        raise
     emb = result.embeddings
     log = {"model": model, "corpus_config": dataclasses.asdict(corpus_cfg),
            "corpus": getattr(encoded, "stats", None) and encoded.stats.as_dict(),
            "prepare_seconds": prep_seconds, **result.log}
+    if ranks is not None:
+        log["config"] = dataclasses.asdict(model_cfg)
+        log["distributed"] = ranks.log(log)
+        ranks.close()
+        if ranks.rank != 0:
+            output = None
     if output is not None:
         from embedkit.io import save_model
         save_model(output, emb, kind=row.kind, arrays=result.arrays, training_log=log,

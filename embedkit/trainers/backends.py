@@ -37,6 +37,8 @@ def check_backend(family: str, backend: str, device: str) -> None:
         raise EmbedkitError(f"--device {device} needs --backend torch; --backend {backend} runs on the CPU")
 
 
-def make_backend(family: str, backend: str, task):
-    """The backend object for `task`."""
-    return backend_class(family, backend)(task)
+def make_backend(family: str, backend: str, task, chunk: int = 0):
+    """The backend object for `task`; chunk > 0: units per worker between two yields to the runner
+    (distributed runs sync there, so they ask for smaller chunks than the backend's default)."""
+    cls = backend_class(family, backend)
+    return cls(task, chunk) if chunk > 0 else cls(task)

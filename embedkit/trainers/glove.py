@@ -132,7 +132,7 @@ def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = Tra
     task = GloVeTask(rows=rows, cols=cols, x=x, w=w, gradsq=gradsq, x_max=cfg.x_max, alpha=cfg.alpha, eta=cfg.eta,
                      epochs=cfg.epochs, workers=cfg.workers, seed=cfg.seed, device=cfg.device,
                      batch_size=cfg.batch_size)
-    backend = make_backend("glove", cfg.backend, task)
+    backend = make_backend("glove", cfg.backend, task, ctx.chunk)
     log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
     w = backend.arrays()["w"]
     parts = split_params(w)

@@ -46,6 +46,7 @@ class TrainContext:
     cache: bool = True                 # read and write the caches (encoded corpus, co-occurrences)
     cooccur: object = None             # GloVe: a prepared co-occurrence matrix (scipy.sparse), or None
     hooks: list = field(default_factory=list)   # objects with on_train_begin/on_chunk_end/on_epoch_end/on_train_end
+    chunk: int = 0                     # units per worker between two hook points (0: the backend's default)
 
 
 @dataclass

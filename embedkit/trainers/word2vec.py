@@ -83,7 +83,7 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
                ctx: TrainContext = TrainContext()) -> tuple[np.ndarray, np.ndarray, dict]:
     """Train on input bags with cfg.backend; returns (w_in (n_in_rows, dim), w_out, training log)."""
     task = make_task(corpus, cfg, bag_ptr, bag_ids, n_in_rows)
-    backend = make_backend("word2vec", cfg.backend, task)
+    backend = make_backend("word2vec", cfg.backend, task, ctx.chunk)
     log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
     arrays = backend.arrays()
     log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "step": task.step,

@@ -1,0 +1,144 @@
+"""Distributed training on loopback: R ranks x 1 worker (torchrun, gloo) against 1 process x 2 workers.
+
+    python benchmarks/bench_distributed.py                               # sg-ns, cbow-ns, glove; 1x2, 2x1, 4x1
+    python benchmarks/bench_distributed.py --variants sg-ns --epochs 1 --layouts 1x2,2x1
+
+Every training is a `python -m embedkit train` (1 process) or `python -m torch.distributed.run
+--standalone --nproc-per-node R -m embedkit train --distributed` command on the shared text8 file,
+the word2vec issue's settings (dim 100, window 5, negative 5, sample 1e-3, min_count 5) and the
+GloVe issue's (dim 100, window 10, x_max 100, 15 epochs). The corpus (and GloVe's co-occurrence
+matrix) are prepared into the cache first, untimed. words/s (pairs/s for GloVe) = units trained by
+all ranks / training seconds of rank 0 (syncs included). Evaluation as bench_word2vec.py: Google
+analogy 3CosAdd over the 30,000 most frequent words, case-folded; WS-353 and SimLex-999 Spearman.
+
+The projection to 8, 64 and 512 ranks: each rank computes at the measured per-rank rate c (units
+per second between syncs, from the 2x1 run), and every sync_every units it all-reduces S bytes
+with a ring (2 (R-1)/R x S sent and received per rank) over a link of --link-gbit Gbit/s with
+--latency-us per message step (2 (R-1) steps): words/s(R) = R x N / (N / c + t_sync(R)).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import EVAL, TEXT8_GZ, markdown_table  # noqa: E402
+
+VARIANTS = {"sg-ns": ["--model", "skipgram", "--objective", "ns", "--window", "5", "--negative", "5",
+                      "--sample", "1e-3"],
+            "cbow-ns": ["--model", "cbow", "--objective", "ns", "--window", "5", "--negative", "5",
+                        "--sample", "1e-3"],
+            "glove": ["--model", "glove", "--window", "10", "--x-max", "100"]}
+
+
+def train(variant: str, layout: str, a, out: Path) -> dict:
+    ranks, workers = map(int, layout.split("x"))
+    epochs = a.glove_epochs if variant == "glove" else a.epochs
+    args = ["train", *VARIANTS[variant], "--corpus", str(TEXT8_GZ), "-o", str(out), "--dim", str(a.dim),
+            "--min-count", "5", "--epochs", str(epochs), "--workers", str(workers), "--quiet", "--seed", "1"]
+    if ranks == 1:
+        cmd = [sys.executable, "-m", "embedkit", *args]
+    else:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks),
+               "-m", "embedkit", *args, "--distributed"]
+        if a.sync_every:
+            cmd += ["--sync-every", str(a.sync_every)]
+    env = dict(os.environ, OMP_NUM_THREADS="1", LOGLEVEL="ERROR")
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stderr[-3000:]}")
+    log = json.loads((out / "training_log.json").read_text())
+    unit = "pairs" if variant == "glove" else "words"
+    d = log.get("distributed")
+    res = {"variant": variant, "layout": layout, "epochs": epochs, "train_s": log["train_seconds"],
+           "rate": d["units_per_second_all_ranks"] if d else log[f"{unit[:-1]}s_per_second"], "unit": unit}
+    if d:
+        compute_s = log["train_seconds"] - d["sync_seconds"]
+        res.update(syncs=d["syncs"], sync_s=d["sync_seconds"], bytes_per_sync=d["bytes_per_sync"],
+                   sync_every=d["sync_every"], rate_per_rank_compute=d["units_all_ranks"] / ranks / compute_s)
+    return res
+
+
+def evaluate(path: Path) -> dict:
+    import embedkit
+    from embedkit.evaluate import evaluate_analogies, evaluate_similarity
+    emb = embedkit.load(path)
+    an = evaluate_analogies(emb, EVAL / "questions-words.txt", restrict_vocab=30000)
+    return {"analogy": an.accuracy, "seen": an.seen, "questions": an.total,
+            "ws353": evaluate_similarity(emb, EVAL / "EN-WS-353-ALL.txt").spearman,
+            "simlex": evaluate_similarity(emb, EVAL / "EN-SIMLEX-999.txt").spearman}
+
+
+def sync_seconds(bytes_: float, ranks: int, link_gbit: float, latency_us: float) -> float:
+    """A ring all-reduce of `bytes_` over `ranks` ranks: 2 (R-1)/R x S bytes each way, 2 (R-1) steps."""
+    if ranks == 1:
+        return 0.0
+    return 2 * (ranks - 1) / ranks * bytes_ / (link_gbit * 1e9 / 8) + 2 * (ranks - 1) * latency_us * 1e-6
+
+
+def projection(r: dict, a) -> tuple[list[str], list[list]]:
+    """Projected rate and sync cost at 8, 64, 512 ranks from a measured 2x1 run."""
+    c, n, S = r["rate_per_rank_compute"], r["sync_every"], r["bytes_per_sync"]
+    rows = []
+    for R in (2, 8, 64, 512):
+        t = sync_seconds(S, R, a.link_gbit, a.latency_us)
+        rate = R * n / (n / c + t)
+        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB", f"{2 * (R - 1) / R * S / 1e6:,.1f} MB", f"{t:.3f}",
+                     f"{n / c:.3f}", f"{rate / 1e6:,.2f}M", f"{rate / (R * c):.2f}"])
+    return ["variant", "ranks", "S (bytes/sync)", "sent per rank per sync", "sync s", "compute s per sync",
+            f"projected {r['unit']}/s", "efficiency"], rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--variants", default="sg-ns,cbow-ns,glove")
+    ap.add_argument("--layouts", default="1x2,2x1,4x1", help="RANKSxWORKERS, the first is the reference")
+    ap.add_argument("--epochs", type=int, default=5, help="word2vec family")
+    ap.add_argument("--glove-epochs", type=int, default=15)
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--sync-every", type=int, help="--sync-every of the distributed runs (default: embedkit's)")
+    ap.add_argument("--link-gbit", type=float, default=10.0, help="projection: link bandwidth per rank")
+    ap.add_argument("--latency-us", type=float, default=50.0, help="projection: latency per ring step")
+    ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "embedkit-bench-distributed"))
+    ap.add_argument("--json", help="also write the results here")
+    a = ap.parse_args()
+    work = Path(a.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    layouts = a.layouts.split(",")
+    results = []
+    for variant in a.variants.split(","):
+        # untimed warm-up: prepares the corpus (and GloVe's matrix) into the cache
+        train(variant, "1x1", argparse.Namespace(**{**vars(a), "epochs": 1, "glove_epochs": 1}), work / "warm")
+        for layout in layouts:
+            out = work / f"{variant}-{layout}"
+            r = train(variant, layout, a, out)
+            r.update(evaluate(out))
+            results.append(r)
+            print(json.dumps(r), flush=True)
+    rows = []
+    ref = {r["variant"]: r for r in results if r["layout"] == layouts[0]}
+    for r in results:
+        b = ref[r["variant"]]
+        rows.append([r["variant"], r["layout"], r["epochs"], f"{r['train_s']:.0f}", f"{r['rate'] / 1e3:,.0f}k {r['unit']}",
+                     f"{r['rate'] / b['rate']:.2f}x", f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
+                     f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
+                     f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s" if "syncs" in r else "-"])
+    print()
+    print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", f"vs {layouts[0]}",
+                          "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs"], rows))
+    for r in results:
+        if r["layout"] == "2x1":
+            print()
+            print(markdown_table(*projection(r, a)))
+    print(f"\nprojection: ring all-reduce, {a.link_gbit:g} Gbit/s per rank, {a.latency_us:g} us per step")
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""One rank of a distributed training: what embedkit.train(..., distributed=True) does around the
+single-process trainer.
+
+    torchrun --nproc-per-node 2 -m embedkit train --model skipgram --corpus text.txt -o out --distributed
+
+1. join the process group (group.py);
+2. the corpus: each node's local rank 0 prepares it (vocabulary, encoded corpus, into the cache),
+   then the node's other ranks read it from the cache; every rank's vocabulary fingerprint is
+   compared (one all-reduce), so the ids agree or the run stops with an error;
+3. the shard: word2vec family and subword model: sentences [s0, s1) of split_shards(offsets,
+   ranks)[rank], a slice of the memory-mapped tokens (a rank's pages are the only ones it reads);
+   GloVe: every ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix
+   is counted once per node, like the corpus);
+4. the trainer runs unchanged on the shard, with chunks of sync_every / workers units per worker
+   and the DeltaSync hook (sync.py) last among the hooks; rank 0 keeps the given seed, rank r
+   uses seed + r for its random streams and starts from rank 0's weights (broadcast);
+5. only rank 0 writes the output folder (atomically, as a single-process run).
+
+The learning rate decays on each rank's own progress over its own shard. Shards hold equal numbers
+of tokens (to a sentence) and the syncs keep the ranks in step, so that fraction is the global
+progress of the run to within one chunk.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+
+from embedkit.errors import EmbedkitError
+
+# units (words or co-occurrence entries) each rank trains between two syncs
+SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
+
+
+def vocab_hash(vocab) -> int:
+    """A 62-bit fingerprint of the vocabulary's words and counts (ids included: the order counts)."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update("\n".join(vocab.words).encode("utf-8", "surrogatepass"))
+    h.update(np.ascontiguousarray(vocab.counts, dtype=np.int64).tobytes())
+    return int.from_bytes(h.digest(), "little") >> 2
+
+
+def corpus_shard(corpus, rank: int, world: int):
+    """The EncodedCorpus of rank's sentences: views of the (memory-mapped) tokens, same vocabulary."""
+    from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.trainers.base import split_shards
+    offsets = np.asarray(corpus.offsets, dtype=np.int64)
+    if corpus.n_sentences < world:
+        raise EmbedkitError(f"the corpus has {corpus.n_sentences} sentence pieces: too few for {world} ranks")
+    s0, s1 = split_shards(offsets, world)[rank]
+    o0, o1 = int(offsets[s0]), int(offsets[s1])
+    return EncodedCorpus(corpus.tokens[o0:o1], offsets[s0:s1 + 1] - o0, corpus.continues[s0:s1], corpus.vocab,
+                         stats=corpus.stats, fingerprint=corpus.fingerprint)
+
+
+def entries_shard(X, rank: int, world: int):
+    """The co-occurrence entries of rank: every world-th stored entry from `rank` on (each rank then
+    sees every word's row), as a scipy.sparse matrix of X's shape."""
+    import scipy.sparse as sp
+    X = X.tocoo()
+    pick = slice(rank, None, world)
+    return sp.csr_matrix((X.data[pick], (X.row[pick], X.col[pick])), shape=X.shape)
+
+
+class DistributedRun:
+    """This rank's part of the run: the group, its shard and its sync hook."""
+
+    def __init__(self, group, family: str, sync_every: int | None):
+        self.group = group
+        self.family = family
+        self.sync_every = int(sync_every or SYNC_EVERY[family])
+        self.hook = None
+
+    @classmethod
+    def start(cls, family: str, sync_every: int | None = None, timeout: float | None = None):
+        from embedkit.distributed.group import SYNC_TIMEOUT_S, join
+        if family not in SYNC_EVERY:
+            raise EmbedkitError(f"--distributed does not support this model (family {family})")
+        if sync_every is not None and sync_every < 1:
+            raise EmbedkitError(f"--sync-every must be at least 1, got {sync_every}")
+        return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout), family, sync_every)
+
+    @property
+    def rank(self) -> int:
+        return self.group.rank
+
+    def prepare(self, fn):
+        """fn() (prepare the corpus) on each node's first rank, then on the others (from the cache)."""
+        return self.group.node_first(fn, "corpus")
+
+    def check_backend(self, backend: str) -> None:
+        if backend != "numba":
+            raise EmbedkitError("--distributed runs --backend numba (the torch backends keep their weights on "
+                                "the device; syncing them is not implemented yet)")
+
+    def setup(self, corpus, cfg, ctx):
+        """(this rank's corpus shard, its config, its TrainContext), after checking the vocabularies agree."""
+        import torch
+        import torch.distributed as dist
+        h = vocab_hash(corpus.vocab)
+        both = torch.tensor([h, -h], dtype=torch.int64)        # max(h) and -min(h) in one all-reduce
+        self.group.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
+        if int(both[0]) != -int(both[1]):
+            raise EmbedkitError("the ranks built different vocabularies (different input files or options on "
+                                "some node?); every rank must see the same corpus")
+        cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank) if self.rank else cfg
+        from embedkit.distributed.sync import DeltaSync
+        self.hook = DeltaSync(self.group)
+        ctx = dataclasses.replace(ctx, quiet=ctx.quiet or self.rank != 0, hooks=[*ctx.hooks, self.hook],
+                                  chunk=max(1, self.sync_every // max(1, cfg.workers)))
+        if self.family == "glove":
+            X = ctx.cooccur
+            if X is None:
+                from embedkit.trainers.glove import get_cooccurrences
+                X = self.group.node_first(lambda: get_cooccurrences(corpus, cfg, cache=ctx.cache,
+                                                                    progress=not ctx.quiet)[0], "cooccur")
+            if X.shape[0] != len(corpus.vocab):
+                return corpus, cfg, ctx            # the trainer reports the mismatch
+            return corpus, cfg, dataclasses.replace(ctx, cooccur=entries_shard(X, self.rank, self.group.world))
+        return corpus_shard(corpus, self.rank, self.group.world), cfg, ctx
+
+    def log(self, train_log: dict) -> dict:
+        """The distributed part of the training log."""
+        s = self.hook.summary() if self.hook else {}
+        seconds = train_log.get("train_seconds") or float("nan")
+        return {"ranks": self.group.world, "rank": self.rank, "sync_every": self.sync_every,
+                "sync_timeout": self.group.timeout, **s,
+                "units_per_second_all_ranks": s.get("units_all_ranks", 0) / seconds}
+
+    def fail(self, error: BaseException) -> None:
+        """Leave the error for the other ranks and stop the heartbeat; the process group is not torn
+        down (that would wait for ranks that may be gone): the process is about to exit."""
+        self.group.report(str(error) if isinstance(error, EmbedkitError) else f"{type(error).__name__}: {error}")
+        self.group.stopping.set()
+
+    def close(self) -> None:
+        self.group.close()

@@ -1,0 +1,203 @@
+"""Distributed training (embedkit/distributed/): ranks started as a user starts them (torchrun's module,
+python -m torch.distributed.run), gloo on loopback; quality against the single process; a killed rank.
+
+Every launch runs in its own session with a time limit, and whatever is left of it is killed."""
+import gzip
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+import embedkit
+
+pytest.importorskip("torch")
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TEXT8 = DATA / "corpora" / "enwiki2015-text8.txt.gz"
+LIMIT_S = 240          # any launch that takes longer has hung
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    """The first ~850k tokens of the shared text8-style corpus, as 1,000-token lines."""
+    with gzip.open(TEXT8, "rt") as f:
+        words = f.read(5_000_000).split()[:-1]
+    path = tmp_path_factory.mktemp("corpus") / "small.txt"
+    path.write_text("\n".join(" ".join(words[i:i + 1000]) for i in range(0, len(words), 1000)) + "\n")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(launcher_args, train_args, stderr=subprocess.PIPE):
+    cmd = [sys.executable, "-m", "torch.distributed.run", *launcher_args, "-m", "embedkit", "train", *train_args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "LOGLEVEL": "ERROR"}
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, start_new_session=True)
+
+
+def finish(proc, limit=LIMIT_S):
+    """(returncode, stdout, stderr) of a launch; one that outlives `limit` is killed, whole session."""
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        kill_session(proc)
+        out, err = proc.communicate()
+        pytest.fail(f"launch hung for {limit} s: {err[-2000:]}")
+    kill_session(proc)
+    return proc.returncode, out, err
+
+
+def kill_session(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def men(emb):
+    gold, pred = [], []
+    for line in (DATA / "eval" / "EN-MEN-TR-3k.txt").read_text().splitlines():
+        a, b, score = line.split()
+        if a in emb.index and b in emb.index:
+            va, vb = emb.vectors[emb.index[a]], emb.vectors[emb.index[b]]
+            pred.append(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb)))
+            gold.append(float(score))
+    return spearmanr(gold, pred).correlation
+
+
+COMMON = ["--tokenizer", "whitespace", "--min-count", "5", "--quiet"]
+
+
+def test_two_ranks_match_one_process(corpus_file, tmp_path):
+    """torchrun --nproc-per-node 2 ... --distributed, 1 worker each, against 1 process x 2 workers
+    (calibration as test_word2vec_train's smoke test: MEN 0.11-0.17 for both on this slice, random 0.007)."""
+    opts = ["--dim", "32", "--epochs", "3", "--seed", "3"]
+    proc = launch(["--standalone", "--nproc-per-node", "2"],
+                  ["--model", "skipgram", "--corpus", str(corpus_file), "-o", str(tmp_path / "dist"),
+                   "--distributed", "--workers", "1", "--sync-every", "100000", *opts, *COMMON])
+    rc, out, err = finish(proc)
+    assert rc == 0, err[-3000:]
+    assert out.count("trained skipgram") == 1 and "distributed: 2 ranks" in out     # rank 0 reports, alone
+    log = json.loads((tmp_path / "dist" / "training_log.json").read_text())
+    d = log["distributed"]
+    assert d["ranks"] == 2 and d["syncs"] >= 3 * 4
+    single = embedkit.train("skipgram", str(corpus_file), tokenizer="whitespace", min_count=5, dim=32, epochs=3,
+                            seed=3, workers=2)
+    assert d["units_all_ranks"] == 3 * single.training_log["corpus_tokens"]      # every word of every epoch, once
+    dist = embedkit.load(tmp_path / "dist")
+    assert dist.words == single.words
+    rho_d, rho_s = men(dist), men(single)
+    assert rho_d > 0.07, f"distributed MEN {rho_d:.3f}"
+    assert rho_d > rho_s - 0.05, f"distributed MEN {rho_d:.3f} vs single process {rho_s:.3f}"
+
+
+@pytest.mark.parametrize("model,extra", [("cbow", []), ("fasttext", ["--bucket", "20000"]),
+                                         ("glove", ["--window", "5"])])
+def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
+    """The other families, tiny (one epoch: too short to test quality): the ranks' shards cover the
+    corpus or the co-occurrence entries once, rank 0 writes a loadable model."""
+    sync = ["--sync-every", "200000"]
+    proc = launch(["--standalone", "--nproc-per-node", "2"],
+                  ["--model", model, "--corpus", str(corpus_file), "-o", str(tmp_path / "out"), "--distributed",
+                   "--workers", "1", "--dim", "16", "--epochs", "1", *sync, *extra, *COMMON])
+    rc, out, err = finish(proc)
+    assert rc == 0, err[-3000:]
+    emb = embedkit.load(tmp_path / "out")
+    log = json.loads((tmp_path / "out" / "training_log.json").read_text())
+    d = log["distributed"]
+    assert np.isfinite(emb.vectors).all() and d["syncs"] >= 2 and len(emb) == 12299
+    if model == "glove":     # each rank trained its half of the non-zeros
+        assert abs(d["units_all_ranks"] - 2 * log["nonzeros"]) <= 2
+    else:                    # the ranks' shards cover the corpus once (788,931 tokens kept)
+        assert d["units_all_ranks"] == 788931
+
+
+def test_a_killed_rank_stops_the_others(corpus_file, tmp_path):
+    """Two 'nodes' (one torchrun each, static rendezvous on loopback); rank 1's process is killed
+    once training runs: rank 0 stops with one line naming rank 1, well within the sync timeout."""
+    port = free_port()
+    timeout = 20
+    train = ["--model", "skipgram", "--corpus", str(corpus_file), "--distributed", "--workers", "1",
+             "--dim", "16", "--epochs", "100", "--sync-every", "20000", "--sync-timeout", str(timeout),
+             "--tokenizer", "whitespace", "--min-count", "5"]      # not --quiet: the progress shows training
+    nodes = [launch(["--nnodes", "2", "--node-rank", str(r), "--nproc-per-node", "1", "--master-addr", "127.0.0.1",
+                     "--master-port", str(port)], [*train, "-o", str(tmp_path / f"out{r}")],
+                    stderr=subprocess.PIPE if r == 0 else subprocess.DEVNULL) for r in range(2)]
+    seen = []          # rank 0's stderr, read by a thread (the progress bar ends its lines with \r)
+    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: nodes[0].stderr.read(1), "")), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + LIMIT_S
+        while not re.search(r"loss=[0-9]", "".join(seen)):      # rank 0 has finished a chunk: training runs
+            assert time.monotonic() < deadline and nodes[0].poll() is None, "".join(seen)[-2000:]
+            time.sleep(0.2)
+        rank0, rank1 = children(nodes[0].pid), children(nodes[1].pid)
+        assert len(rank0) == 1 and len(rank1) == 1, "the ranks' processes were not found"
+        os.kill(rank1[0], signal.SIGKILL)
+        t_kill = time.monotonic()
+        while alive(rank0[0]) and time.monotonic() - t_kill < timeout + 30:
+            time.sleep(0.1)
+        waited = time.monotonic() - t_kill        # until rank 0's process has exited
+        rc = nodes[0].wait(timeout=60)            # then its launcher reports and exits (no hang)
+        reader.join(10)
+    finally:
+        for p in nodes:
+            kill_session(p)
+            p.wait()
+    err = "".join(seen)
+    lines = [line for line in err.replace("\r", "\n").splitlines() if "embedkit train: error:" in line]
+    assert rc != 0
+    assert lines and "rank 1 of 2 is gone" in lines[0], err[-3000:]
+    assert waited < timeout, f"rank 0 took {waited:.1f} s to stop"
+    assert not (tmp_path / "out0").exists()
+
+
+def test_shards_cover_the_corpus_and_the_entries_once():
+    """In one process: the ranks' sentence shards tile the tokens; their entry shards partition X."""
+    import scipy.sparse as sp
+    from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.corpus.vocab import Vocab
+    from embedkit.distributed.run import corpus_shard, entries_shard
+    rng = np.random.default_rng(0)
+    sentences = [rng.integers(0, 50, size=rng.integers(1, 30)) for _ in range(200)]
+    corpus = EncodedCorpus.from_id_lists(sentences, Vocab([f"w{i}" for i in range(50)], np.full(50, 10)))
+    shards = [corpus_shard(corpus, r, 3) for r in range(3)]
+    assert np.array_equal(np.concatenate([s.tokens for s in shards]), corpus.tokens)
+    assert all(s.vocab is corpus.vocab and s.offsets[0] == 0 and s.offsets[-1] == s.n_tokens for s in shards)
+    assert max(s.n_tokens for s in shards) - min(s.n_tokens for s in shards) <= 30
+    X = sp.random(50, 50, density=0.3, random_state=1, format="csr") + sp.eye(50)
+    parts = [entries_shard(X, r, 3) for r in range(3)]
+    assert sum(p.nnz for p in parts) == X.nnz and abs((sum(parts) - X)).max() == 0
