@@ -24,7 +24,7 @@ pytest.importorskip("torch")
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TEXT8 = DATA / "corpora" / "enwiki2015-text8.txt.gz"
-LIMIT_S = 240          # any launch that takes longer has hung
+LIMIT_S = 600          # any launch that takes longer has hung (generous: CI machines may be busy)
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def test_shards_cover_the_corpus_and_the_entries_once():
     shards = [corpus_shard(corpus, r, 3) for r in range(3)]
     assert np.array_equal(np.concatenate([s.tokens for s in shards]), corpus.tokens)
     assert all(s.vocab is corpus.vocab and s.offsets[0] == 0 and s.offsets[-1] == s.n_tokens for s in shards)
-    assert max(s.n_tokens for s in shards) - min(s.n_tokens for s in shards) <= 30
+    assert max(s.n_tokens for s in shards) - min(s.n_tokens for s in shards) <= 2 * 30   # a sentence each side
     X = sp.random(50, 50, density=0.3, random_state=1, format="csr") + sp.eye(50)
     parts = [entries_shard(X, r, 3) for r in range(3)]
     assert sum(p.nnz for p in parts) == X.nnz and abs((sum(parts) - X)).max() == 0

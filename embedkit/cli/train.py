@@ -48,7 +48,7 @@ def _add_common(p, models) -> None:
     d.add_argument("--sync-every", type=int, metavar="N",
                    help="words (GloVe: co-occurrence entries) each rank trains between two syncs "
                         "(default: 524288 words, 8388608 entries)")
-    d.add_argument("--sync-timeout", type=float, metavar="SECONDS",
+    d.add_argument("--sync-timeout", type=float, metavar="SECONDS", default=60.0,
                    help="how long a sync waits for a rank that does not answer before every rank stops "
                         "(default: 60)")
     add_config_options(p, CorpusConfig, group_title="corpus options", instance=CorpusConfig())
@@ -131,7 +131,8 @@ def run(args) -> int:
     make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work
     emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
                 cooccur=getattr(args, "cooccur", None), report=lambda line: print(line, file=sys.stderr, flush=True),
-                distributed=args.distributed, sync_every=args.sync_every, sync_timeout=args.sync_timeout,
+                distributed=args.distributed, sync_every=args.sync_every,
+                sync_timeout=args.sync_timeout if args.distributed else None,
                 **options)
     log = emb.training_log
     ranks = log.get("distributed")
