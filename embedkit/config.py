@@ -331,5 +331,40 @@ class GloVeConfig(Checked):
     batch_size: int = opt(65536, "torch backend: non-zeros per mini-batch", low=1, when=TORCH_ONLY)
 
 
+@dataclass(frozen=True)
+class LabelledCorpusConfig(Checked):
+    """How the classifier reads fastText's format (corpus/labelled.py): whitespace tokens, prefixed labels."""
+    label_prefix: str = opt("__label__", "tokens that start with this are labels (several per line allowed)",
+                            pattern=r"\S+", pattern_help="a prefix without whitespace")
+    min_count: int = opt(1, "drop words seen fewer times than this (fastText supervised: 1)", low=1)
+
+
+CLASSIFIER_OBJECTIVES = ("softmax", "ns", "hs", "ova")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig(Checked):
+    """fastText-style supervised text classifier: mean of word and n-gram rows -> labels (fastText supervised defaults)."""
+    objective: str = opt("softmax", "loss over the labels: softmax; ns (negative sampling); hs (hierarchical "
+                         "softmax over a Huffman tree of the label counts); ova (one-vs-all, for multi-label data)",
+                         CLASSIFIER_OBJECTIVES)
+    dim: int = opt(100, "vector dimension", low=1)
+    lr: float = opt(0.1, "starting learning rate, decaying linearly to 0 over all tokens of all epochs", above=0)
+    epochs: int = opt(5, "passes over the training lines", low=1)
+    word_ngrams: int = opt(1, "word n-grams up to this length join the input, hashed into --bucket rows (1: words only)",
+                           low=1, high=16)
+    bucket: int = opt(2_000_000, "hash buckets shared by word n-grams and char n-grams; memory bucket x dim x 4 bytes "
+                      "(used only with --word-ngrams > 1 or --maxn > 0)", low=1, high=2**31 - 1)
+    minn: int = opt(0, "shortest char n-gram of <word> (0 counts as 1)", low=0, when={"maxn": Positive()})
+    maxn: int = opt(0, "longest char n-gram of <word>; 0: no char n-grams (fastText supervised default)", low=0)
+    negative: int = opt(5, "noise labels per example", low=1, when={"objective": ("ns",)})
+    pretrained_vectors: Optional[str] = opt(None, "start the word rows from these vectors (any format embedkit reads; "
+                                            "same dimension)")
+    workers: int = opt(2, "worker threads (Hogwild when > 1; workers=1 is bit-reproducible)", low=1)
+    seed: int = opt(1, "random seed", low=0)
+    backend: str = backend_field()
+    device: str = device_field()
+
+
 def to_dict(cfg) -> dict:
     return dataclasses.asdict(cfg)

@@ -101,7 +101,7 @@ def test_generic_train_help_lists_the_models_of_the_table():
     assert all(f"{m}:" in train.description for m in MODELS)
 
 
-@pytest.mark.parametrize("model", ["skipgram", "cbow", "fasttext", "glove"])
+@pytest.mark.parametrize("model", ["skipgram", "cbow", "fasttext", "glove", "classifier"])
 def test_train_help_of_each_model_states_that_models_defaults(model):
     """The configs embedkit.train(model) builds with no options are the truth, for every option shown."""
     from embedkit.trainers.api import MODELS, make_configs

@@ -22,12 +22,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "workers": ("--threads", "-thread", "-threads"),
     "minn": ("-minn",),
     "maxn": ("-maxn",),
-    "objective": ("-loss",),
+    "objective": ("--loss", "-loss"),
     "lr": ("-lr",),
     "sample": ("-t", "-sample"),
     "bucket": ("-bucket",),
     "seed": ("-seed",),
     "threshold": ("-threshold",),
+    "word_ngrams": ("-wordNgrams",),
+    "label_prefix": ("-label",),
+    "pretrained_vectors": ("-pretrainedVectors",),
 }
 
 

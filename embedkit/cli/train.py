@@ -33,7 +33,7 @@ INPUT_FLAGS = {"cooccur": dict(flag="--cooccur", metavar="FILE.npz",
                                     "counting one")}
 
 
-def _add_common(p, models) -> None:
+def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
     p.add_argument("--model", required=True, choices=list(models),
                    help="the model to train; `--model X --help` shows X's own options and defaults")
     p.add_argument("--corpus", "-input", nargs="+", metavar="PATH",
@@ -51,7 +51,7 @@ def _add_common(p, models) -> None:
     d.add_argument("--sync-timeout", type=float, metavar="SECONDS", default=60.0,
                    help="how long a sync waits for a rank that does not answer before every rank stops "
                         "(default: 60)")
-    add_config_options(p, CorpusConfig, group_title="corpus options", instance=CorpusConfig())
+    add_config_options(p, corpus_cls, group_title="corpus options", instance=corpus_cls())
     p.set_defaults(func=run)
 
 
@@ -81,7 +81,9 @@ def _option_owners(models) -> dict[str, list[str]]:
     """--flag -> the models that have it (their config fields, not the corpus's)."""
     owners: dict[str, list[str]] = {}
     for name, row in models.items():
-        for f in model_options(row):
+        corpus_only = [f.name for f in dataclasses.fields(row.corpus) if f.name not in
+                       {g.name for g in dataclasses.fields(CorpusConfig)}]
+        for f in model_options(row) + corpus_only:
             owners.setdefault("--" + f.replace("_", "-"), []).append(name)
     for inp, spec in INPUT_FLAGS.items():
         owners[spec["flag"]] = [n for n, r in models.items() if inp in r.inputs]
@@ -109,7 +111,7 @@ def model_parser(argv: list[str]):
     row = models[model]
     p = Parser(prog="embedkit train", description=f"Train {_describe(model, row)}. Defaults are this model's; "
                                                   "options that need other settings say so.")
-    _add_common(p, models)
+    _add_common(p, models, row.corpus)
     for inp in sorted(row.inputs):
         spec = dict(INPUT_FLAGS[inp])
         p.add_argument(spec.pop("flag"), dest=inp, **spec)
@@ -123,9 +125,9 @@ def model_parser(argv: list[str]):
 
 
 def run(args) -> int:
-    from embedkit.trainers.api import CORPUS_FIELDS, make_configs, model_fields, train
+    from embedkit.trainers.api import corpus_fields, make_configs, model_fields, train
 
-    names = CORPUS_FIELDS | model_fields(args.model)
+    names = corpus_fields(args.model) | model_fields(args.model)
     options = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
     inputs = {k for k in INPUT_FLAGS if getattr(args, k, None) is not None}
     make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work

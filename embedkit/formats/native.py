@@ -35,6 +35,7 @@ MODEL_FILES = ("model.json", "vocab.tsv", "arrays.npz", "training_log.json", "ve
 # kind -> "module:function"; function(model: NativeModel) -> Embeddings. Imported only when used.
 LOADERS: dict[str, str] = {
     "fasttext": "embedkit.subword_embeddings:from_native",
+    "classifier": "embedkit.classifier:from_native",
 }
 
 

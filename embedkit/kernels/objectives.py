@@ -9,19 +9,36 @@ Each objective has its own named table type, and the kernels dispatch on that ty
     HuffmanTables(points (V, L) int32, codes (V, L) int8, code_len (V,) int32)
         hierarchical softmax: the inner nodes on the target's Huffman path, label 1 - code
         (word2vec C's convention: code 0 = go left = sigma(f) -> 1).
+    SoftmaxTables(n_outputs int)
+        full softmax: every output row, label 1 for the target and 0 for the others; scored by
+        kernels/softmax.py's update (fastText's SoftmaxLoss), not by the logistic one.
+    OneVsAllTables(n_outputs int)
+        one-vs-all (fastText's -loss ova, for multi-label data): every output row, label 1 for
+        each of the example's targets, 0 for the others, each scored as an independent binary
+        logistic.
 
-Both end in the one binary-logistic update (kernels/logistic.py). A new objective is a new table
-type with an `outputs` and a `max_outputs` implementation here.
+NS, HS and one-vs-all end in the one binary-logistic update (kernels/logistic.py), softmax in its
+own (objective_update picks). A new objective is a new table type with an `outputs`, a
+`max_outputs` and, when it is not logistic, an `objective_update` implementation here.
+
+Single-target objectives (NS, HS, softmax) given an example with several targets (a classifier's
+line with several labels) train on one of them drawn uniformly, as fastText's supervised();
+one-vs-all trains on all of them at once (example_outputs).
 """
 from collections import namedtuple
 
 from numba import types
 from numba.extending import overload
 
+from embedkit.kernels.logistic import logistic_update
+from embedkit.kernels.random import randint
 from embedkit.kernels.sampling import sample_alias
+from embedkit.kernels.softmax import softmax_update
 
 NoiseTables = namedtuple("NoiseTables", "prob alias negative")
 HuffmanTables = namedtuple("HuffmanTables", "points codes code_len")
+SoftmaxTables = namedtuple("SoftmaxTables", "n_outputs")
+OneVsAllTables = namedtuple("OneVsAllTables", "n_outputs")
 
 
 def _is(tables, cls) -> bool:
@@ -36,6 +53,18 @@ def objective_outputs(tables, target, state, outs, labels):
 
 def max_outputs(tables):
     """The most output rows one example can have: the scratch size the walker allocates."""
+    raise TypeError(f"no objective for tables of type {type(tables).__name__}")
+
+
+def example_outputs(tables, targets, t_begin, t_end, state, outs, labels):
+    """objective_outputs for an example whose targets are targets[t_begin:t_end] (at least one):
+    one-vs-all labels all of them 1; the other objectives train on one drawn uniformly."""
+    raise TypeError(f"no objective for tables of type {type(tables).__name__}")
+
+
+def objective_update(tables, h, w_out, outs, labels, n_o, lr, grad, scores):
+    """Score h against outs[:n_o] and update (kernels/logistic.py's arguments and result):
+    softmax's update for SoftmaxTables, the binary-logistic one for every other table type."""
     raise TypeError(f"no objective for tables of type {type(tables).__name__}")
 
 
@@ -61,6 +90,14 @@ def _objective_outputs(tables, target, state, outs, labels):
                 labels[d] = 1.0 - tables.codes[target, d]
             return tables.code_len[target]
         return hierarchical_softmax
+    if _is(tables, SoftmaxTables) or _is(tables, OneVsAllTables):
+        def one_hot(tables, target, state, outs, labels):
+            for o in range(tables.n_outputs):
+                outs[o] = o
+                labels[o] = 0.0
+            labels[target] = 1.0
+            return tables.n_outputs
+        return one_hot
 
 
 @overload(max_outputs)
@@ -69,3 +106,34 @@ def _max_outputs(tables):
         return lambda tables: tables.negative + 1
     if _is(tables, HuffmanTables):
         return lambda tables: tables.points.shape[1]
+    if _is(tables, SoftmaxTables) or _is(tables, OneVsAllTables):
+        return lambda tables: tables.n_outputs
+
+
+@overload(example_outputs)
+def _example_outputs(tables, targets, t_begin, t_end, state, outs, labels):
+    if _is(tables, OneVsAllTables):
+        def all_targets(tables, targets, t_begin, t_end, state, outs, labels):
+            for o in range(tables.n_outputs):
+                outs[o] = o
+                labels[o] = 0.0
+            for t in range(t_begin, t_end):
+                labels[targets[t]] = 1.0
+            return tables.n_outputs
+        return all_targets
+
+    def one_target(tables, targets, t_begin, t_end, state, outs, labels):
+        t = t_begin
+        if t_end - t_begin > 1:
+            t += randint(state, 0, t_end - t_begin)
+        return objective_outputs(tables, targets[t], state, outs, labels)
+    return one_target
+
+
+@overload(objective_update)
+def _objective_update(tables, h, w_out, outs, labels, n_o, lr, grad, scores):
+    if _is(tables, SoftmaxTables):
+        return lambda tables, h, w_out, outs, labels, n_o, lr, grad, scores: \
+            softmax_update(h, w_out, outs, labels, n_o, lr, grad, scores)
+    return lambda tables, h, w_out, outs, labels, n_o, lr, grad, scores: \
+        logistic_update(h, w_out, outs, labels, n_o, lr, grad, scores)

@@ -1,5 +1,7 @@
 """The one window walker of the word2vec family (skip-gram per pair or per window, CBOW, and the
-subword model, which is the same kernels with larger input bags).
+subword model, which is the same kernels with larger input bags) and of the supervised classifier
+(SUPERVISED: each "sentence" is one labelled example record, kernels/supervised.py; no
+subsampling, no window).
 
 The step reaches the walker as an integer code (SKIPGRAM_PAIR | SKIPGRAM_WINDOW | CBOW), and
 arch_step branches on it once per centre word: the branch is loop-invariant, so it is predicted
@@ -25,6 +27,7 @@ from numba import njit
 from embedkit.kernels.logistic import FASTMATH
 from embedkit.kernels.objectives import max_outputs
 from embedkit.kernels.random import randint, uniform
+from embedkit.kernels.supervised import supervised_step
 from embedkit.kernels.unowned import unowned
 from embedkit.kernels.window_batch import skipgram_window_step
 from embedkit.kernels.word2vec import Scratch, cbow_step, skipgram_pair_step
@@ -33,7 +36,7 @@ Shard = namedtuple("Shard", "tokens offsets keep_prob")
 Schedule = namedtuple("Schedule", "window lr_start lr_end total_words")
 Shared = namedtuple("Shared", "progress running worker state")
 
-SKIPGRAM_PAIR, CBOW, SKIPGRAM_WINDOW = 0, 1, 2   # step codes
+SKIPGRAM_PAIR, CBOW, SKIPGRAM_WINDOW, SUPERVISED = 0, 1, 2, 3   # step codes
 _TICK = 10_000  # words between updates of the shared progress counter (and of the learning rate)
 
 
@@ -84,17 +87,22 @@ def _walk(arch, corpus, s_begin, s_end, weights, tables, schedule, shared, sent,
     unreported = 0
     lr = lr_start + (lr_end - lr_start) * min(1.0, progress.sum() / total_words)
     for s in range(s_begin, s_end):
-        n = 0
-        for k in range(offsets[s], offsets[s + 1]):
-            w = tokens[k]
-            if keep_prob[w] >= 1.0 or keep_prob[w] >= uniform(state, 0):
-                sent[n] = w
-                n += 1
-        for i in range(n):
-            b = 1 + randint(state, 0, window)
-            loss, count = arch_step(arch, sent, n, i, b, weights, scratch, lr, tables, state)
+        if arch == SUPERVISED:              # loop-invariant, as arch_step's branch
+            loss, count = supervised_step(tokens, offsets[s], offsets[s + 1], weights, scratch, lr, tables, state)
             loss_sum += loss
             n_examples += count
+        else:
+            n = 0
+            for k in range(offsets[s], offsets[s + 1]):
+                w = tokens[k]
+                if keep_prob[w] >= 1.0 or keep_prob[w] >= uniform(state, 0):
+                    sent[n] = w
+                    n += 1
+            for i in range(n):
+                b = 1 + randint(state, 0, window)
+                loss, count = arch_step(arch, sent, n, i, b, weights, scratch, lr, tables, state)
+                loss_sum += loss
+                n_examples += count
         unreported += offsets[s + 1] - offsets[s]
         if unreported >= _TICK or s == s_end - 1:
             progress[worker] += unreported

@@ -1,8 +1,10 @@
 """`embedkit.train(model, corpus=..., **options)`: one entry point for every model family.
 
 MODELS is the one table of models: a name -> its config class, the config values the name fixes,
-its trainer, its native-format kind and the extra inputs it accepts. Options are split between
-CorpusConfig (tokenizer, min_count, ...) and the model's config. An option that belongs to neither
+its trainer, its native-format kind, the extra inputs it accepts, and how it reads its corpus
+(the corpus config class and a reader; the default is the text pipeline, corpus/prepare.py).
+Options are split between the corpus config (CorpusConfig: tokenizer, min_count, ...; the
+classifier's LabelledCorpusConfig: label_prefix, min_count) and the model's config. An option that belongs to neither
 is an error naming the Python keyword and what embedkit calls it (gensim's vector_size is dim,
 iter is epochs, alpha is lr, ...: embedkit/synonyms.py) or the model it belongs to; an option that
 does not apply to this model's settings is an error saying why (config.inapplicable). Every
@@ -27,8 +29,8 @@ import os
 import time
 from typing import Callable, NamedTuple
 
-from embedkit.config import (CLI, PYTHON, CorpusConfig, FastTextConfig, GloVeConfig, OptionError, Spelling,
-                             Word2VecConfig, inapplicable)
+from embedkit.config import (CLI, PYTHON, ClassifierConfig, CorpusConfig, FastTextConfig, GloVeConfig,
+                             LabelledCorpusConfig, OptionError, Spelling, Word2VecConfig, inapplicable)
 from embedkit.errors import EmbedkitError
 from embedkit.synonyms import foreign_keyword_hint
 from embedkit.trainers.runner import TrainContext
@@ -41,6 +43,8 @@ class Model(NamedTuple):
     trainer: str                 # "module:function" (imported when used)
     kind: str                    # native-format kind (formats/native.py LOADERS)
     inputs: frozenset = frozenset()   # TrainContext fields beyond quiet/cache that this model uses
+    corpus: type = CorpusConfig       # the corpus options' dataclass
+    reader: str = ""                  # "module:function"(corpus, corpus_cfg) -> the trainer's corpus; "": text pipeline
 
 
 MODELS = {
@@ -48,8 +52,15 @@ MODELS = {
     "cbow": Model(Word2VecConfig, "word2vec", {"arch": "cbow"}, "embedkit.trainers.word2vec:train_word2vec", "word2vec"),
     "fasttext": Model(FastTextConfig, "word2vec", {}, "embedkit.trainers.subword:train_subword", "fasttext"),
     "glove": Model(GloVeConfig, "glove", {}, "embedkit.trainers.glove:train_glove", "glove", frozenset({"cooccur"})),
+    "classifier": Model(ClassifierConfig, "classifier", {}, "embedkit.trainers.classifier:train_classifier",
+                        "classifier", corpus=LabelledCorpusConfig, reader="embedkit.corpus.labelled:read_labelled"),
 }
 CORPUS_FIELDS = {f.name for f in dataclasses.fields(CorpusConfig)}
+
+
+def corpus_fields(model: str) -> set[str]:
+    """The corpus options of `model` (its row's corpus config)."""
+    return {f.name for f in dataclasses.fields(MODELS[model].corpus)}
 
 
 def model_fields(model: str) -> set[str]:
@@ -75,7 +86,7 @@ def _unknown_keyword(model: str, name: str, allowed: set[str]) -> str:
     hint = foreign_keyword_hint(name, allowed | {"corpus"})
     if hint:
         return f"{name}= is not an option of embedkit.train; {hint}"
-    owners = [m for m in MODELS if name in model_fields(m) and m != model]
+    owners = [m for m in MODELS if name in model_fields(m) | corpus_fields(m) and m != model]
     if owners:
         return f"{name}= is an option of model {' and '.join(map(repr, owners))}, not of {model!r}"
     close = difflib.get_close_matches(name, sorted(allowed), n=3, cutoff=0.6)
@@ -91,14 +102,14 @@ def make_configs(model: str, options: dict, spelling: Spelling = PYTHON, inputs=
         close = difflib.get_close_matches(str(model), list(MODELS), n=1)
         raise EmbedkitError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}"
                             + (f" (did you mean {close[0]!r}?)" if close else ""))
-    cls, fixed = MODELS[model].config, MODELS[model].fixed
-    allowed = model_fields(model)
+    cls, fixed, corpus_cls = MODELS[model].config, MODELS[model].fixed, MODELS[model].corpus
+    allowed, corpus_names = model_fields(model), corpus_fields(model)
     given = {k: v for k, v in options.items() if v is not None}
-    unknown = [k for k in given if k not in allowed and k not in CORPUS_FIELDS]
+    unknown = [k for k in given if k not in allowed and k not in corpus_names]
     if unknown:
-        raise EmbedkitError("; ".join(_unknown_keyword(model, k, allowed | CORPUS_FIELDS) for k in unknown))
+        raise EmbedkitError("; ".join(_unknown_keyword(model, k, allowed | corpus_names) for k in unknown))
     try:
-        corpus_cfg = CorpusConfig(**{k: v for k, v in given.items() if k in CORPUS_FIELDS})
+        corpus_cfg = corpus_cls(**{k: v for k, v in given.items() if k in corpus_names})
         model_cfg = cls(**{k: v for k, v in given.items() if k in allowed}, **fixed)
     except OptionError as e:
         raise EmbedkitError(e.spelled(spelling)) from None
@@ -106,7 +117,7 @@ def make_configs(model: str, options: dict, spelling: Spelling = PYTHON, inputs=
     problems = inapplicable(model_cfg, given, spell, inputs) + inapplicable(corpus_cfg, given, spell)
     if token_lists:
         problems += [f"{spell.name(f.name)} does not apply to in-memory token lists (their tokens are taken "
-                     "as given)" for f in dataclasses.fields(CorpusConfig)
+                     "as given)" for f in dataclasses.fields(corpus_cls)
                      if f.metadata.get("text_only") and f.name in given]
     if problems:
         raise EmbedkitError("; ".join(problems))
@@ -137,21 +148,35 @@ def token_lists_of(corpus):
     return itertools.chain([first], it)
 
 
-def _trainer(model: str):
-    module, func = MODELS[model].trainer.split(":")
+def _imported(target: str):
+    module, func = target.split(":")
     return getattr(importlib.import_module(module), func)
+
+
+def _trainer(model: str):
+    return _imported(MODELS[model].trainer)
+
+
+def _read_with(row: Model, model: str, corpus, corpus_cfg):
+    """The corpus of a model with its own reader (row.reader): paths only."""
+    from embedkit.corpus.encoded import EncodedCorpus
+    if isinstance(corpus, EncodedCorpus) or token_lists_of(corpus) is not None:
+        raise EmbedkitError(f"model {model!r} reads its own files: give corpus= a path or a list of paths")
+    return _imported(row.reader)(corpus, corpus_cfg)
 
 
 def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, quiet: bool = True,
           cache: bool = True, cooccur=None, report: Callable[[str], None] | None = None,
           distributed: bool = False, sync_every: int | None = None, sync_timeout: float | None = None, **options):
-    """Train `model` ("skipgram", "cbow", "fasttext", "glove") and return its Embeddings.
+    """Train `model` ("skipgram", "cbow", "fasttext", "glove", "classifier") and return its Embeddings
+    (for "classifier", a Classifier: embedkit/classifier.py, with predict and test).
 
     corpus: a path, a list of paths (files, folders, .gz/.bz2/.xz), an EncodedCorpus, None for
     the bundled default corpus, or any iterable of token lists ([["the", "cat"], ...], a
     generator: read once, held encoded in memory, see the module doc). options: any field of
     CorpusConfig or of the model's config (embedkit/config.py), e.g. dim=100, window=5,
     min_count=5, epochs=5, workers=2, seed=1, backend="numba"|"torch", device="cpu"|"cuda".
+    The classifier reads fastText's labelled format from paths (corpus/labelled.py).
     output: a folder to save the model in (vectors.txt + the native format). cooccur: GloVe only,
     a prepared co-occurrence matrix (scipy.sparse or the path of an `embedkit cooccur` .npz).
     report: called with the one-line corpus summary before training (the CLI prints it).
@@ -169,7 +194,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if row is not None and inputs - row.inputs:
         users = [m for m, r in MODELS.items() if "cooccur" in r.inputs]
         raise EmbedkitError(f"cooccur= applies only to model {' and '.join(map(repr, users))}, not {model!r}")
-    sentences = token_lists_of(corpus)
+    sentences = None if row is not None and row.reader else token_lists_of(corpus)
     corpus_cfg, model_cfg = make_configs(model, options, PYTHON, inputs, token_lists=sentences is not None)
     check_backend(row.family, model_cfg.backend, model_cfg.device)
     if isinstance(cooccur, (str, os.PathLike)):
@@ -184,7 +209,9 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         raise EmbedkitError("sync_every and sync_timeout apply only to distributed runs (--distributed)")
     try:
         t0 = time.perf_counter()
-        if sentences is not None:
+        if row.reader:
+            encoded = _read_with(row, model, corpus, corpus_cfg)
+        elif sentences is not None:
             from embedkit.corpus.phrases import base_config
             from embedkit.corpus.tokenlists import encode_token_lists
             encoded = encode_token_lists(sentences, base_config(corpus_cfg) if corpus_cfg.phrases else corpus_cfg)
@@ -194,12 +221,12 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
             encoded = ranks.prepare(lambda: prepare_corpus(corpus, corpus_cfg, cache=cache))
         else:
             encoded = prepare_corpus(corpus, corpus_cfg, cache=cache)     # phrases included, cached
-        if corpus_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
+        if not row.reader and corpus_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
             from embedkit.corpus.phrases import phrase_encoded
             encoded = phrase_encoded(encoded, corpus_cfg)
         prep_seconds = time.perf_counter() - t0
         if report is not None and (ranks is None or ranks.rank == 0):
-            report(corpus_summary(encoded, corpus_cfg.min_count))
+            report(encoded.summary() if row.reader else corpus_summary(encoded, corpus_cfg.min_count))
         ctx, shard, run_cfg = TrainContext(quiet=quiet, cache=cache, cooccur=cooccur), encoded, model_cfg
         if ranks is not None:
             shard, run_cfg, ctx = ranks.setup(encoded, model_cfg, ctx)

@@ -19,7 +19,8 @@ from embedkit.trainers.tasks import Word2VecTask
 
 # about 1-3 s of one worker's time: the barrier at the end of a chunk costs well under 1%
 CHUNK_WORDS = 1 << 21
-STEPS = {"skipgram-window": walker.SKIPGRAM_WINDOW, "skipgram-pair": walker.SKIPGRAM_PAIR, "cbow": walker.CBOW}
+STEPS = {"skipgram-window": walker.SKIPGRAM_WINDOW, "skipgram-pair": walker.SKIPGRAM_PAIR, "cbow": walker.CBOW,
+         "supervised": walker.SUPERVISED}
 
 
 def chunk_ranges(offsets: np.ndarray, s_begin: int, s_end: int, chunk_words: int) -> list[tuple[int, int]]:

@@ -1,0 +1,284 @@
+"""A trained text classifier (fastText supervised): its word vectors, its labels, predict and test.
+
+    clf = embedkit.train("classifier", "train.txt", word_ngrams=2)
+    clf.predict("a fine , funny film .")            # [("__label__pos", 0.93)]
+    clf.predict(["...", "..."], k=2, threshold=0.1)  # one list of (label, probability) per text
+    clf.test("test.txt", k=1)                       # {"n": ..., "precision_at_k": ..., "recall_at_k": ..., "per_label": ...}
+
+A Classifier is an Embeddings of its words (vectors: each word's input row, or the mean of its row
+and char n-gram rows), so every vector verb and `export` work on it; it also holds the input
+matrix w_in (V + bucket rows), the label rows w_out (or Huffman inner nodes for hs) and the
+settings that turn a line into input rows (kernels/examples.py). Probabilities are fastText's:
+softmax for softmax, the Huffman path product for hs, one sigmoid per label for ns and ova (those
+do not sum to 1). Lines are read as corpus/labelled.py says; a line with no known word predicts
+nothing.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from embedkit.corpus.labelled import EOS, TokenizedLines, line_summary, read_paths, tokenize_text
+from embedkit.embeddings import Embeddings
+from embedkit.errors import EmbedkitError
+from embedkit.kernels.examples import EMPTY, NO_LABEL, NO_WORD, build_records
+from embedkit.kernels.supervised import hidden_means
+
+SETTINGS = ("objective", "word_ngrams", "bucket", "minn", "maxn", "label_prefix")
+
+
+def word_bags(words: list, minn: int, maxn: int, bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR input rows of each word: [w] and, with char n-grams, V + their buckets ("</s>" has none)."""
+    from embedkit.tables.subwords import subword_bags
+    V = len(words)
+    if maxn <= 0:
+        return np.arange(V + 1, dtype=np.int64), np.arange(V, dtype=np.int32)
+    bag_ptr, bag_ids = subword_bags(words, max(minn, 1), maxn, bucket)
+    if EOS in words:
+        e = words.index(EOS)
+        keep = np.ones(len(bag_ids), bool)
+        keep[bag_ptr[e] + 1:bag_ptr[e + 1]] = False
+        sizes = np.diff(bag_ptr)
+        sizes[e] = 1
+        bag_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        bag_ids = bag_ids[keep]
+    return bag_ptr, bag_ids
+
+
+def ngram_bags(words: list, minn: int, maxn: int, bucket: int, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR rows base + bucket of the char n-grams of each (unknown) word, without a word row."""
+    from embedkit.tables.subwords import subword_bags
+    n = len(words)
+    if maxn <= 0 or n == 0:
+        return np.zeros(n + 1, np.int64), np.zeros(0, np.int32)
+    bag_ptr, bag_ids = subword_bags(words, max(minn, 1), maxn, bucket)
+    keep = np.ones(len(bag_ids), bool)
+    keep[bag_ptr[:-1]] = False
+    ids = (bag_ids[keep].astype(np.int64) - n + base).astype(np.int32)
+    return (bag_ptr - np.arange(n + 1)).astype(np.int64), ids
+
+
+class Classifier(Embeddings):
+    """Words (with their vectors) and labels of a trained classifier; see the module doc."""
+
+    def __init__(self, words, counts, labels, label_counts, w_in: np.ndarray, w_out: np.ndarray, settings: dict):
+        self.settings = {k: settings[k] for k in SETTINGS}
+        self.labels = list(labels)
+        self.label_counts = np.asarray(label_counts, np.int64)
+        self.w_in = np.ascontiguousarray(w_in, np.float32)       # (V + bucket rows, D)
+        self.w_out = np.ascontiguousarray(w_out, np.float32)     # (L or L - 1, D)
+        s = self.settings
+        self.bag_ptr, self.bag_ids = word_bags(list(words), s["minn"], s["maxn"], s["bucket"])
+        from embedkit.trainers.subword import bag_means
+        vectors = bag_means(self.w_in, self.bag_ptr, self.bag_ids) if s["maxn"] > 0 else self.w_in[:len(words)].copy()
+        super().__init__(words, vectors, counts)
+        self._word_ids = None                   # bytes -> word id, made when first needed
+        self._label_ids = {lab.encode("utf-8"): i for i, lab in enumerate(self.labels)}
+        self._huffman = None
+        self._eos = self.index[EOS]
+
+    def refresh_vectors(self) -> None:
+        """Recompute the word vectors from w_in (after training changed it in place)."""
+        s = self.settings
+        if s["maxn"] > 0:
+            from embedkit.trainers.subword import bag_means
+            self.vectors = bag_means(self.w_in, self.bag_ptr, self.bag_ids)
+        else:
+            self.vectors = np.ascontiguousarray(self.w_in[:len(self.words)])
+        self._changed()
+
+    # ---- lines -> records ----
+
+    def type_maps(self, lines: TokenizedLines) -> tuple[np.ndarray, np.ndarray]:
+        """(type_word, type_label) of kernels/examples.py for these lines' types under this model."""
+        prefix = self.settings["label_prefix"].encode("utf-8")
+        if self._word_ids is None:
+            self._word_ids = dict(zip((w.encode("utf-8") for w in self.words), range(len(self.words))))
+        get_w, get_l = self._word_ids.get, self._label_ids.get
+        type_word = np.fromiter((get_w(t, -1) for t in lines.types), np.int32, len(lines.types))
+        type_label = np.fromiter((get_l(t, -2) if t.startswith(prefix) else -1 for t in lines.types),
+                                 np.int32, len(lines.types))
+        return type_word, type_label
+
+    def records(self, lines: TokenizedLines, type_word, type_label, training: bool = False, oov: bool = True):
+        """(tokens int32, offsets int64, status int8 per line) of kernels/examples.py. oov: unknown
+        words bring their char n-grams (when the model has them)."""
+        s = self.settings
+        V = len(self.words)
+        unknown = np.flatnonzero((type_word < 0) & (type_label == -1)) if oov and s["maxn"] > 0 else []
+        oov_ptr = np.zeros(len(lines.types) + 1, np.int64)
+        oov_ids = np.zeros(0, np.int32)
+        if len(unknown):
+            ptr, oov_ids = ngram_bags([lines.types[t].decode("utf-8") for t in unknown], s["minn"], s["maxn"],
+                                      s["bucket"], V)
+            sizes = np.zeros(len(lines.types), np.int64)
+            sizes[unknown] = np.diff(ptr)
+            np.cumsum(sizes, out=oov_ptr[1:])
+        hashes = lines.type_hashes() if s["word_ngrams"] > 1 else np.zeros(len(lines.types), np.int64)
+        from embedkit.tables.subwords import fasttext_hash
+        eos_hash = fasttext_hash(EOS)
+        eos_hash = eos_hash - (1 << 32) if eos_hash >= 1 << 31 else eos_hash
+        args = (lines.tok, lines.line_ptr, type_word, type_label, hashes, oov_ptr, oov_ids, self.bag_ptr,
+                self.bag_ids, self._eos, eos_hash, V, s["word_ngrams"], max(s["bucket"], 1), training)
+        status = np.zeros(lines.n_lines, np.int8)                        # (lines,) int8
+        offsets = np.zeros(lines.n_lines + 1, np.int64)                  # (records+1,) int64
+        size, _ = build_records(*args, np.zeros(0, np.int32), offsets, status)
+        tokens = np.empty(max(size, 1), np.int32)                        # (size,) int32
+        size, n = build_records(*args, tokens, offsets, status)
+        return tokens[:size], offsets[:n + 1], status
+
+    # ---- prediction ----
+
+    def probabilities(self, tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """(records, L) float32 label probabilities of each record (fastText's, see the module doc)."""
+        H = np.zeros((len(offsets) - 1, self.dim), np.float32)           # (n, D) hidden vectors
+        hidden_means(tokens, offsets, self.w_in, H)
+        S = H @ self.w_out.T                                             # (n, L) or (n, L - 1) scores
+        objective = self.settings["objective"]
+        if objective == "softmax":
+            S -= S.max(axis=1, keepdims=True)
+            np.exp(S, out=S)
+            S /= S.sum(axis=1, keepdims=True)
+            return S
+        if objective == "hs":
+            return np.exp(self._path_log_probs(S))
+        return np.exp(-np.logaddexp(0.0, -S))                           # sigmoid, without overflow
+
+    def _path_log_probs(self, S: np.ndarray) -> np.ndarray:
+        """(n, L) log P(label) under hs: the sum of log sigma(+-score) over the label's Huffman path."""
+        if self._huffman is None:
+            from embedkit.tables.huffman import huffman_tree
+            points, codes, code_len = huffman_tree(self.label_counts)
+            mask = np.arange(points.shape[1])[None, :] < code_len[:, None]             # (L, depth) bool
+            self._huffman = (np.where(mask, points, 0), np.where(mask, 1.0 - 2.0 * codes, 0.0).astype(np.float32))
+        points, sign = self._huffman
+        if points.shape[1] == 0:                                                     # one label
+            return np.zeros((len(S), len(self.labels)), np.float32)
+        z = S[:, points] * sign[None]                                                # (n, L, depth)
+        return -np.logaddexp(0.0, -z).sum(axis=2, where=sign[None] != 0)
+
+    def _predict_text(self, data: bytes, k: int, threshold: float) -> list[list[tuple[str, float]]]:
+        if k < 1:
+            raise EmbedkitError(f"k must be >= 1, got {k}")
+        if not 0.0 <= threshold <= 1.0:
+            raise EmbedkitError(f"threshold must be between 0 and 1, got {threshold}")
+        tok = tokenize_text(data)
+        tokens, offsets, status = self.records(tok, *self.type_maps(tok))
+        P = self.probabilities(tokens, offsets)
+        k = min(k, len(self.labels))
+        top = np.argsort(-P, axis=1, kind="stable")[:, :k]                          # (n, k)
+        probs = np.take_along_axis(P, top, axis=1).tolist()
+        labels = self.labels
+        out = []
+        for st, ids, ps in zip(status.tolist(), top.tolist(), probs):
+            if st == NO_WORD or st == EMPTY:
+                out.append([])
+            elif threshold > 0.0:
+                out.append([(labels[i], p) for i, p in zip(ids, ps) if p >= threshold])
+            else:
+                out.append([(labels[i], p) for i, p in zip(ids, ps)])
+        return out
+
+    def predict(self, texts, k: int = 1, threshold: float = 0.0):
+        """The k most probable labels of a text (a str: one list of (label, probability)) or of
+        each of several texts (a list of str: one such list each), probabilities >= threshold.
+        A text with no known word gets []. A text may not contain a newline."""
+        single = isinstance(texts, str)
+        items = [texts] if single else list(texts)
+        if not all(isinstance(t, str) for t in items):
+            raise EmbedkitError("predict takes a string or a list of strings")
+        data = "\n".join(items).encode("utf-8", "replace") + b"\n" if items else b""
+        if data.count(b"\n") != len(items):
+            bad = next(i for i, t in enumerate(items) if "\n" in t)
+            raise EmbedkitError(f"text {bad} contains a newline: predict takes one line per text")
+        out = self._predict_text(data, k, threshold)
+        return out[0] if single else out
+
+    def predict_file(self, path, k: int = 1, threshold: float = 0.0) -> list[list[tuple[str, float]]]:
+        """predict for every line of a file ("-": stdin); empty lines included, so outputs align."""
+        return self._predict_text(read_paths([path]), k, threshold)
+
+    def test(self, path, k: int = 1, threshold: float = 0.0) -> dict:
+        """fastText's test on a labelled file: {"n", "k", "precision_at_k", "recall_at_k", "per_label":
+        {label: {"precision", "recall", "f1", "gold", "predicted", "correct"}}, "lines": {status: count}};
+        a ratio with nothing to divide by (a label never predicted) is None.
+        Lines without a known label (and empty lines) are skipped; a labelled line with no known
+        word counts, with no prediction."""
+        lines = tokenize_text(read_paths([path]))
+        type_word, type_label = self.type_maps(lines)
+        tokens, offsets, status = self.records(lines, type_word, type_label)
+        keep = np.flatnonzero((status != NO_LABEL) & (status != EMPTY))
+        predictions = self._predict_records(tokens, offsets, status, keep, k, threshold)
+        L = len(self.labels)
+        gold_n, pred_n, correct_n = np.zeros(L, np.int64), np.zeros(L, np.int64), np.zeros(L, np.int64)
+        for r, pred in zip(keep.tolist(), predictions):
+            b = offsets[r]
+            gold = set(tokens[b + 1:b + 1 + tokens[b]].tolist())
+            for g in gold:
+                gold_n[g] += 1
+            for p in pred:
+                pred_n[p] += 1
+                correct_n[p] += p in gold
+        per_label = {}
+        for i, lab in enumerate(self.labels):
+            prec, rec = _ratio(correct_n[i], pred_n[i]), _ratio(correct_n[i], gold_n[i])
+            f1 = 2 * prec * rec / (prec + rec) if prec is not None and rec is not None and prec + rec > 0 else None
+            per_label[lab] = {"precision": prec, "recall": rec, "f1": f1,
+                              "gold": int(gold_n[i]), "predicted": int(pred_n[i]), "correct": int(correct_n[i])}
+        n_pred, n_gold, n_correct = pred_n.sum(), gold_n.sum(), correct_n.sum()
+        return {"n": int(len(keep)), "k": k, "precision_at_k": _ratio(n_correct, n_pred),
+                "recall_at_k": _ratio(n_correct, n_gold), "per_label": per_label, "lines": line_summary(status)}
+
+    def _predict_records(self, tokens, offsets, status, keep, k, threshold) -> list[list[int]]:
+        P = self.probabilities(tokens, offsets)[keep]
+        k = min(k, len(self.labels))
+        top = np.argsort(-P, axis=1, kind="stable")[:, :k]
+        ok = np.take_along_axis(P, top, axis=1) >= threshold
+        return [[] if status[r] == NO_WORD else [i for i, good in zip(ids, oks) if good]
+                for r, ids, oks in zip(keep.tolist(), top.tolist(), ok.tolist())]
+
+    # ---- saving ----
+
+    def native_parts(self) -> tuple[str, dict, dict]:
+        """A "classifier" model folder (from_native reads it back)."""
+        return "classifier", dict(self.settings), self.arrays()
+
+    def arrays(self) -> dict:
+        return {"w_in": self.w_in, "w_out": self.w_out, "labels": np.array(self.labels, dtype=str),
+                "label_counts": self.label_counts}
+
+
+def _ratio(a, b) -> float | None:
+    return float(a / b) if b else None
+
+
+def from_native(model) -> Classifier:
+    """A Classifier from a "classifier" model folder (formats/native.py LOADERS)."""
+    from embedkit.formats.native import real_array
+    where = model.path / "model.json"
+    cfg = dict(model.config)
+    cfg.setdefault("label_prefix", (cfg.get("corpus") or {}).get("label_prefix", "__label__"))
+    missing = [k for k in SETTINGS if k not in cfg]
+    if missing:
+        raise EmbedkitError(f"{where}: the classifier's config lacks {', '.join(missing)}")
+    if "labels" not in model.arrays or model.arrays["labels"].dtype.kind != "U":
+        raise EmbedkitError(f"{model.path / 'arrays.npz'}: no 'labels' array of strings")
+    labels = model.arrays["labels"].tolist()
+    D = model.meta["dim"]
+    w_in = model.arrays.get("w_in")
+    if w_in is None or w_in.ndim != 2:
+        raise EmbedkitError(f"{model.path / 'arrays.npz'}: no 2-d 'w_in' array")
+    w_in = real_array(model, "w_in", (w_in.shape[0], D))
+    n_out = max(len(labels) - 1, 1) if cfg["objective"] == "hs" else len(labels)
+    w_out = real_array(model, "w_out", (n_out, D))
+    counts = model.arrays.get("label_counts", np.ones(len(labels), np.int64))
+    return Classifier(model.words, model.counts, labels, counts, w_in, w_out, cfg)
+
+
+def write_test_json(result: dict, path) -> None:
+    """The test result as JSON, written atomically."""
+    from embedkit.fsutil import atomic_path
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,72 @@
+"""The classifier's architecture (fastText supervised, Joulin et al. 2017): one labelled line -> one example.
+
+An example is a record in the walker's token stream (kernels/walker.py, step code SUPERVISED):
+
+    [n_labels, label_1 .. label_n, input row ids ...]          (int32, offsets delimit records)
+
+The input rows are the line's words (or each word's bag of word row + char n-gram buckets), the
+end-of-line token and the hashed word n-grams, expanded once when the data is read
+(trainers/classifier.py, kernels/examples.py). The hidden vector is their mean,
+h = (1/|B|) sum_{r in B} w_in[r]; the objective (kernels/objectives.py) names the label rows of
+w_out to score h against, and after its update every input row gets w_in[r] += g / |B|: fastText's
+Model::update divides the h-gradient by the bag size for supervised models (normalizeGradient_).
+"""
+import numpy as np
+from numba import njit
+
+from embedkit.kernels.logistic import FASTMATH
+from embedkit.kernels.objectives import example_outputs, objective_update
+
+
+@njit(inline="always", fastmath=FASTMATH, nogil=True, cache=True)
+def supervised_step(tokens, begin, end, weights, scratch, lr, tables, state):
+    """Train on the record tokens[begin:end]; returns (loss, 1), or (0.0, 0) for a record without
+    labels or input rows (the readers never write one)."""
+    w_in, w_out = weights.w_in, weights.w_out
+    outs, labels, scores = scratch.outs, scratch.labels, scratch.scores
+    h, grad = scratch.work[0], scratch.work[1]
+    dim = h.shape[0]
+    n_lab = tokens[begin]
+    first = begin + 1 + n_lab
+    n_rows = end - first
+    if n_lab <= 0 or n_rows <= 0:
+        return 0.0, 0
+    h[:] = 0.0
+    for k in range(first, end):
+        r = tokens[k]
+        for d in range(dim):
+            h[d] += w_in[r, d]
+    inv = np.float32(1.0 / n_rows)
+    for d in range(dim):
+        h[d] *= inv
+    grad[:] = 0.0
+    n_o = example_outputs(tables, tokens, begin + 1, first, state, outs, labels)
+    loss = objective_update(tables, h, w_out, outs, labels, n_o, lr, grad, scores)
+    for d in range(dim):
+        grad[d] *= inv
+    for k in range(first, end):
+        r = tokens[k]
+        for d in range(dim):
+            w_in[r, d] += grad[d]
+    return loss, 1
+
+
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
+def hidden_means(tokens, offsets, w_in, out):
+    """out[i] = the mean of w_in over record i's input rows (zeros without any): the hidden
+    vectors for prediction. out (records, D) float32."""
+    dim = w_in.shape[1]
+    for i in range(offsets.shape[0] - 1):
+        first = offsets[i] + 1 + tokens[offsets[i]]
+        end = offsets[i + 1]
+        for d in range(dim):
+            out[i, d] = 0.0
+        if end <= first:
+            continue
+        for k in range(first, end):
+            r = tokens[k]
+            for d in range(dim):
+                out[i, d] += w_in[r, d]
+        inv = np.float32(1.0 / (end - first))
+        for d in range(dim):
+            out[i, d] *= inv
