@@ -79,7 +79,7 @@ def test_chunks_cover_a_shard_in_order():
 
 
 def test_every_family_has_a_numba_backend_and_device_checks_come_first():
-    assert {f for f, b in BACKENDS if b == "numba"} == {f for f, _ in BACKENDS} == {"word2vec", "glove"}
+    assert {f for f, b in BACKENDS if b == "numba"} == {f for f, _ in BACKENDS} == {"word2vec", "glove", "classifier"}
     with pytest.raises(EmbedkitError, match="needs --backend torch"):
         check_backend("word2vec", "numba", "cuda")
     with pytest.raises(EmbedkitError, match="not available"):
