@@ -101,7 +101,7 @@ def train_classifier(corpus: LabelledCorpus, cfg: ClassifierConfig, ctx: TrainCo
                         weights=Weights(model.w_in, model.w_out, model.bag_ptr, model.bag_ids), tables=tables,
                         window=1, lr_start=float(cfg.lr), lr_end=0.0, epochs=cfg.epochs, workers=cfg.workers,
                         seed=cfg.seed, device=cfg.device)
-    backend = make_backend("classifier", cfg.backend, task)
+    backend = make_backend("classifier", cfg.backend, task, ctx.chunk)
     backend.hints = {"diverged": "try a lower --lr", "empty": "no line has both a label and a word"}
     log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
     model.refresh_vectors()
