@@ -1,0 +1,152 @@
+"""embedkit's classifier vs fastText 0.9.3 (PyPI `fasttext`) supervised, side by side in one run.
+
+    MALLOC_MMAP_THRESHOLD_=65536 /work/tools/bench python benchmarks/bench_classifier.py   # the four sets
+    (fastText 0.9.3 leaves most of its input matrix as the allocator returned it, and may then stop
+    with "Encountered NaN" in a process that has freed memory; a fixed mmap threshold makes every large
+    allocation fresh zeroed pages, as in a new process)
+    python benchmarks/bench_classifier.py --sets sentence-polarity --repeat 1   # a quick check
+
+Sets: ../shared/data/classification/{sentence-polarity, subjectivity, nps-chat-dialogue-acts,
+wordnet-lexnames}.{train,test}.txt (fixed splits). Losses as the issue says: softmax on the
+2-label sets, softmax and hs on the 15- and 45-label sets.
+
+Settings, the same for both (fastText supervised's defaults): dim 100, lr 0.1, 5 epochs, word
+n-grams 1, min count 1, the loss of the row; --threads worker threads for both (default 2, the
+cores of the benchmark machine); seed 1.
+
+Measured, in this one process (fastText's C++ and embedkit's numba kernels both precompiled: the
+numba kernels are loaded, or compiled, by a warm-up training on a tiny file first, reported apart
+as "warm-up s"):
+  * train s: wall time of the whole training call, file reading and dictionary building included
+    (fasttext.train_supervised / embedkit.train), the best of --repeat runs; examples/s = epochs x
+    training lines / train s (so the examples/s ratio is the inverse train-time ratio);
+  * P@1: each tool's own test on the test file (fastText's model.test, embedkit's Classifier.test;
+    the P@1 of the last run);
+  * predict lines/s: model.predict(list of test lines, labels removed, k=1) of each tool's Python
+    API, the best of --repeat runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATA, markdown_table  # noqa: E402
+
+SETS = {  # name -> losses
+    "sentence-polarity": ("softmax",),
+    "subjectivity": ("softmax",),
+    "nps-chat-dialogue-acts": ("softmax", "hs"),
+    "wordnet-lexnames": ("softmax", "hs"),
+}
+CLASSIFICATION = DATA / "classification"
+
+
+def texts_of(path: Path) -> list[str]:
+    return [" ".join(t for t in line.split() if not t.startswith("__label__"))
+            for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def best_of(repeat: int, fn):
+    """(smallest seconds, the last result) of `repeat` calls."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def warm_up(threads: int) -> float:
+    """Load (or compile) embedkit's kernels for every loss on a tiny file; returns the seconds."""
+    import embedkit
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tiny.txt"
+        path.write_text("".join(f"__label__{i % 3} w{i % 7} w{i % 5}\n" for i in range(50)))
+        for loss in ("softmax", "hs"):
+            clf = embedkit.train("classifier", str(path), objective=loss, epochs=1, workers=threads)
+            clf.predict(["w1 w2"])
+            clf.test(str(path))
+    return time.perf_counter() - t0
+
+
+def run_set(name: str, loss: str, threads: int, repeat: int) -> dict:
+    import embedkit
+    import fasttext
+    train, test = CLASSIFICATION / f"{name}.train.txt", CLASSIFICATION / f"{name}.test.txt"
+    n_train = sum(1 for line in train.open(encoding="utf-8") if "__label__" in line)
+    texts = texts_of(test)
+    settings = dict(dim=100, lr=0.1, epoch=5, wordNgrams=1, minCount=1)
+    ft_train, ft = best_of(repeat, lambda: fasttext.train_supervised(
+        str(train), loss=loss, thread=threads, seed=1, verbose=0, **settings))
+    ft_p1 = ft.test(str(test))[1]
+    ft_pred, _ = best_of(repeat, lambda: ft.predict(texts, k=1))
+    ek_train, ek = best_of(repeat, lambda: embedkit.train(
+        "classifier", str(train), objective=loss, workers=threads, seed=1, dim=100, lr=0.1, epochs=5,
+        word_ngrams=1, min_count=1))
+    ek_p1 = ek.test(str(test))["precision_at_k"]
+    ek_pred, _ = best_of(repeat, lambda: ek.predict(texts, k=1))
+    return {"set": name, "loss": loss, "labels": len(ek.labels), "train_lines": n_train, "test_lines": len(texts),
+            "fasttext": {"train_s": ft_train, "p_at_1": ft_p1, "predict_s": ft_pred,
+                         "examples_per_s": 5 * n_train / ft_train, "lines_per_s": len(texts) / ft_pred},
+            "embedkit": {"train_s": ek_train, "p_at_1": ek_p1, "predict_s": ek_pred,
+                         "examples_per_s": 5 * n_train / ek_train, "lines_per_s": len(texts) / ek_pred}}
+
+
+def table(results: list[dict]) -> str:
+    rows = []
+    for r in results:
+        ft, ek = r["fasttext"], r["embedkit"]
+        rows.append([r["set"], r["labels"], r["loss"], f"{ft['train_s']:.2f}", f"{ek['train_s']:.2f}",
+                     f"{ft['train_s'] / ek['train_s']:.2f}x", f"{100 * ft['p_at_1']:.1f}", f"{100 * ek['p_at_1']:.1f}",
+                     f"{100 * (ek['p_at_1'] - ft['p_at_1']):+.1f}", f"{ft['lines_per_s']:,.0f}",
+                     f"{ek['lines_per_s']:,.0f}", f"{ek['lines_per_s'] / ft['lines_per_s']:.2f}x"])
+    return markdown_table(["set", "labels", "loss", "fastText train s", "embedkit train s", "train speed ratio",
+                           "fastText P@1", "embedkit P@1", "P@1 diff (points)", "fastText predict lines/s",
+                           "embedkit predict lines/s", "predict ratio"], rows)
+
+
+def hs_lines(results: list[dict]) -> list[str]:
+    """The hs bar: hs vs softmax of each tool, per set that has both."""
+    out = []
+    by = {(r["set"], r["loss"]): r for r in results}
+    for name in SETS:
+        if (name, "softmax") in by and (name, "hs") in by:
+            for tool in ("embedkit", "fasttext"):
+                s, h = by[(name, "softmax")][tool], by[(name, "hs")][tool]
+                out.append(f"{name} {tool}: hs trains {s['train_s'] / h['train_s']:.2f}x faster than softmax, "
+                           f"P@1 {100 * (h['p_at_1'] - s['p_at_1']):+.1f} points")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per timing; the best is reported")
+    ap.add_argument("--json", help="write the raw results here")
+    args = ap.parse_args(argv)
+    warm = warm_up(args.threads)
+    results = []
+    for name in args.sets.split(","):
+        for loss in SETS[name]:
+            results.append(run_set(name, loss, args.threads, args.repeat))
+            print(f"done {name} {loss}", file=sys.stderr, flush=True)
+    print(table(results))
+    print()
+    for line in hs_lines(results):
+        print(line)
+    print(f"\nembedkit warm-up (kernel load or compile, all losses): {warm:.1f} s; threads {args.threads}; "
+          f"best of {args.repeat}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"warm_up_s": warm, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
