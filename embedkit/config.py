@@ -287,7 +287,7 @@ class Word2VecConfig(Checked):
     seed: int = opt(1, "random seed", low=0)
     backend: str = backend_field()
     device: str = device_field()
-    batch_size: int = opt(4096, "torch backend: centre words per mini-batch (each brings its window's examples)", low=1,
+    batch_size: int = opt(1024, "torch backend: centre words per mini-batch (each brings its window's examples)", low=1,
                           when=TORCH_ONLY)
 
     def start_lr(self) -> float:

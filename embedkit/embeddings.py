@@ -316,6 +316,15 @@ class Embeddings(Queries):
         self.add_vectors([key], [vector])
         return self.index[key]
 
+    def to_torch(self, freeze: bool = True):
+        """A torch.nn.Embedding (len(self), dim) float32 whose row i is the vector of self.words[i]
+        (vocabulary order, so ids from self.index select rows); frozen (no gradient) unless
+        freeze=False. A copy: training it leaves these vectors unchanged. Imports torch."""
+        from embedkit.torch.device import import_torch
+        torch = import_torch()
+        rows = torch.tensor(np.asarray(self.vectors, dtype=np.float32))
+        return torch.nn.Embedding.from_pretrained(rows, freeze=freeze)
+
     # -- files --------------------------------------------------------------------------------------
     def native_parts(self) -> tuple[str, dict, dict]:
         """(kind, config, extra arrays) for an embedkit model folder of these vectors."""

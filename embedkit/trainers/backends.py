@@ -12,6 +12,7 @@ from embedkit.errors import EmbedkitError
 
 BACKENDS: dict[tuple[str, str], str] = {
     ("word2vec", "numba"): "embedkit.trainers.word2vec_numba:NumbaWord2Vec",
+    ("word2vec", "torch"): "embedkit.torch.word2vec:TorchWord2Vec",
     ("glove", "numba"): "embedkit.trainers.glove_numba:NumbaGloVe",
     ("classifier", "numba"): "embedkit.trainers.word2vec_numba:NumbaWord2Vec",   # the walker's SUPERVISED step
     ("glove", "torch"): "embedkit.torch.glove:TorchGloVe",

@@ -1,0 +1,132 @@
+"""The torch backend of the word2vec family (skip-gram, CBOW, the subword model; NS or HS), on the
+CPU or a CUDA device (trainers/backends.py).
+
+The encoded corpus (int32), the subsampling probabilities, the objective's tables, the input bags
+and the weights live on the device. An epoch runs over chunks of about CHUNK_WORDS corpus words
+(whole sentences): windows.chunk_windows subsamples a chunk and draws its reduced windows with a
+few torch ops, then the chunk's kept words are stepped through `batch_size` centre words at a time
+(word2vec_batch.py: one batch is a few kernel launches). The host reads from the device once per
+chunk, never per batch: the kept-word count (torch.nonzero), the subword model's per-batch bag
+sizes, and the running loss, together (tests/test_torch_word2vec.py counts the reads).
+
+What a batch is: `batch_size` consecutive kept centre words with all their (reduced-window)
+examples: up to 2 window pairs each for skip-gram, one example each for CBOW. All of a batch's
+steps are computed from the weights at the start of the batch and summed, so batch_size 1 is the
+numba kernel's sequential update and larger batches trade a little staleness for throughput.
+
+The learning rate decays linearly over all words of all epochs, as in the numba backend, and is
+set per batch from the batch's position in its chunk.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from embedkit.errors import EmbedkitError
+from embedkit.kernels.objectives import HuffmanTables, NoiseTables
+from embedkit.torch.device import import_torch, resolve_device
+from embedkit.torch.windows import chunk_windows
+from embedkit.torch.word2vec_batch import STEPS, BagInputs, HuffmanOutputs, NoiseOutputs, WordInputs, rows_per_centre
+from embedkit.trainers.tasks import Word2VecTask
+from embedkit.trainers.word2vec_numba import NumbaWord2Vec, chunk_ranges
+
+CHUNK_WORDS = 1 << 20
+OBJECTIVES = {NoiseTables: NoiseOutputs, HuffmanTables: HuffmanOutputs}
+
+
+def is_plain(bag_ptr, bag_ids) -> bool:
+    """Every word's bag is [word]: the input side is a plain row lookup."""
+    V = len(bag_ptr) - 1
+    return len(bag_ids) == V and np.array_equal(bag_ptr, np.arange(V + 1)) and np.array_equal(bag_ids, np.arange(V))
+
+
+def input_side(w_in, bag_ptr, bag_ids):
+    return WordInputs(w_in) if is_plain(bag_ptr, bag_ids) else BagInputs(w_in, bag_ptr, bag_ids)
+
+
+class TorchWord2Vec:
+    unit, metric = "word", "loss"
+    hints = NumbaWord2Vec.hints
+    check_device = staticmethod(resolve_device)
+
+    def __init__(self, task: Word2VecTask, chunk_words: int = CHUNK_WORDS):
+        torch = import_torch()
+        self.task = task
+        self.device = device = resolve_device(task.device)
+        if device.type == "cpu":
+            torch.set_num_threads(task.workers)
+        self.host_offsets = np.asarray(task.offsets, dtype=np.int64)
+        self.tokens = torch.from_numpy(np.ascontiguousarray(task.tokens, dtype=np.int32)).to(device)  # (N,) int32
+        self.offsets = torch.from_numpy(self.host_offsets).to(device)                                  # (S+1,) int64
+        self.keep_prob = torch.from_numpy(np.asarray(task.keep_prob, dtype=np.float32)).to(device)     # (V,)
+        wts = task.weights
+        # on the CPU these share the task's arrays (trained in place); on a GPU they are copies
+        self.w_in = torch.from_numpy(wts.w_in).to(device)      # (R_in, D) float32
+        self.w_out = torch.from_numpy(wts.w_out).to(device)    # (R_out, D) float32
+        self.inputs = input_side(self.w_in, np.asarray(wts.bag_ptr), np.asarray(wts.bag_ids))
+        self.objective = OBJECTIVES[type(task.tables)](task.tables, device)
+        self.step = STEPS[task.step]
+        self.chunks = chunk_ranges(self.host_offsets, 0, len(self.host_offsets) - 1, chunk_words)
+        self.gen = torch.Generator(device=device)
+        self.gen.manual_seed(task.seed)
+        self.units_per_epoch = task.n_tokens
+        self.total_words = float(task.n_tokens) * task.epochs
+        self._done = 0
+        self._loss, self._n = 0.0, 0
+
+    def lr_at(self, words_done: float) -> float:
+        t = self.task
+        return t.lr_start + (t.lr_end - t.lr_start) * min(1.0, words_done / self.total_words)
+
+    def run_epoch(self, epoch: int, tick):
+        torch = import_torch()
+        t = self.task
+        B = t.batch_size
+        acc = torch.zeros(2, dtype=torch.float64, device=self.device)   # (loss sum, examples) of the epoch
+        self._loss, self._n = 0.0, 0
+        start = epoch * t.n_tokens
+        for s0, s1 in self.chunks:
+            words_before = start + int(self.host_offsets[s0])
+            chunk_words = int(self.host_offsets[s1] - self.host_offsets[s0])
+            cw = chunk_windows(self.tokens, self.offsets, self.host_offsets, self.keep_prob, s0, s1, t.window, self.gen)
+            n = cw.n
+            totals = self._batch_totals(cw, B)
+            for k, a in enumerate(range(0, n, B)):
+                b = min(a + B, n)
+                lr = self.lr_at(words_before + chunk_words * (a + b) / (2.0 * n))
+                loss, count = self.step(self.inputs, self.w_out, self.objective, cw.words[a:b], cw.context[a:b],
+                                        cw.valid[a:b], lr, self.gen, None if totals is None else totals[k])
+                acc[0] += loss
+                acc[1] += count
+            self._loss, self._n = acc.tolist()                         # the chunk's read of the device
+            self._done = words_before + chunk_words
+            yield
+        if not bool(torch.isfinite(self.w_out).all()):
+            raise EmbedkitError(f"training diverged in epoch {epoch + 1} (non-finite weights); {self.hints['diverged']}")
+        return {}
+
+    def _batch_totals(self, cw, B: int):
+        """Input rows expanded by each batch of the chunk (subword bags only), read in one go."""
+        if not isinstance(self.inputs, BagInputs) or cw.n == 0:
+            return None
+        torch = import_torch()
+        per = rows_per_centre(self.task.step, self.inputs, cw.words, cw.context, cw.valid)   # (n,)
+        pad = (-cw.n) % B
+        per = torch.nn.functional.pad(per, (0, pad))
+        return per.reshape(-1, B).sum(1).tolist()
+
+    def done(self) -> int:
+        return int(self._done)
+
+    def running(self) -> tuple[float, int]:
+        return float(self._loss), int(self._n)
+
+    def lr(self) -> float:
+        return self.lr_at(self._done)
+
+    def arrays(self) -> dict:
+        """The weights, in the task's host arrays."""
+        w = self.task.weights
+        if self.w_in.data_ptr() != w.w_in.ctypes.data:
+            w.w_in[...] = self.w_in.cpu().numpy()
+            w.w_out[...] = self.w_out.cpu().numpy()
+        return {"w_in": w.w_in, "w_out": w.w_out}

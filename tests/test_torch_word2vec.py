@@ -1,0 +1,425 @@
+"""The torch backend of the word2vec family: a batch of one equals the numba kernel on the same draws,
+hand-written gradients equal autograd, the nn.Modules equal the backend's step, no device reads per
+batch, subsampling/windows as the walker's, semantic smoke per variant, API/CLI, CUDA (skipped
+without a GPU)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import embedkit  # noqa: E402
+from embedkit.kernels.random import seed_states  # noqa: E402
+from embedkit.kernels.sampling import sample_alias  # noqa: E402
+from embedkit.kernels.walker import arch_step  # noqa: E402
+from embedkit.kernels.word2vec import Scratch, Weights  # noqa: E402
+from embedkit.tables.subwords import subword_bags  # noqa: E402
+from embedkit.torch import word2vec_batch as wb  # noqa: E402
+from embedkit.torch.word2vec import input_side, OBJECTIVES  # noqa: E402
+from embedkit.trainers.word2vec import objective_tables, plain_bags  # noqa: E402
+from embedkit.trainers.word2vec_numba import STEPS as NUMBA_STEPS  # noqa: E402
+from embedkit.config import Word2VecConfig  # noqa: E402
+
+V, DIM, WINDOW = 12, 8, 2
+COUNTS = np.array([50, 40, 30, 25, 20, 15, 12, 10, 8, 6, 4, 2], dtype=np.int64)
+WORDS = [f"w{k}ord" for k in range(V)]
+
+
+def weights(subword: bool, seed=0):
+    rng = np.random.default_rng(seed)
+    if subword:
+        bag_ptr, bag_ids = subword_bags(WORDS, 3, 4, 20)
+        n_in = V + 20
+    else:
+        (bag_ptr, bag_ids), n_in = plain_bags(V), V
+    w_in = (rng.random((n_in, DIM), dtype=np.float32) - 0.5) / 2
+    w_out = (rng.random((V, DIM), dtype=np.float32) - 0.5) / 2
+    return Weights(w_in, w_out, np.asarray(bag_ptr, np.int64), np.asarray(bag_ids, np.int32))
+
+
+def numba_step(step, objective, sent, i, b, wts, lr, seed):
+    """The numba kernel's update of centre i with window b; returns (loss, count, noise it drew)."""
+    tables, _ = objective_tables(COUNTS, Word2VecConfig(objective=objective, negative=4))
+    state = seed_states(seed, 1)
+    replay = state.copy()
+    n_out = tables.negative + 1 if objective == "ns" else tables.points.shape[1]
+    scratch = Scratch(np.empty((4 * WINDOW + n_out + 2, DIM), np.float32), np.empty(n_out, np.int64),
+                      np.empty(n_out, np.float32), np.empty(2 * WINDOW * n_out, np.float32))
+    loss, count = arch_step(NUMBA_STEPS[step], np.asarray(sent, np.int32), len(sent), i, b, wts, scratch,
+                            lr, tables, state)
+    noise = [sample_alias(tables.prob, tables.alias, replay) for _ in range(4)] if objective == "ns" else [0] * 4
+    return loss, count, tables, noise
+
+
+def distinct_draws_seed():
+    """A seed whose first 4 noise draws are 4 different words: the torch batch damps a row drawn
+    twice for one example (word2vec_batch.add_rows) where the numba kernel adds both steps."""
+    tables, _ = objective_tables(COUNTS, Word2VecConfig(negative=4))
+    for seed in range(100):
+        state = seed_states(seed, 1)
+        if len({sample_alias(tables.prob, tables.alias, state) for _ in range(4)}) == 4:
+            return seed
+
+
+@pytest.mark.parametrize("subword", [False, True])
+@pytest.mark.parametrize("objective", ["ns", "hs"])
+@pytest.mark.parametrize("step", ["skipgram-window", "skipgram-pair", "cbow"])
+def test_batch_of_one_equals_numba_kernel(step, objective, subword):
+    """One window (or, for skip-gram "pair", one pair) as a torch batch: the same loss, count and
+    weights as the numba step on the same noise draws."""
+    sent, lr = [3, 7, 1, 9, 0], 0.05
+    i, b = (0, 1) if step == "skipgram-pair" else (2, 2)      # "pair": centre 0 with its one context word
+    ref = weights(subword)
+    got = weights(subword)
+    loss, count, tables, noise = numba_step(step, objective, sent, i, b, ref, lr, seed=distinct_draws_seed())
+    w_in, w_out = torch.from_numpy(got.w_in), torch.from_numpy(got.w_out)
+    inputs = input_side(w_in, got.bag_ptr, got.bag_ids)
+    obj = OBJECTIVES[type(tables)](tables, "cpu")
+    d = np.array([-2, -1, 1, 2])
+    pos = i + d
+    valid = (np.abs(d) <= b) & (pos >= 0) & (pos < len(sent))
+    context = np.array(sent)[pos.clip(0, len(sent) - 1)]
+    noise_t = torch.tensor([noise] * (len(d) if step == "skipgram-pair" else 1))
+    t_loss, t_count = wb.STEPS[step](inputs, w_out, obj, torch.tensor([sent[i]]), torch.from_numpy(context[None]),
+                                     torch.from_numpy(valid[None]), lr, None, noise=noise_t)
+    assert int(t_count) == count
+    np.testing.assert_allclose(float(t_loss), loss, rtol=1e-4)
+    np.testing.assert_allclose(got.w_out, ref.w_out, atol=2e-6)
+    np.testing.assert_allclose(got.w_in, ref.w_in, atol=2e-6)
+    assert not np.array_equal(got.w_in, weights(subword).w_in)      # something was trained
+
+
+def test_logistic_batch_gradients_equal_autograd():
+    g = torch.Generator().manual_seed(0)
+    H = torch.randn(5, 3, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    O = torch.randn(5, 4, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    y = (torch.rand(5, 4, generator=g) > 0.5).double()
+    mask = (torch.rand(5, 3, 4, generator=g) > 0.3).double()
+    lr = 0.1
+    dH, dO, loss = wb.logistic_batch(H.detach(), O.detach(), y, mask, lr)
+    S = torch.bmm(H, O.transpose(1, 2))
+    ref = -(mask * (y[:, None] * torch.nn.functional.logsigmoid(S)
+                    + (1 - y[:, None]) * torch.nn.functional.logsigmoid(-S))).sum()
+    ref.backward()
+    assert torch.allclose(loss, ref.detach())
+    assert torch.allclose(dH, -lr * H.grad) and torch.allclose(dO, -lr * O.grad)
+
+
+# ---- the PyTorch-native modules ----
+
+def small_corpus(n_sent=200, length=30, seed=0):
+    from collections import Counter
+    from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.corpus.vocab import Vocab
+    rng = np.random.default_rng(seed)
+    words = [f"w{k}" for k in range(40)]
+    p = 1.0 / np.arange(1, 41)
+    sents = [list(rng.choice(words, length, p=p / p.sum())) for _ in range(n_sent)]
+    vocab = Vocab.from_counts(Counter(w for s in sents for w in s), min_count=1)
+    return EncodedCorpus.from_id_lists([[vocab.index[w] for w in s] for s in sents], vocab)
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+@pytest.mark.parametrize("objective", ["ns", "hs"])
+def test_modules_loss_and_gradients_equal_the_backend_step(arch, objective, monkeypatch):
+    """The backend's step applies -lr times the modules' autograd gradients; here its damping of
+    hot rows (add_rows, tested below) is replaced by the plain sum that autograd computes."""
+    from embedkit.torch import CBOW, SkipGram, Word2VecExamples
+    monkeypatch.setattr(wb, "add_rows", lambda w, rows, steps, used=None: w.index_add_(
+        0, rows.reshape(-1), steps.reshape(-1, steps.shape[-1])))
+    data = Word2VecExamples(small_corpus(), objective=objective, window=3, negative=4, batch_size=64, seed=2)
+    batch = next(iter(data))
+    model = (SkipGram if arch == "skipgram" else CBOW)(data.n_words, data.n_outputs, dim=8)
+    with torch.no_grad():
+        model.w_out.weight.normal_(0, 0.3)               # non-zero output rows: every gradient term counts
+    w_in, w_out = model.w_in.weight.detach().clone(), model.w_out.weight.detach().clone()
+    loss = model(batch)
+    loss.backward()
+    lr = 0.05
+    step = wb.STEPS["skipgram-window" if arch == "skipgram" else "cbow"]
+    before_in, before_out = w_in.clone(), w_out.clone()
+    noise = batch.outputs[:, 1:] if objective == "ns" else None
+    t_loss, count = step(wb.WordInputs(w_in), w_out, data.objective, batch.targets, batch.inputs,
+                         batch.input_mask > 0, lr, None, noise=noise)
+    assert torch.allclose(t_loss, loss.detach())
+    assert torch.allclose(w_in - before_in, -lr * model.w_in.weight.grad, atol=1e-6)
+    assert torch.allclose(w_out - before_out, -lr * model.w_out.weight.grad, atol=1e-6)
+    assert int(count) > 0
+
+
+def test_hot_rows_take_the_sum_of_their_steps_over_sqrt_n():
+    w = torch.zeros(4, 2)
+    rows = torch.tensor([[0, 1, 1], [1, 1, 3]])
+    steps = torch.ones(2, 3, 2)
+    used = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])       # row 3's entry is padding
+    wb.add_rows(w, rows, steps, used)
+    assert torch.allclose(w[:, 0], torch.tensor([1.0, 4 / 2.0, 0.0, 1.0]))
+
+
+def test_modules_train_with_a_stock_optimizer():
+    from embedkit.torch import SkipGram, Word2VecExamples
+    data = Word2VecExamples(small_corpus(), window=3, batch_size=256, sample=0)
+    model = SkipGram(data.n_words, data.n_outputs, dim=16)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(3):
+        total, n = 0.0, 0
+        for batch in torch.utils.data.DataLoader(data, batch_size=None):
+            opt.zero_grad()
+            loss = model(batch) / batch.input_mask.sum()          # mean over the batch's pairs
+            loss.backward()
+            opt.step()
+            total, n = total + float(loss.detach()), n + 1
+        losses.append(total / n)
+    assert losses[-1] < losses[0]
+
+
+def test_to_torch_rows_are_in_vocabulary_order():
+    emb = embedkit.Embeddings(["a", "b", "c"], np.arange(6, dtype=np.float32).reshape(3, 2))
+    layer = emb.to_torch()
+    assert not layer.weight.requires_grad
+    assert torch.equal(layer(torch.tensor([emb.index["c"]])), torch.tensor([[4.0, 5.0]]))
+    assert emb.to_torch(freeze=False).weight.requires_grad
+
+
+# ---- windows and subsampling on the device ----
+
+def test_windows_stay_in_sentences_and_subsample_at_the_keep_rate():
+    from embedkit.torch.windows import chunk_windows
+    offsets = np.array([0, 4, 4, 10, 30], dtype=np.int64)          # an empty sentence too
+    tokens = torch.arange(30, dtype=torch.int32) % 3
+    keep = torch.tensor([1.0, 0.5, 0.25])
+    gen = torch.Generator().manual_seed(0)
+    kept, ctx_ok, bs = [], True, []
+    sentence_of = np.searchsorted(offsets, np.arange(30), side="right") - 1
+    for _ in range(2000):
+        cw = chunk_windows(tokens, torch.from_numpy(offsets), offsets, keep, 0, 4, 3, gen)
+        kept.append(np.bincount(cw.words.numpy(), minlength=3))
+        # each kept word's valid context words are kept words of its own sentence
+        assert cw.valid.shape == (cw.n, 6)
+        bs.append(cw.valid[:, 3:].sum(1).max().item() if cw.n else 0)
+    rate = np.sum(kept, axis=0) / (2000 * np.bincount(tokens.numpy(), minlength=3))
+    np.testing.assert_allclose(rate, [1.0, 0.5, 0.25], atol=0.02)
+    assert max(bs) <= 3
+
+
+def test_windows_never_cross_sentences():
+    from embedkit.torch.windows import chunk_windows
+    offsets = np.array([0, 3, 7, 12], dtype=np.int64)
+    tokens = torch.tensor([0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2], dtype=torch.int32)   # word = sentence id
+    cw = chunk_windows(tokens, torch.from_numpy(offsets), offsets, torch.ones(3), 0, 3, 5,
+                       torch.Generator().manual_seed(1))
+    assert cw.n == 12
+    same = cw.context == cw.words[:, None]
+    assert bool(same[cw.valid].all())
+    assert int(cw.valid.sum()) > 0
+
+
+# ---- no reads from the device per batch ----
+
+class CountDeviceReads:
+    """Counts every operation that makes the host wait for the device: scalar reads (item, bool,
+    float, int all go through aten._local_scalar_dense), ops whose output size depends on data
+    (nonzero, masked_select, unique, repeat_interleave without output_size), and copies to the
+    host (Tensor.tolist, .cpu, .numpy). On the CPU nothing waits, but the same calls on CUDA would."""
+    DATA_SIZED = {"aten::_local_scalar_dense", "aten::nonzero", "aten::masked_select", "aten::_unique2",
+                  "aten::unique_consecutive", "aten::unique_dim"}
+
+    def __enter__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+        counter = self
+        self.reads = []
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                name = func._schema.name
+                if name in CountDeviceReads.DATA_SIZED or (
+                        name == "aten::repeat_interleave" and kwargs.get("output_size") is None
+                        and len(args) == 1):
+                    counter.reads.append(name)
+                return func(*args, **kwargs)
+
+        self.mode = Mode()
+        self.patched = {}
+        for meth in ("tolist", "cpu", "numpy"):
+            orig = getattr(torch.Tensor, meth)
+            self.patched[meth] = orig
+
+            def wrapped(t, *a, _orig=orig, _name=meth, **k):
+                self.reads.append(_name)
+                return _orig(t, *a, **k)
+            setattr(torch.Tensor, meth, wrapped)
+        self.mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.mode.__exit__(*exc)
+        for meth, orig in self.patched.items():
+            setattr(torch.Tensor, meth, orig)
+
+
+@pytest.mark.parametrize("model,extra", [("skipgram", {}), ("cbow", {"objective": "hs"}),
+                                         ("fasttext", {"bucket": 500, "arch": "cbow"}),
+                                         ("fasttext", {"bucket": 500, "arch": "skipgram"})])
+def test_no_device_reads_per_batch(model, extra):
+    """Two epochs of 3 chunks of many batches: the reads are a fixed few per chunk and per epoch."""
+    from embedkit.config import FastTextConfig
+    from embedkit.trainers import word2vec as w2v
+    from embedkit.torch.word2vec import TorchWord2Vec
+    from embedkit.tables.subwords import subword_bags
+    corpus = small_corpus(n_sent=300)
+    cfg_cls = FastTextConfig if model == "fasttext" else Word2VecConfig
+    fixed = {} if model == "fasttext" else {"arch": model}
+    cfg = cfg_cls(dim=8, window=3, epochs=2, batch_size=16, backend="torch", sample=0, **fixed, **extra)
+    V = len(corpus.vocab)
+    if model == "fasttext":
+        bag_ptr, bag_ids = subword_bags(list(corpus.vocab.words), cfg.minn, cfg.maxn, cfg.bucket)
+        n_in = V + cfg.bucket
+    else:
+        (bag_ptr, bag_ids), n_in = plain_bags(V), V
+    task = w2v.make_task(corpus, cfg, bag_ptr, bag_ids, n_in)
+    backend = TorchWord2Vec(task, chunk_words=3000)
+    n_chunks = len(backend.chunks)
+    assert n_chunks == 3
+    with CountDeviceReads() as reads:
+        for epoch in range(2):
+            list(backend.run_epoch(epoch, lambda: None))
+    batches = 2 * 9000 // 16
+    per_chunk = 3 if model == "fasttext" else 2          # nonzero, the running loss (+ the bag sizes)
+    assert len(reads.reads) <= 2 * (n_chunks * per_chunk + 1), reads.reads   # + the epoch's finiteness check
+    assert len(reads.reads) < batches / 20
+
+
+# ---- training end to end ----
+
+from test_word2vec_train import small_text8, spearman  # noqa: E402,F401  (the module-scoped corpus fixture)
+
+# Calibrated on the same 850k-token slice and settings as test_word2vec_train's smoke test (dim 32,
+# 3 epochs, 2 workers, seed 3): BARS_CALIBRATION
+SMOKE = [("skipgram", "ns", 0.07), ("cbow", "ns", 0.07), ("skipgram", "hs", 0.25), ("cbow", "hs", 0.22),
+         ("fasttext", "ns", 0.07)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model,objective,bar", SMOKE)
+def test_semantic_smoke(small_text8, model, objective, bar):
+    opts = {"bucket": 50_000} if model == "fasttext" else {}
+    emb = embedkit.train(model, small_text8, objective=objective, dim=32, epochs=3, workers=2, seed=3,
+                         backend="torch", **opts)
+    rho, n = spearman(emb)
+    losses = [e["loss"] for e in emb.training_log["epochs"]]
+    print(f"SMOKE {model}/{objective}: MEN Spearman {rho:.3f}, losses {losses}")
+    assert n > 1300
+    assert rho > bar, f"{model}/{objective}: MEN Spearman {rho:.3f} <= {bar}"
+    assert losses[-1] < losses[0]
+    assert emb.training_log["backend"] == "torch"
+
+
+def test_api_output_folder_and_log_as_numba(tmp_path):
+    corpus = small_corpus()
+    outs = {}
+    for backend in ("numba", "torch"):
+        out = tmp_path / backend
+        embedkit.train("cbow", corpus, output=out, dim=8, epochs=2, backend=backend)
+        outs[backend] = out
+    assert sorted(p.name for p in outs["torch"].iterdir()) == sorted(p.name for p in outs["numba"].iterdir())
+    import json
+    logs = {b: json.loads((o / "training_log.json").read_text()) for b, o in outs.items()}
+    assert logs["torch"]["backend"] == "torch" and logs["torch"]["config"]["batch_size"] == 1024
+    assert [sorted(e) for e in logs["torch"]["epochs"]] == [sorted(e) for e in logs["numba"]["epochs"]]
+    back = embedkit.load(outs["torch"])
+    assert back.vectors.shape == (len(corpus.vocab), 8)
+
+
+def test_one_run_is_reproducible_on_cpu():
+    corpus = small_corpus()
+    a = embedkit.train("skipgram", corpus, dim=8, epochs=1, backend="torch", batch_size=64, workers=1, seed=4)
+    b = embedkit.train("skipgram", corpus, dim=8, epochs=1, backend="torch", batch_size=64, workers=1, seed=4)
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+
+
+def run_cli(*args, env_extra=None):
+    return subprocess.run([sys.executable, "-m", "embedkit", "train", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env_extra or {})})
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow", "fasttext"])
+def test_cli_train_on_torch(tmp_path, model):
+    corpus = tmp_path / "c.txt"
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(50)]
+    corpus.write_text("\n".join(" ".join(rng.choice(words, 20)) for _ in range(300)) + "\n")
+    out = tmp_path / "out"
+    extra = ["--bucket", "1000"] if model == "fasttext" else []
+    r = run_cli("--model", model, "--backend", "torch", "--device", "cpu", "--batch-size", "256", "--corpus",
+                str(corpus), "--output", str(out), "--dim", "8", "--epochs", "1", "--min-count", "1", "--quiet",
+                *extra, env_extra={"EMBEDKIT_CACHE_DIR": str(tmp_path / "cache")})
+    assert r.returncode == 0, r.stderr
+    assert (out / "vectors.txt").read_text().splitlines()[0] == "50 8"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_is_a_one_line_error(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c a b c\n" * 20)
+    r = run_cli("--model", "skipgram", "--backend", "torch", "--device", "cuda", "--corpus", str(corpus),
+                "--output", str(tmp_path / "out"), "--min-count", "1")
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--device cuda" in lines[0] and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(embedkit.EmbedkitError, match="--device cuda"):
+        embedkit.train("cbow", small_corpus(), backend="torch", device="cuda")
+
+
+def test_device_needs_the_torch_backend():
+    with pytest.raises(embedkit.EmbedkitError, match="device does not apply"):
+        embedkit.train("skipgram", small_corpus(), device="cuda")
+
+
+def test_torch_is_imported_only_on_the_torch_path():
+    code = ("import sys, embedkit, embedkit.torch, embedkit.trainers.word2vec, embedkit.trainers.subword; "
+            "from embedkit.trainers.backends import backend_class; backend_class('word2vec', 'numba'); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+
+
+@cuda
+@pytest.mark.parametrize("step", ["skipgram-window", "skipgram-pair", "cbow"])
+@pytest.mark.parametrize("objective", ["ns", "hs"])
+def test_cuda_step_equals_cpu_step(step, objective):
+    """The same batch on the GPU and on the CPU gives the same update (float32 rounding apart)."""
+    tables, _ = objective_tables(COUNTS, Word2VecConfig(objective=objective, negative=4))
+    results = []
+    for device in ("cpu", "cuda"):
+        wts = weights(True)
+        w_in, w_out = torch.from_numpy(wts.w_in).to(device), torch.from_numpy(wts.w_out).to(device)
+        inputs = input_side(w_in, wts.bag_ptr, wts.bag_ids)
+        obj = OBJECTIVES[type(tables)](tables, device)
+        g = torch.Generator().manual_seed(0)
+        words = torch.randint(0, V, (32,), generator=g).to(device)
+        context = torch.randint(0, V, (32, 4), generator=g).to(device)
+        valid = (torch.rand(32, 4, generator=g) > 0.3).to(device)
+        noise = torch.randint(0, V, (32 * (4 if step == "skipgram-pair" else 1), 4), generator=g).to(device)
+        loss, n = wb.STEPS[step](inputs, w_out, obj, words, context, valid, 0.05, None, noise=noise)
+        results.append((float(loss), int(n), w_in.cpu(), w_out.cpu()))
+    (l0, n0, i0, o0), (l1, n1, i1, o1) = results
+    assert n0 == n1 and abs(l0 - l1) < 1e-4 * abs(l0)
+    assert torch.allclose(i0, i1, atol=1e-5) and torch.allclose(o0, o1, atol=1e-5)
+
+
+@cuda
+@pytest.mark.parametrize("model", ["skipgram", "cbow", "fasttext"])
+def test_cuda_training_runs(model):
+    emb = embedkit.train(model, small_corpus(), dim=8, epochs=2, backend="torch", device="cuda",
+                         **({"bucket": 500} if model == "fasttext" else {}))
+    assert np.isfinite(emb.vectors).all()
+    assert emb.training_log["epochs"][-1]["loss"] < emb.training_log["epochs"][0]["loss"] * 1.05
