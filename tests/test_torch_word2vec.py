@@ -46,8 +46,8 @@ def numba_step(step, objective, sent, i, b, wts, lr, seed):
     state = seed_states(seed, 1)
     replay = state.copy()
     n_out = tables.negative + 1 if objective == "ns" else tables.points.shape[1]
-    scratch = Scratch(np.empty((4 * WINDOW + n_out + 2, DIM), np.float32), np.empty(n_out, np.int64),
-                      np.empty(n_out, np.float32), np.empty(2 * WINDOW * n_out, np.float32))
+    scratch = Scratch(np.empty((2 * n_out + 2, DIM), np.float32), np.empty(n_out, np.int64),      # as walk_shard's
+                      np.empty(n_out, np.float32), np.empty(n_out, np.float32), np.arange(n_out, dtype=np.int64))
     loss, count = arch_step(NUMBA_STEPS[step], np.asarray(sent, np.int32), len(sent), i, b, wts, scratch,
                             lr, tables, state)
     noise = [sample_alias(tables.prob, tables.alias, replay) for _ in range(4)] if objective == "ns" else [0] * 4
@@ -68,10 +68,12 @@ def distinct_draws_seed():
 @pytest.mark.parametrize("objective", ["ns", "hs"])
 @pytest.mark.parametrize("step", ["skipgram-window", "skipgram-pair", "cbow"])
 def test_batch_of_one_equals_numba_kernel(step, objective, subword):
-    """One window (or, for skip-gram "pair", one pair) as a torch batch: the same loss, count and
-    weights as the numba step on the same noise draws."""
+    """One example as a torch batch: the same loss, count and weights as the numba step on the same
+    noise draws. Skip-gram: centre 0 with window 1, one pair (the numba window step updates its
+    output rows context by context, the torch batch from the batch's start weights: equal for one
+    pair); CBOW: centre 2 with its window of 2 on each side."""
     sent, lr = [3, 7, 1, 9, 0], 0.05
-    i, b = (0, 1) if step == "skipgram-pair" else (2, 2)      # "pair": centre 0 with its one context word
+    i, b = (0, 1) if step.startswith("skipgram") else (2, 2)
     ref = weights(subword)
     got = weights(subword)
     loss, count, tables, noise = numba_step(step, objective, sent, i, b, ref, lr, seed=distinct_draws_seed())
