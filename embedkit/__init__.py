@@ -14,6 +14,8 @@ _LAZY = {
     "Embeddings": ("embedkit.embeddings", "Embeddings"),
     "train": ("embedkit.trainers.api", "train"),
     "phrases": ("embedkit.phrasing", "phrases"),
+    "resume": ("embedkit.trainers.api", "resume"),
+    "Callback": ("embedkit.trainers.callbacks", "Callback"),
     "EmbedkitError": ("embedkit.errors", "EmbedkitError"),
     "plot_curves": ("embedkit.plots.curves", "plot_curves"),
     "plot_map": ("embedkit.plots.wordmap", "plot_map"),

@@ -34,11 +34,12 @@ INPUT_FLAGS = {"cooccur": dict(flag="--cooccur", metavar="FILE.npz",
 
 
 def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
-    p.add_argument("--model", required=True, choices=list(models),
-                   help="the model to train; `--model X --help` shows X's own options and defaults")
+    p.add_argument("--model", choices=list(models),
+                   help="the model to train (required, except with --resume); `--model X --help` shows X's own "
+                        "options and defaults")
     p.add_argument("--corpus", "-input", nargs="+", metavar="PATH",
                    help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
-    p.add_argument("--output", "-o", "-output", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--output", "-o", "-output", metavar="DIR", help="output folder (required, except with --resume)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the encoded-corpus cache")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     d = p.add_argument_group("distributed training (start with torchrun; README: Training on several machines)")
@@ -52,6 +53,24 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
                    help="how long a sync waits for a rank that does not answer before every rank stops "
                         "(default: 60)")
     add_config_options(p, corpus_cls, group_title="corpus options", instance=corpus_cls())
+    life = p.add_argument_group("training lifecycle (see the README's 'Training lifecycle')")
+    life.add_argument("--eval-every-epoch", action="store_true", default=None,
+                      help="evaluate analogy and similarity after every epoch, into the training log's epoch entries")
+    life.add_argument("--log-every", type=int, metavar="N",
+                      help="a loss_curve point in the training log every N words (GloVe: pairs) (default: 20 per epoch)")
+    life.add_argument("--checkpoint-every", metavar="N|Ns",
+                      help="write a checkpoint into DIR/checkpoint/ every N words read (10000000, 500k, 10M; GloVe: "
+                           "pairs) or every N seconds with an s suffix (600s); words are the default unit "
+                           "(default: no checkpoints)")
+    life.add_argument("--resume", metavar="DIR", help="go on from DIR/checkpoint/ with the config saved there; "
+                                                    "other options must agree with it")
+    life.add_argument("--init", metavar="MODEL_DIR", help="continued training: start from this trained model folder")
+    life.add_argument("--update-vocab", action="store_true", default=None,
+                      help="with --init: add the new corpus's words that reach --min-count (counts merged)")
+    life.add_argument("--lr-schedule", choices=("restart", "continue"),
+                      help="with --init: restart the learning-rate decay from --lr, or continue one decay over the "
+                           "trained model's words and the new ones (default: restart; GloVe: continue, which keeps its AdaGrad "
+                           "accumulators)")
     p.set_defaults(func=run)
 
 
@@ -99,13 +118,28 @@ def model_named(argv: list[str]) -> str | None:
     return None
 
 
+def _resumed_model(argv: list[str]) -> str | None:
+    """The model of the checkpoint named by --resume DIR in argv, or None."""
+    for i, tok in enumerate(argv):
+        name, eq, value = tok.partition("=")
+        if len(name) >= 5 and "--resume".startswith(name):
+            folder = value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
+            if folder:
+                from embedkit.trainers.checkpoint import load_checkpoint
+                try:
+                    return load_checkpoint(folder).recipe["model"]
+                except Exception:   # noqa: BLE001 - run() reports the missing or damaged checkpoint
+                    return None
+    return None
+
+
 def model_parser(argv: list[str]):
     """The parser of the model named in argv, or None (the generic parser then reports)."""
     from embedkit.cli.parser import Parser
     from embedkit.trainers.api import make_configs
 
     models = _models()
-    model = model_named(argv)
+    model = model_named(argv) or _resumed_model(argv)
     if model not in models:
         return None
     row = models[model]
@@ -124,18 +158,48 @@ def model_parser(argv: list[str]):
     return p
 
 
-def run(args) -> int:
-    from embedkit.trainers.api import corpus_fields, make_configs, model_fields, train
+LIFECYCLE = ("eval_every_epoch", "log_every", "checkpoint_every", "update_vocab", "lr_schedule")
 
+
+def run(args) -> int:
+    import os
+    from embedkit.errors import EmbedkitError
+    from embedkit.trainers.api import corpus_fields, make_configs, model_fields, resume, train
+    from embedkit.trainers.checkpoint import Interrupted, load_checkpoint
+
+    report = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731
+    lifecycle = {k: getattr(args, k) for k in LIFECYCLE if getattr(args, k) is not None}
+    if args.resume:
+        model = load_checkpoint(args.resume).recipe["model"]
+        if args.model is not None and args.model != model:
+            raise EmbedkitError(f"--model {args.model} conflicts with the checkpoint in {args.resume} (--model {model})")
+        if args.output is not None and os.path.abspath(args.output) != os.path.abspath(args.resume):
+            raise EmbedkitError(f"--output {args.output} conflicts with --resume {args.resume}: a resumed run "
+                                "writes where it was going to")
+        if args.init is not None:
+            raise EmbedkitError("--init conflicts with --resume: the checkpoint says where the run started from")
+        args.model, args.output = model, args.resume
+    elif args.model is None or args.output is None:
+        raise EmbedkitError("--model and --output are required (or --resume DIR)")
     names = corpus_fields(args.model) | model_fields(args.model)
     options = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
     inputs = {k for k in INPUT_FLAGS if getattr(args, k, None) is not None}
     make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work
-    emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
-                cooccur=getattr(args, "cooccur", None), report=lambda line: print(line, file=sys.stderr, flush=True),
-                distributed=args.distributed, sync_every=args.sync_every,
-                sync_timeout=args.sync_timeout if args.distributed else None,
-                **options)
+    try:
+        if args.resume:
+            if inputs:
+                raise EmbedkitError("--cooccur conflicts with --resume: the checkpoint says which matrix the run used")
+            emb = resume(args.resume, args.corpus, quiet=args.quiet, cache=not args.no_cache, report=report,
+                         **options, **lifecycle)
+        else:
+            emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
+                        cooccur=getattr(args, "cooccur", None), report=report, init=args.init,
+                        distributed=args.distributed, sync_every=args.sync_every,
+                        sync_timeout=args.sync_timeout if args.distributed else None, **options, **lifecycle)
+    except Interrupted as e:
+        print(f"embedkit train: interrupted; checkpoint written to {os.path.dirname(e.path)}; go on with "
+              f"`embedkit train --resume {args.output}`", file=sys.stderr)
+        return 130
     log = emb.training_log
     ranks = log.get("distributed")
     if ranks and ranks["rank"] != 0:

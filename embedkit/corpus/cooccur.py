@@ -27,6 +27,7 @@ top. Temporary files are always removed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -39,7 +40,7 @@ import scipy.sparse
 from embedkit.config import CooccurConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
-from embedkit.fsutil import atomic_path
+from embedkit.fsutil import atomic_path, remove_stale, temp_prefix
 from embedkit.kernels import cooccur as K
 
 DENSE_MIN_EVENTS = 1.0      # a pair gets a dense slot (8 bytes) when it expects >= 1 event (8 bytes each)
@@ -164,7 +165,9 @@ class _Spills:
     def write(self, keys: np.ndarray, values: np.ndarray) -> None:
         try:
             if self.folder is None:
-                self.folder = Path(tempfile.mkdtemp(prefix="embedkit-cooccur-", dir=self.tmpdir))
+                where = self.tmpdir or tempfile.gettempdir()
+                remove_stale(where, "embedkit-cooccur")          # spills of killed runs
+                self.folder = Path(tempfile.mkdtemp(prefix=temp_prefix("embedkit-cooccur"), suffix=".tmp", dir=where))
             n = len(self.lengths)
             keys.tofile(self.folder / f"run{n:05d}.keys")
             values.tofile(self.folder / f"run{n:05d}.vals")
@@ -363,11 +366,17 @@ def vocab_path_for(path) -> Path:
 
 def save_cooccur(matrix, path, vocab=None) -> None:
     """scipy.sparse.save_npz, uncompressed (zlib takes ~50x longer on text8's 45M values for a 3.5x
-    smaller file), written atomically; with `vocab`, also COOC.vocab.tsv beside it."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        scipy.sparse.save_npz(f, scipy.sparse.csr_matrix(matrix), compressed=False)
+    smaller file), written atomically; with `vocab`, also COOC.vocab.tsv beside it. The matrix is
+    the pair's commit file: the old one is removed first and the new one renamed into place
+    last, so a kill leaves the old pair, no matrix, or the new pair, never a matrix beside
+    another run's vocabulary."""
+    X = scipy.sparse.csr_matrix(matrix)
     if vocab is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
         vocab.save(vocab_path_for(path))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        scipy.sparse.save_npz(f, X, compressed=False)
 
 
 def load_cooccur(path) -> scipy.sparse.csr_matrix:

@@ -39,7 +39,7 @@ from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.corpus.reader import resolve_inputs
 from embedkit.corpus.stats import CorpusStats
 from embedkit.corpus.vocab import Vocab
-from embedkit.fsutil import atomic_dir
+from embedkit.fsutil import atomic_dir, remove_stale, temp_prefix
 
 _PACKAGE = Path(__file__).resolve().parents[1]           # embedkit/
 _KERNELS = ("bytehash.py", "textscan.py", "pieces.py", "cooccur.py", "phrases.py")
@@ -98,6 +98,12 @@ def _prepare_phrased(files, cfg: CorpusConfig, folder: Path | None, cache: bool,
     return corpus
 
 
+def _private_temp(name: str):
+    """A temporary folder in the system temp folder, named so that a killed run's is removed by the next."""
+    remove_stale(tempfile.gettempdir(), name)
+    return tempfile.TemporaryDirectory(prefix=temp_prefix(name), suffix=".tmp")
+
+
 def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True,
                    vocab: Vocab | None = None, progress: bool = False) -> EncodedCorpus:
     """Count, build the vocabulary (unless given) and encode `paths` (None: the bundled corpus);
@@ -107,7 +113,7 @@ def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True
     files = resolve_inputs(paths)
     if "-" in files:
         # Two passes are needed, and standard input can be read only once: spool it to a temp file.
-        with tempfile.TemporaryDirectory(prefix="embedkit-stdin-") as tmp:
+        with _private_temp("embedkit-stdin") as tmp:
             spooled = Path(tmp) / "stdin.txt"
             with open(spooled, "wb") as out:
                 shutil.copyfileobj(sys.stdin.buffer, out, 16 << 20)
@@ -131,6 +137,6 @@ def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True
         corpus = encoded.load(folder)
         corpus.fingerprint = fp
         return corpus
-    with tempfile.TemporaryDirectory(prefix="embedkit-encode-") as tmp:
+    with _private_temp("embedkit-encode") as tmp:
         _encode_into(Path(tmp), files, cfg, vocab)
         return encoded.load(tmp, mmap=False)

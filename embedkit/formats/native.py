@@ -97,7 +97,7 @@ def save_model(path, emb: Embeddings, *, kind: str, config: dict, arrays: dict[s
     for w in emb.words:
         if not w or "\t" in w or "\n" in w:
             raise EmbedkitError(f"cannot save model {path}: word {w!r} is empty or contains a tab or newline")
-    with atomic_dir(path) as tmp:
+    with atomic_dir(path, commit="model.json") as tmp:
         (tmp / "model.json").write_text(meta_text + "\n", encoding="utf-8")
         (tmp / "training_log.json").write_text(log_text + "\n", encoding="utf-8")
         with open(tmp / "vocab.tsv", "w", encoding="utf-8", newline="\n") as f:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import contextlib
 import itertools
 import os
 import time
@@ -165,9 +166,41 @@ def _read_with(row: Model, model: str, corpus, corpus_cfg):
     return _imported(row.reader)(corpus, corpus_cfg)
 
 
+def _corpus_recipe(corpus, sentences) -> dict:
+    """How a resumed run finds the corpus again: its paths, the bundled one, or "given" (in memory)."""
+    from embedkit.corpus.encoded import EncodedCorpus
+    if corpus is None:
+        return {"bundled": True}
+    if sentences is not None or isinstance(corpus, EncodedCorpus) or corpus == "-" or \
+            (isinstance(corpus, (list, tuple)) and "-" in corpus):
+        return {"given": True}
+    paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
+    return {"paths": [os.path.abspath(p) for p in paths]}
+
+
+def _lifecycle_hooks(output, callbacks, eval_every_epoch, checkpoint_every, recipe):
+    """The runner hooks of train()'s lifecycle options: callbacks, --eval-every-epoch, checkpoints."""
+    from embedkit.trainers.callbacks import CallbackHook, EvalEveryEpoch
+    from embedkit.trainers.checkpoint import Checkpointer
+    hooks = []
+    user = list(callbacks or ())
+    if eval_every_epoch:
+        user.insert(0, EvalEveryEpoch())
+    if user:
+        hooks.append(CallbackHook(user))
+    checkpointer = None
+    if checkpoint_every is not None:
+        checkpointer = Checkpointer(output, recipe, checkpoint_every)
+        hooks.append(checkpointer)
+    return hooks, checkpointer
+
+
 def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, quiet: bool = True,
           cache: bool = True, cooccur=None, report: Callable[[str], None] | None = None,
-          distributed: bool = False, sync_every: int | None = None, sync_timeout: float | None = None, **options):
+          callbacks=None, eval_every_epoch: bool = False, log_every: int | None = None,
+          checkpoint_every=None, init=None, update_vocab: bool = False, lr_schedule: str | None = None,
+          _resume=None, distributed: bool = False, sync_every: int | None = None,
+          sync_timeout: float | None = None, **options):
     """Train `model` ("skipgram", "cbow", "fasttext", "glove", "classifier") and return its Embeddings
     (for "classifier", a Classifier: embedkit/classifier.py, with predict and test).
 
@@ -183,6 +216,15 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     distributed: this process is one rank of a run started by torchrun (embedkit/distributed/):
     it trains its shard and syncs with the others every sync_every words (GloVe: entries) per
     rank; a rank that is gone stops the others within sync_timeout seconds; rank 0 writes output.
+
+    The training lifecycle: callbacks, a list of objects with on_train_begin / on_epoch_end /
+    on_words (every_words) / on_train_end (trainers/callbacks.py); eval_every_epoch: analogy and
+    similarity after every epoch, in the log's epoch entries; log_every: a loss_curve point every
+    N words (default: 20 per epoch); checkpoint_every: words ("10M") or seconds ("600s") between
+    checkpoints into output/checkpoint/ (trainers/checkpoint.py; resume with embedkit.resume);
+    init: a trained model (Embeddings from train() or load(MODEL_DIR), or the folder) to go on
+    from, with update_vocab (add the new corpus's words) and lr_schedule ("restart" | "continue")
+    (trainers/continued.py).
     """
     from embedkit.corpus.prepare import prepare_corpus
     from embedkit.corpus.encoded import EncodedCorpus
@@ -194,14 +236,35 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if row is not None and inputs - row.inputs:
         users = [m for m, r in MODELS.items() if "cooccur" in r.inputs]
         raise EmbedkitError(f"cooccur= applies only to model {' and '.join(map(repr, users))}, not {model!r}")
+    if log_every is not None and (not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 1):
+        raise EmbedkitError(f"log_every must be a positive number of words, got {log_every!r}")
     sentences = None if row is not None and row.reader else token_lists_of(corpus)
+    start = None
+    if init is not None:
+        from embedkit.trainers.continued import Start
+        if row is None:
+            make_configs(model, {})                                   # the unknown-model error
+        start = Start.load(init, model)
+        options = {**start.defaults(model, sentences is not None), **{k: v for k, v in options.items() if v is not None}}
+    elif update_vocab or lr_schedule is not None:
+        raise EmbedkitError("update_vocab and lr_schedule apply only with init= (continued training)")
     corpus_cfg, model_cfg = make_configs(model, options, PYTHON, inputs, token_lists=sentences is not None)
     check_backend(row.family, model_cfg.backend, model_cfg.device)
-    if isinstance(cooccur, (str, os.PathLike)):
+    if start is not None:
+        start.check(model_cfg, lr_schedule, row.family)
+    if checkpoint_every is not None:
+        from embedkit.trainers.checkpoint import parse_every
+        parse_every(checkpoint_every)
+        if output is None:
+            raise EmbedkitError("checkpoint_every needs output= (the checkpoint goes into OUTPUT/checkpoint/)")
+    cooccur_path = os.path.abspath(cooccur) if isinstance(cooccur, (str, os.PathLike)) else None
+    if cooccur_path is not None:
         from embedkit.corpus.cooccur import load_cooccur
         cooccur = load_cooccur(cooccur)
     ranks = None
     if distributed:
+        if checkpoint_every is not None or init is not None or _resume is not None:
+            raise EmbedkitError("checkpoints, resume and init= are not available in distributed runs (--distributed)")
         from embedkit.distributed.run import DistributedRun
         ranks = DistributedRun.start(row.family, sync_every, sync_timeout)
         ranks.check_backend(model_cfg.backend)
@@ -209,28 +272,44 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         raise EmbedkitError("sync_every and sync_timeout apply only to distributed runs (--distributed)")
     try:
         t0 = time.perf_counter()
+        # continued training reads the new text with every word kept: old words count whatever their count in it
+        read_cfg = corpus_cfg if start is None else dataclasses.replace(corpus_cfg, min_count=1, max_size=None)
         if row.reader:
             encoded = _read_with(row, model, corpus, corpus_cfg)
         elif sentences is not None:
             from embedkit.corpus.phrases import base_config
             from embedkit.corpus.tokenlists import encode_token_lists
-            encoded = encode_token_lists(sentences, base_config(corpus_cfg) if corpus_cfg.phrases else corpus_cfg)
+            encoded = encode_token_lists(sentences, base_config(read_cfg) if read_cfg.phrases else read_cfg)
         elif isinstance(corpus, EncodedCorpus):
             encoded = corpus
         elif ranks is not None:     # each node's first rank prepares (into the cache), then the others
             encoded = ranks.prepare(lambda: prepare_corpus(corpus, corpus_cfg, cache=cache))
         else:
-            encoded = prepare_corpus(corpus, corpus_cfg, cache=cache)     # phrases included, cached
-        if not row.reader and corpus_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
+            encoded = prepare_corpus(corpus, read_cfg, cache=cache)     # phrases included, cached
+        if not row.reader and read_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
             from embedkit.corpus.phrases import phrase_encoded
-            encoded = phrase_encoded(encoded, corpus_cfg)
+            encoded = phrase_encoded(encoded, read_cfg)
+        if start is not None:
+            encoded = start.corpus(encoded, update_vocab, corpus_cfg.min_count)
         prep_seconds = time.perf_counter() - t0
         if report is not None and (ranks is None or ranks.rank == 0):
             report(encoded.summary() if row.reader else corpus_summary(encoded, corpus_cfg.min_count))
-        ctx, shard, run_cfg = TrainContext(quiet=quiet, cache=cache, cooccur=cooccur), encoded, model_cfg
+        recipe = {"model": model, "options": {k: v for k, v in options.items() if v is not None},
+                  "corpus": _corpus_recipe(corpus, sentences), "cooccur": cooccur_path,
+                  "init": start and start.source, "update_vocab": update_vocab, "lr_schedule": lr_schedule,
+                  "log_every": log_every, "eval_every_epoch": eval_every_epoch,
+                  "checkpoint_every": checkpoint_every, "vocab_size": len(getattr(encoded, "vocab", ())),
+                  "tokens": int(getattr(encoded, "n_tokens", 0))}
+        if _resume is not None:
+            _check_same_corpus(_resume, recipe)
+        hooks, checkpointer = _lifecycle_hooks(output, callbacks, eval_every_epoch, checkpoint_every, recipe)
+        ctx = TrainContext(quiet=quiet, cache=cache, cooccur=cooccur, hooks=hooks, log_every=log_every,
+                           resume=_resume, init=start)
+        shard, run_cfg = encoded, model_cfg
         if ranks is not None:
             shard, run_cfg, ctx = ranks.setup(encoded, model_cfg, ctx)
-        result = _trainer(model)(shard, run_cfg, ctx)
+        with checkpointer or contextlib.nullcontext():
+            result = _trainer(model)(shard, run_cfg, ctx)
     except BaseException as e:
         if ranks is not None:
             ranks.fail(e)
@@ -239,6 +318,12 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     log = {"model": model, "corpus_config": dataclasses.asdict(corpus_cfg),
            "corpus": getattr(encoded, "stats", None) and encoded.stats.as_dict(),
            "prepare_seconds": prep_seconds, **result.log}
+    if checkpointer is not None:
+        log["checkpoints_written"] = checkpointer.written
+    if _resume is not None:
+        log["resumed_at"] = {"epoch": _resume.runner["epoch"] + 1, "units": int(_resume.units)}
+    if start is not None:
+        log["continued_from"] = start.describe()
     if ranks is not None:
         log["config"] = dataclasses.asdict(model_cfg)
         log["distributed"] = ranks.log(log)
@@ -250,5 +335,59 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         save_model(output, emb, kind=row.kind, arrays=result.arrays, training_log=log,
                    config={"model": model, **dataclasses.asdict(model_cfg),
                            "corpus": dataclasses.asdict(corpus_cfg)})
+        if checkpoint_every is not None:
+            from embedkit.trainers.checkpoint import remove_checkpoint
+            remove_checkpoint(output)
     emb.training_log = log
+    emb.training_parts = {"source": output and os.path.abspath(output), "model": model, "training_log": log,
+                          "config": {"model": model, **dataclasses.asdict(model_cfg),
+                                     "corpus": dataclasses.asdict(corpus_cfg)}, "arrays": result.arrays}
     return emb
+
+
+def _check_same_corpus(ckpt, recipe: dict) -> None:
+    """A resumed run must see the corpus its checkpoint was trained on (same vocabulary and tokens)."""
+    saved = ckpt.recipe
+    for key, what in (("vocab_size", "words in its vocabulary"), ("tokens", "tokens")):
+        if saved[key] != recipe[key]:
+            raise EmbedkitError(f"{ckpt.path}: the checkpoint's corpus had {saved[key]:,} {what}, this one has "
+                                f"{recipe[key]:,}: resume on the same corpus with the same options")
+
+
+# train()'s lifecycle keywords a resumed run takes from the checkpoint's recipe
+RECIPE_KEYWORDS = ("log_every", "eval_every_epoch", "checkpoint_every", "update_vocab", "lr_schedule")
+
+
+def resume(output, corpus=None, *, quiet: bool = True, cache: bool = True, callbacks=None,
+           report: Callable[[str], None] | None = None, **given):
+    """Go on with the run whose checkpoint is in output/checkpoint/ and return its Embeddings
+    (written to output as at the end). The config is the checkpoint's: an option in `given` that
+    differs from it is an error. corpus= is needed only when the run trained on in-memory token
+    lists or an EncodedCorpus (the checkpoint has no paths to read again)."""
+    from embedkit.trainers.checkpoint import load_checkpoint
+    ckpt = load_checkpoint(output)
+    recipe = ckpt.recipe
+    model, saved = recipe["model"], recipe["options"]
+    options = {k: v for k, v in given.items() if k not in RECIPE_KEYWORDS and v is not None}
+    before = [dataclasses.asdict(c) for c in make_configs(model, saved)]
+    after = [dataclasses.asdict(c) for c in make_configs(model, {**saved, **options})]
+    conflicts = [f"{k}={options[k]!r} (the checkpoint has {b[k]!r})" for b, a in zip(before, after)
+                 for k in b if b[k] != a[k] and k in options]
+    conflicts += [f"{k}={v!r} (the checkpoint has {recipe[k]!r})"
+                  for k, v in given.items() if k in RECIPE_KEYWORDS and v is not None and recipe[k] != v]
+    source = recipe["corpus"]
+    if corpus is not None and "paths" in source and token_lists_of(corpus) is None:
+        paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
+        if [os.path.abspath(p) for p in paths] != source["paths"]:
+            conflicts.append(f"corpus {' '.join(map(str, paths))} (the checkpoint has {' '.join(source['paths'])})")
+    if conflicts:
+        raise EmbedkitError(f"resume takes its config from {ckpt.path}; these options conflict with it: "
+                            + ", ".join(conflicts))
+    if corpus is None and "given" in source:
+        raise EmbedkitError(f"{ckpt.path}: the run trained on a corpus given in memory; pass the same corpus= to resume")
+    if corpus is None and "paths" in source:
+        corpus = source["paths"]
+    keywords = {k: recipe[k] for k in RECIPE_KEYWORDS}
+    return train(recipe["model"], corpus, output=output, quiet=quiet, cache=cache, cooccur=recipe["cooccur"],
+                 report=report, callbacks=callbacks, init=recipe["init"], _resume=ckpt,
+                 **keywords, **recipe["options"])

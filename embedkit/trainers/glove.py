@@ -132,9 +132,18 @@ def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = Tra
     task = GloVeTask(rows=rows, cols=cols, x=x, w=w, gradsq=gradsq, x_max=cfg.x_max, alpha=cfg.alpha, eta=cfg.eta,
                      epochs=cfg.epochs, workers=cfg.workers, seed=cfg.seed, device=cfg.device,
                      batch_size=cfg.batch_size)
+    if ctx.init is not None:
+        ctx.init.apply_glove(task)
     backend = make_backend("glove", cfg.backend, task, ctx.chunk)
-    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
-    w = backend.arrays()["w"]
+    resume = None
+    if ctx.resume is not None:
+        backend.load_state(ctx.resume.arrays)
+        resume = ctx.resume.runner
+    words = list(corpus.vocab.words)
+    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks, curve_every=ctx.log_every, resume=resume,
+                     view=lambda arrays: (words, output_vectors(split_params(arrays["w"]), cfg.output_vectors)))
+    trained = backend.arrays()
+    w = trained["w"]
     parts = split_params(w)
     vectors = output_vectors(parts, cfg.output_vectors)
     emb = Embeddings(list(corpus.vocab.words), vectors, counts=corpus.vocab.counts)
@@ -142,4 +151,5 @@ def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = Tra
                 "cooccur_seconds": cooccur_seconds, "nonzeros": int(len(x)), "vocab_size": V,
                 "corpus_tokens": int(corpus.n_tokens), "seconds_per_epoch": log["train_seconds"] / cfg.epochs,
                 "wall_seconds": time.perf_counter() - t_start})
-    return TrainResult(emb, {**parts, "vectors": vectors}, log)
+    # gradsq: (2V, D+1) AdaGrad accumulators, kept so that a continued run goes on from them
+    return TrainResult(emb, {**parts, "vectors": vectors, "gradsq": trained["gradsq"]}, log)

@@ -29,13 +29,15 @@ def glove_hints(eta: float) -> dict:
 class NumbaGloVe:
     unit, metric = "pair", "cost"
 
-    def __init__(self, task: GloVeTask, chunk_pairs: int = CHUNK_PAIRS):
+    def __init__(self, task: GloVeTask, chunk_pairs: int | None = None):
+        chunk_pairs = chunk_pairs or CHUNK_PAIRS     # read when called: tests make chunks small
         self.task = task
         self.hints = glove_hints(task.eta)
         nnz = task.nnz
         self.units_per_epoch = nnz
         self.order = np.empty(nnz, dtype=np.int32 if nnz < 2**31 else np.int64)   # this epoch's permutation
         self.shuffle_state = seed_states(task.seed, 1)
+        self.epoch_shuffle = self.shuffle_state.copy()    # the state this epoch's permutation was drawn from
         self.n_buckets = -(-nnz // SHUFFLE_BUCKET)
         self.n_workers = max(1, min(task.workers, nnz))
         bounds = [nnz * k // self.n_workers for k in range(self.n_workers + 1)]
@@ -45,13 +47,17 @@ class NumbaGloVe:
         self.status = np.zeros(1, dtype=np.int64)                  # 1 + entry id of a non-finite diff, else 0
         self.before = 0                                            # entries done before the running chunk
         self.finished = np.zeros(2)                                # (cost_sum, entries) of this epoch's chunks
+        self.next_chunk = 0                                        # chunk of the running epoch to run next
 
     def run_epoch(self, epoch: int, tick):
         t0 = time.perf_counter()
+        # a resumed epoch draws its permutation again from the state it was drawn from
+        self.epoch_shuffle[:] = self.shuffle_state
         kg.random_permutation(self.order, self.shuffle_state, self.n_buckets)
         t_shuffle = time.perf_counter() - t0
-        self.finished[:] = 0.0
-        for r in range(max(len(c) for c in self.chunks)):
+        if self.next_chunk == 0:
+            self.finished[:] = 0.0
+        for r in range(self.next_chunk, max(len(c) for c in self.chunks)):
             self.progress[:] = 0
             results = run_threads(lambda k: self._run_chunk(k, r), self.n_workers, tick)
             if self.status[0]:
@@ -62,7 +68,9 @@ class NumbaGloVe:
             self.finished += np.sum(results, axis=0)
             self.before += int(self.progress.sum())
             self.progress[:] = 0
+            self.next_chunk = r + 1
             yield
+        self.next_chunk = 0
         if not np.isfinite(self.task.w).all():
             raise EmbedkitError(f"training diverged in epoch {epoch + 1} (non-finite weights); "
                                 f"{self.hints['diverged']}")
@@ -87,3 +95,17 @@ class NumbaGloVe:
 
     def arrays(self) -> dict:
         return {"w": self.task.w, "gradsq": self.task.gradsq}
+
+    def state(self) -> dict:
+        """Everything a checkpoint needs at a chunk end (runner protocol): weights, AdaGrad
+        accumulators, the shuffle state the running epoch's permutation came from, counters."""
+        return {"w": self.task.w, "gradsq": self.task.gradsq, "epoch_shuffle": self.epoch_shuffle,
+                "before": np.int64(self.before), "finished": self.finished, "next_chunk": np.int64(self.next_chunk)}
+
+    def load_state(self, arrays: dict) -> None:
+        self.task.w[...] = arrays["w"]
+        self.task.gradsq[...] = arrays["gradsq"]
+        self.shuffle_state[:] = arrays["epoch_shuffle"]
+        self.before = int(arrays["before"])
+        self.finished[:] = arrays["finished"]
+        self.next_chunk = int(arrays["next_chunk"])

@@ -17,6 +17,10 @@ device. It offers this protocol:
     lr()                 the current learning rate, or None
     arrays()             {name: numpy array} of the trained parameters, on the host
     hints                {"diverged": ..., "empty": ...}: the fix to suggest in those errors
+    state(), load_state(arrays)   optional: every array a checkpoint needs (weights, optimizer
+                         accumulators, every worker's RNG state, progress counters, the next chunk
+                         of the running epoch), and putting them back before run_epoch resumes
+                         there (trainers/checkpoint.py); a backend without them has no checkpoints
 
 Hooks (TrainContext.hooks) see the run at fixed points: on_train_begin, on_chunk_end (after each
 chunk: the weights are consistent there), on_epoch_end (after the epoch's log entry) and
@@ -26,7 +30,10 @@ the end. Checkpoints, callbacks and distributed synchronisation are hooks.
 
 `run_epochs` returns the log: per epoch {"epoch", metric, "examples", "seconds",
 "<unit>s_per_second", ...extras}, and "loss_curve": [{"epoch", "<unit>s", metric}, ...], the mean
-objective over each stretch of about curve_points-th of an epoch, for plots.
+objective over each stretch of `curve_every` units (default: about curve_points-th of an epoch),
+for plots. `view` (from the trainer) turns the backend's arrays into the current output vectors,
+which hooks read through RunState.vectors(). `resume` is the runner's part of a checkpoint
+(RunState.snapshot()): the run goes on from that epoch with the log and curve it had.
 """
 from __future__ import annotations
 
@@ -47,6 +54,9 @@ class TrainContext:
     cooccur: object = None             # GloVe: a prepared co-occurrence matrix (scipy.sparse), or None
     hooks: list = field(default_factory=list)   # objects with on_train_begin/on_chunk_end/on_epoch_end/on_train_end
     chunk: int = 0                     # units per worker between two hook points (0: the backend's default)
+    log_every: int | None = None       # a loss_curve point every this many units (default: 20 per epoch)
+    resume: object = None              # a Checkpoint (trainers/checkpoint.py) to go on from, or None
+    init: object = None                # a Start (trainers/continued.py): the arrays of a trained model to start from
 
 
 @dataclass
@@ -57,11 +67,32 @@ class RunState:
     epoch: int = 0                     # 0-based epoch now running (or just finished)
     log_epochs: list = field(default_factory=list)
     stop: bool = False                 # set by a hook: end the training cleanly at this point
+    view: object = None                # arrays -> (words, current output vectors (V, D)); from the trainer
+    curve: object = None               # the loss curve so far (_Curve)
+    epoch_seconds: float = 0.0         # seconds of the running epoch before this process (resumed runs)
+    epoch_t0: float = 0.0
 
     @property
     def done(self) -> int:
         """Units (words or pairs) processed so far, all epochs."""
         return self.backend.done()
+
+    def words_and_vectors(self):
+        """(words, vectors): the current output vectors, read-only (a live view where the model's
+        vectors are a slice of its weights: copy them to keep them)."""
+        if self.view is None:
+            raise RuntimeError("this trainer gave the runner no view of its vectors")
+        words, vectors = self.view(self.backend.arrays())
+        vectors = vectors.view()
+        vectors.flags.writeable = False
+        return words, vectors
+
+    def snapshot(self) -> dict:
+        """The runner's part of a checkpoint (JSON-able): where the run is, its log and curve."""
+        c = self.curve
+        return {"epoch": self.epoch, "log_epochs": self.log_epochs, "loss_curve": c.points,
+                "curve_next_at": c.next_at, "curve_last": list(c.last),
+                "epoch_seconds": self.epoch_seconds + time.perf_counter() - self.epoch_t0}
 
 
 @dataclass
@@ -130,12 +161,21 @@ def _call(hooks, point: str, run: RunState) -> None:
             method(run)
 
 
-def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 20, hooks=()) -> dict:
+def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 20, curve_every: int | None = None,
+               hooks=(), view=None, resume: dict | None = None) -> dict:
     """Run `epochs` epochs of `backend` (protocol above) and return the training log."""
     total = backend.units_per_epoch * epochs
     bar = Progress(total, epochs, backend.unit, backend.metric, quiet)
-    curve = _Curve(backend.units_per_epoch // curve_points, backend.unit, backend.metric)
-    run = RunState(backend, epochs)
+    curve = _Curve(curve_every or backend.units_per_epoch // curve_points, backend.unit, backend.metric)
+    run = RunState(backend, epochs, view=view, curve=curve)
+    run.epoch_t0 = time.perf_counter()
+    first, resumed = 0, resume is not None
+    if resumed:
+        first = run.epoch = resume["epoch"]
+        run.log_epochs = list(resume["log_epochs"])
+        curve.points, curve.next_at = list(resume["loss_curve"]), resume["curve_next_at"]
+        curve.last = tuple(resume["curve_last"])
+        run.epoch_seconds = resume["epoch_seconds"]
 
     def tick():
         done = backend.done()
@@ -146,11 +186,14 @@ def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 
     t_start = time.perf_counter()
     try:
         _call(hooks, "on_train_begin", run)
-        for run.epoch in range(epochs):
+        for epoch in range(first, epochs):
             if run.stop:
                 break
-            t0 = time.perf_counter()
-            curve.start_epoch()
+            run.epoch = epoch
+            t0 = run.epoch_t0 = time.perf_counter()
+            if not resumed:
+                curve.start_epoch()        # (a resumed epoch keeps the sums its curve stretch started from)
+            resumed = False
             chunks = backend.run_epoch(run.epoch, tick)
             while True:
                 try:
@@ -164,7 +207,8 @@ def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 
                     chunks.close()
                     extras = {"stopped_early": True}
                     break
-            seconds = time.perf_counter() - t0
+            seconds = time.perf_counter() - t0 + run.epoch_seconds
+            run.epoch_seconds = 0.0
             value, n = backend.running()
             run.log_epochs.append(_epoch_entry(backend, run.epoch, value, n, seconds, extras))
             tick()

@@ -65,7 +65,8 @@ def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, ctx: TrainContext 
     V = len(words)
     bag_ptr, bag_ids = subword_bags(words, cfg.minn, cfg.maxn, cfg.bucket)
     n_in = input_rows(V, cfg)
-    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, n_in, ctx)
+    w_in, w_out, log = train_bags(corpus, cfg, bag_ptr, bag_ids, n_in, ctx,
+                                  view=lambda w: bag_means(w, bag_ptr, bag_ids))
     vectors = bag_means(w_in, bag_ptr, bag_ids)
     emb = SubwordEmbeddings(words, vectors, w_in[V:], cfg.minn, cfg.maxn, counts=corpus.vocab.counts,
                             word_rows=w_in[:V], output_rows=w_out, fasttext_args=args_from_config(asdict(cfg)))

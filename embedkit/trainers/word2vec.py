@@ -80,11 +80,24 @@ def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in
 
 
 def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int,
-               ctx: TrainContext = TrainContext()) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Train on input bags with cfg.backend; returns (w_in (n_in_rows, dim), w_out, training log)."""
+               ctx: TrainContext = TrainContext(), view=None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Train on input bags with cfg.backend; returns (w_in (n_in_rows, dim), w_out, training log).
+    view: w_in -> the output vectors (V, D), for hooks (default: the first V rows of w_in).
+    ctx.init (continued training) gives the starting rows and learning rates; ctx.resume a
+    checkpoint to go on from (trainers/checkpoint.py)."""
     task = make_task(corpus, cfg, bag_ptr, bag_ids, n_in_rows)
+    if ctx.init is not None:
+        ctx.init.apply_word2vec(task, cfg)
     backend = make_backend("word2vec", cfg.backend, task, ctx.chunk)
-    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
+    resume = None
+    if ctx.resume is not None:
+        backend.load_state(ctx.resume.arrays)
+        resume = ctx.resume.runner
+    words = list(corpus.vocab.words)
+    V = len(words)
+    view = view or (lambda w_in: w_in[:V])
+    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks, curve_every=ctx.log_every,
+                     view=lambda arrays: (words, view(arrays["w_in"])), resume=resume)
     arrays = backend.arrays()
     log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "step": task.step,
                 "corpus_tokens": int(corpus.n_tokens), "vocab_size": len(corpus.vocab)})

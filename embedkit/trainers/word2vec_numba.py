@@ -41,7 +41,8 @@ class NumbaWord2Vec:
              "empty": "subsampling (--sample) removed every word of this small corpus; "
                       "use --sample 0 or a larger corpus"}
 
-    def __init__(self, task: Word2VecTask, chunk_words: int = CHUNK_WORDS):
+    def __init__(self, task: Word2VecTask, chunk_words: int | None = None):
+        chunk_words = chunk_words or CHUNK_WORDS     # read when called: tests make chunks small
         self.task = task
         offsets = np.asarray(task.offsets, dtype=np.int64)
         self.corpus = walker.Shard(np.asarray(task.tokens), offsets, task.keep_prob)
@@ -57,16 +58,36 @@ class NumbaWord2Vec:
         self.progress = np.zeros(self.n_workers, dtype=np.int64)      # words read per worker, all epochs
         self.running_chunk = np.zeros((self.n_workers, 2))             # (loss_sum, examples) of the running chunk
         self.finished = np.zeros(2)                                    # (loss_sum, examples) of finished chunks
+        self.next_chunk = 0                                            # chunk of the running epoch to run next
 
     def run_epoch(self, epoch: int, tick):
-        self.finished[:] = 0.0
-        for r in range(max(len(c) for c in self.chunks)):
+        if self.next_chunk == 0:
+            self.finished[:] = 0.0
+        for r in range(self.next_chunk, max(len(c) for c in self.chunks)):
             self.running_chunk[:] = 0.0
             results = run_threads(lambda k: self._run_chunk(k, r), self.n_workers, tick)
             self.finished += np.sum(results, axis=0)
             self.running_chunk[:] = 0.0
+            self.next_chunk = r + 1
             yield
+        self.next_chunk = 0
         return {}
+
+    def state(self) -> dict:
+        """Everything a checkpoint needs at a chunk end (runner protocol)."""
+        w = self.task.weights
+        return {"w_in": w.w_in, "w_out": w.w_out, "rng_states": np.concatenate(self.states),
+                "progress": self.progress, "finished": self.finished, "next_chunk": np.int64(self.next_chunk)}
+
+    def load_state(self, arrays: dict) -> None:
+        w = self.task.weights
+        w.w_in[...] = arrays["w_in"]
+        w.w_out[...] = arrays["w_out"]
+        for k, s in enumerate(arrays["rng_states"]):
+            self.states[k][0] = s
+        self.progress[:] = arrays["progress"]
+        self.finished[:] = arrays["finished"]
+        self.next_chunk = int(arrays["next_chunk"])
 
     def _run_chunk(self, k: int, r: int):
         if r >= len(self.chunks[k]):

@@ -1,0 +1,145 @@
+"""The training lifecycle's bars (issue 12), on the shared text8-style corpus.
+
+    python benchmarks/bench_lifecycle.py overhead [--epochs 2] [--repeats 2]
+    python benchmarks/bench_lifecycle.py continued [--models skipgram,fasttext,glove] [--epochs 5]
+
+overhead: skip-gram NS (word2vec defaults, 2 workers) without checkpoints and with a checkpoint
+every 10M words, alternated in one run (none, every-10M, none, every-10M, ...), each in its own
+child process; the table gives each variant's mean training seconds and the overhead.
+
+continued: text8 split into halves A and B at a sentence-piece boundary (a multiple of 10,000
+tokens, the default --max-sentence-length, so A and B have the pieces A+B has). Per model: EPOCHS
+on A, then continued with --update-vocab for EPOCHS on B, against EPOCHS on A+B from scratch.
+Analogy: Google set, 3CosAdd, 30,000 most frequent words, case-folded; WS-353 and MEN Spearman;
+"B-only pairs": the WS-353 + MEN pairs with a word that is in A+B's vocabulary but not in A's,
+and the Spearman of each model on those pairs alone.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import EVAL, TEXT8_GZ, markdown_table, run_child  # noqa: E402
+
+PIECE = 10_000
+
+OVERHEAD_CHILD = """
+import time, shutil
+import embedkit
+t0 = time.perf_counter()
+emb = embedkit.train("skipgram", corpus=ARGS["corpus"], output=ARGS["out"], epochs=ARGS["epochs"], workers=2,
+                     checkpoint_every=ARGS["every"])
+log = emb.training_log
+RESULT = {"train_s": log["train_seconds"], "checkpoints": log.get("checkpoints_written", 0)}
+shutil.rmtree(ARGS["out"], ignore_errors=True)
+"""
+
+CONTINUED_CHILD = """
+import embedkit
+kw = dict(epochs=ARGS["epochs"], workers=2, **ARGS["extra"])
+if ARGS["init"]:
+    emb = embedkit.train(ARGS["model"], corpus=ARGS["corpus"], output=ARGS["out"], init=ARGS["init"],
+                         update_vocab=True, epochs=ARGS["epochs"])
+else:
+    emb = embedkit.train(ARGS["model"], corpus=ARGS["corpus"], output=ARGS["out"], **kw)
+RESULT = {"train_s": emb.training_log["train_seconds"], "vocab": len(emb)}
+"""
+
+EXTRA = {"skipgram": {}, "fasttext": {"bucket": 500_000}, "glove": {"window": 15, "x_max": 10.0}}
+
+
+def split_text8(workdir: Path) -> tuple[Path, Path, Path]:
+    """A, B and A+B as one-line files; the cut is the piece boundary nearest the middle."""
+    paths = [workdir / n for n in ("A.txt", "B.txt", "AB.txt")]
+    if all(p.exists() for p in paths):
+        return tuple(paths)
+    with gzip.open(TEXT8_GZ, "rt") as f:
+        tokens = f.read().split()
+    cut = round(len(tokens) / 2 / PIECE) * PIECE
+    for path, part in zip(paths, (tokens[:cut], tokens[cut:], tokens)):
+        path.write_text(" ".join(part) + "\n")
+    return tuple(paths)
+
+
+def overhead(args) -> None:
+    corpus = str(TEXT8_GZ)
+    runs = {"none": [], "10M": []}
+    for _ in range(args.repeats):
+        for name, every in (("none", None), ("10M", "10M")):
+            out = tempfile.mkdtemp(prefix="bench-lifecycle-")
+            r = run_child(OVERHEAD_CHILD, {"corpus": corpus, "out": out, "epochs": args.epochs, "every": every})
+            runs[name].append(r)
+            print(name, r, file=sys.stderr, flush=True)
+    mean = {k: sum(r["train_s"] for r in v) / len(v) for k, v in runs.items()}
+    rows = [[k, ", ".join(f"{r['train_s']:.1f}" for r in v), f"{mean[k]:.1f}", v[0]["checkpoints"],
+             "" if k == "none" else f"{100 * (mean[k] / mean['none'] - 1):+.1f}%"] for k, v in runs.items()]
+    print(f"skip-gram NS, text8, {args.epochs} epochs, 2 workers")
+    print(markdown_table(["checkpoints", "train s (each run)", "mean s", "written per run", "overhead"], rows))
+
+
+def scores(path: Path, b_only: set) -> dict:
+    import numpy as np
+    import embedkit
+    from embedkit.evaluate.datasets import PairSet, read_pairs, resolve
+    from embedkit.evaluate.report import evaluate_all
+    from embedkit.evaluate.similarity import evaluate_similarity
+    emb = embedkit.load(path)
+    men = EVAL / "EN-MEN-TR-3k.txt"
+    report = evaluate_all(emb, analogy=["questions-words"], similarity=["wordsim353", "men"])
+    out = {"analogy": 100 * report.analogy[0].accuracy}
+    for r in report.similarity:
+        out[r.name] = r.spearman
+    sets = [read_pairs(resolve("wordsim353")), read_pairs(men, name="men")]
+    keep = [(p, g) for s in sets for p, g in zip(s.pairs, s.gold) if p[0].lower() in b_only or p[1].lower() in b_only]
+    if len(keep) >= 2:
+        r = evaluate_similarity(emb, PairSet("b-only", [p for p, _ in keep], np.array([g for _, g in keep]),
+                                             list(range(len(keep)))))
+        out["b_only"], out["b_only_pairs"] = r.spearman, r.scored
+    return out
+
+
+def continued(args) -> None:
+    import embedkit
+    work = Path(tempfile.gettempdir()) / "embedkit-bench" / "lifecycle"
+    work.mkdir(parents=True, exist_ok=True)
+    a, b, ab = split_text8(work)
+    rows = []
+    for model in args.models.split(","):
+        extra = EXTRA[model]
+        common = {"model": model, "epochs": args.epochs, "extra": extra}
+        run_child(CONTINUED_CHILD, {**common, "corpus": str(a), "out": str(work / f"{model}-A"), "init": None})
+        rc = run_child(CONTINUED_CHILD, {**common, "corpus": str(b), "out": str(work / f"{model}-AthenB"),
+                                         "init": str(work / f"{model}-A")})
+        rs = run_child(CONTINUED_CHILD, {**common, "corpus": str(ab), "out": str(work / f"{model}-AB"), "init": None})
+        a_words = set(embedkit.load(work / f"{model}-A").words)
+        b_only = set(embedkit.load(work / f"{model}-AB").words) - a_words
+        for name, r in (("A then B (--update-vocab)", rc), ("A+B from scratch", rs)):
+            s = scores(work / f"{model}-{'AthenB' if 'then' in name else 'AB'}", b_only)
+            rows.append([model, name, r["vocab"], f"{r['train_s']:.0f}", f"{s['analogy']:.1f}",
+                         f"{s.get('wordsim353', float('nan')):.3f}", f"{s.get('men', float('nan')):.3f}",
+                         f"{s.get('b_only', float('nan')):.3f} ({s.get('b_only_pairs', 0)} pairs)"])
+            print(rows[-1], file=sys.stderr, flush=True)
+    print(f"text8 halves A and B, {args.epochs} epochs each; analogy 3CosAdd 30k case-folded (%)")
+    print(markdown_table(["model", "run", "vocab", "train s", "analogy", "WS-353", "MEN", "B-only pairs"], rows))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    o = sub.add_parser("overhead")
+    o.add_argument("--epochs", type=int, default=2)
+    o.add_argument("--repeats", type=int, default=2)
+    c = sub.add_parser("continued")
+    c.add_argument("--models", default="skipgram")
+    c.add_argument("--epochs", type=int, default=5)
+    args = p.parse_args()
+    overhead(args) if args.what == "overhead" else continued(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Kill-safety of every verb that writes output (train, cooccur, vocab, phrases, export): SIGKILL at a random
+moment leaves no output, the previous complete output or the new complete output; the next run
+into the same place removes the killed run's temporary files; a killed training with checkpoints
+resumes bit-identically (workers=1). fsutil.py and trainers/checkpoint.py are what is tested."""
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import embedkit
+from embedkit.fsutil import atomic_path, remove_stale
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = str(ROOT / "tests" / "lifecycle_child.py")
+
+
+def write_corpus(path, n_tokens=60_000, vocab=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, vocab + 1)
+    ids = rng.choice(vocab, size=n_tokens, p=p / p.sum())
+    words = [f"w{i}" for i in ids]
+    path.write_text("\n".join(" ".join(words[i:i + 20]) for i in range(0, n_tokens, 20)) + "\n")
+
+
+def commands(work: Path, variant: int) -> dict:
+    """verb -> (argv, output path): two variants per verb whose outputs differ."""
+    corpus, vectors = str(work / "corpus.txt"), str(work / "vectors.txt")
+    mc = ["--min-count", str(2 + variant)]
+    return {
+        "train": (["train", "--model", "skipgram", "--corpus", corpus, "--output", str(work / "model"), "--dim", "16",
+                   "--epochs", str(2 + variant), "--workers", "1", "--quiet", "--no-cache", "--checkpoint-every",
+                   "5000"], work / "model"),
+        "cooccur": (["cooccur", "--corpus", corpus, "--output", str(work / "cooc.npz"), "--no-cache", "--quiet",
+                     "--window", str(4 + variant), *mc], work / "cooc.npz"),
+        "vocab": (["vocab", "--corpus", corpus, "--output", str(work / "vocab.tsv"), *mc], work / "vocab.tsv"),
+        "phrases": (["phrases", "--corpus", corpus, "--output", str(work / "phrased.txt"), "--no-cache", *mc],
+                    work / "phrased.txt"),
+        "export": (["export", vectors, "--to", str(work / "out.bin"), "--limit", str(500 + 100 * variant)],
+                   work / "out.bin"),
+    }
+
+
+def env():
+    return dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def snapshot(verb, out: Path):
+    """What a complete output holds (comparable), or None when there is no output."""
+    if verb == "train":
+        if not (out / "model.json").exists():
+            return None
+        emb = embedkit.load(out)                     # a complete model folder loads
+        with np.load(out / "arrays.npz") as z:
+            return ("train", len(emb), z["w_in"].tobytes())
+    if verb == "cooccur":
+        if not out.exists():
+            return None
+        from embedkit.corpus.cooccur import load_cooccur, vocab_path_for
+        X = load_cooccur(out)
+        words = vocab_path_for(out).read_text().splitlines()
+        assert X.shape[0] == len([w for w in words if not w.startswith("#")])   # matrix and vocabulary agree
+        return ("cooccur", X.nnz, X.data.tobytes(), tuple(words))
+    return (verb, out.read_bytes()) if out.exists() else None
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    work = tmp_path_factory.mktemp("kill")
+    write_corpus(work / "corpus.txt")
+    rng = np.random.default_rng(1)
+    words = [f"v{i}" for i in range(800)]
+    embedkit.Embeddings(words, rng.standard_normal((800, 50)).astype(np.float32)).save(work / "vectors.txt")
+    return work
+
+
+@pytest.fixture(scope="module")
+def references(work, tmp_path_factory):
+    """Each verb's complete output for both variants, made in a folder of their own."""
+    refs = {}
+    for variant in (0, 1):
+        ref_dir = tmp_path_factory.mktemp(f"ref{variant}")
+        for name in ("corpus.txt", "vectors.txt"):
+            os.symlink(work / name, ref_dir / name)
+        for verb, (argv, out) in commands(ref_dir, variant).items():
+            r = subprocess.run([sys.executable, CHILD, *argv], env=env(), capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0, r.stderr
+            refs[verb, variant] = snapshot(verb, out)
+    return refs
+
+
+def temporaries(folder: Path) -> list:
+    return [p.name for p in folder.rglob("*.tmp")]
+
+
+def kill_once(work, references, verb, variant, delay):
+    argv, out = commands(work, variant)[verb]
+    proc = subprocess.Popen([sys.executable, CHILD, *argv], env=env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    state = snapshot(verb, out)
+    allowed = {None, references[verb, 0], references[verb, 1]}
+    assert state in allowed, f"{verb} killed after {delay:.2f} s left an output that is neither old nor new"
+    if verb == "train" and (out / "checkpoint" / "state.npz").exists():
+        r = subprocess.run([sys.executable, CHILD, "train", "--resume", str(out), "--quiet"], env=env(),
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert snapshot(verb, out) in (references[verb, 0], references[verb, 1])   # bit-identical resume
+    return proc.returncode
+
+
+def run_kills(work, references, n, seed):
+    rng = random.Random(seed)
+    verbs = ["train", "cooccur", "vocab", "phrases", "export"]
+    killed = 0
+    for i in range(n):
+        verb = verbs[i % len(verbs)] if i < len(verbs) else rng.choice(verbs)
+        code = kill_once(work, references, verb, rng.randint(0, 1), rng.uniform(0.3, 5.0))
+        killed += code == -9
+    # the next complete run into the same places leaves no temporary file of the killed ones
+    for verb, (argv, out) in commands(work, 0).items():
+        r = subprocess.run([sys.executable, CHILD, *argv], env=env(), capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert snapshot(verb, out) == references[verb, 0]
+    assert temporaries(work) == []
+    return killed
+
+
+def test_five_kills_one_per_verb(work, references):
+    run_kills(work, references, 5, seed=5)
+
+
+@pytest.mark.slow
+def test_twenty_random_kills_across_verbs(work, references):
+    killed = run_kills(work, references, 20, seed=20)
+    assert killed >= 10                  # most of the 20 really were killed mid-way
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".out.txt.{dead.pid}.abc.tmp"
+    stale.write_text("half")
+    mine = tmp_path / f".out.txt.{os.getpid()}.abc.tmp"
+    mine.write_text("in progress")
+    (tmp_path / f".out.txt.{dead.pid}.dir.tmp").mkdir()
+    with atomic_path(tmp_path / "out.txt") as tmp:
+        tmp.write_text("done")
+    assert (tmp_path / "out.txt").read_text() == "done"
+    assert not stale.exists() and mine.exists() and not (tmp_path / f".out.txt.{dead.pid}.dir.tmp").exists()
+    assert remove_stale(tmp_path, "out.txt") == []
+
+
+def test_a_model_folder_without_model_json_is_no_output(tmp_path):
+    """A kill between removing the old model.json and renaming the new one leaves no model."""
+    from embedkit.errors import EmbedkitError
+    emb = embedkit.Embeddings(["a", "b"], np.eye(2, dtype=np.float32))
+    emb.save(tmp_path / "m")
+    (tmp_path / "m" / "model.json").unlink()
+    with pytest.raises(EmbedkitError):
+        embedkit.load(tmp_path / "m", format="native")
+    emb.save(tmp_path / "m")
+    assert embedkit.load(tmp_path / "m").words == ["a", "b"]
