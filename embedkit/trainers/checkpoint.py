@@ -23,6 +23,7 @@ reports with the checkpoint's path and exit status 130.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -113,7 +114,12 @@ def load_checkpoint(output) -> Checkpoint:
 
 
 def remove_checkpoint(output) -> None:
-    shutil.rmtree(Path(output) / FOLDER, ignore_errors=True)
+    """Remove output/checkpoint/ at once (renamed away first, so a kill leaves it whole or gone)."""
+    folder = Path(output) / FOLDER
+    if folder.is_dir():
+        gone = folder.with_name(f".{FOLDER}.{os.getpid()}.removed.tmp")
+        os.replace(folder, gone)
+        shutil.rmtree(gone, ignore_errors=True)
 
 
 class Checkpointer:
