@@ -1,6 +1,10 @@
-"""Atomic output: write to a temporary name beside the target, then rename.
+"""Outputs: checked before any work, then written atomically.
 
-An interrupted run therefore leaves either the previous file or nothing, never half a file.
+check_outputs: before counting or training, every verb checks that each of its outputs can be
+written (the parent folder exists and takes a new file, nothing of the wrong kind is in the way),
+so a long run is never lost to a typo in --output. atomic_path/atomic_dir: write to a temporary
+name beside the target, then rename, so an interrupted run leaves either the previous file or
+nothing, never half a file.
 Temporary names carry the writer's process id (`.NAME.PID.XXXX.tmp`); a write into a place
 first removes the temporaries of writers that no longer run (a killed run's leftovers), so a
 SIGKILL leaves nothing behind for longer than the next run into the same place.
@@ -12,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import typing
 from pathlib import Path
 
 
@@ -105,3 +110,93 @@ def atomic_dir(path: str | os.PathLike, commit: str | None = None):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# ---- fail before working: can the outputs be written? ----
+
+class Output(typing.NamedTuple):
+    """An output a verb will write: `path`; `kind` "file", "dir" (a folder it makes or fills, such
+    as a model folder) or "into" (an existing folder it writes files into, such as --tmpdir); the
+    `option` that named it (for the error). `parents`: missing parent folders are made (a cache or
+    download folder) instead of being an error."""
+    path: str
+    kind: str
+    option: str
+    parents: bool = False
+
+
+def _probe_writable(folder: Path) -> str | None:
+    """None when a file can be made in `folder`, else why not. A real file is made and removed:
+    os.access says yes to root on a read-only mount's neighbours and knows nothing of quotas."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".embedkit-probe.", dir=folder)
+    except OSError as e:
+        return e.strerror or str(e)
+    os.close(fd)
+    os.unlink(tmp)
+    return None
+
+
+def output_problem(out: Output) -> str | None:
+    """Why `out` cannot be written (one sentence naming the path and the fix), or None."""
+    path = Path(out.path)
+    what = "a folder" if out.kind == "dir" else "a file"
+    if path.is_symlink() and not path.exists():
+        return f"{out.option} {path}: a dangling symbolic link is in the way; remove it or choose another path"
+    if out.kind == "into" and not path.is_dir():
+        return (f"{out.option} {path} is not an existing folder: create it first (mkdir -p {path}) "
+                "or choose another")
+    if path.exists():
+        if out.kind == "file" and path.is_dir():
+            return (f"{out.option} {path} is a folder, but {out.option} names a file: give a file name "
+                    f"(such as {path / 'NAME'}) or remove the folder")
+        if out.kind == "file" and not path.is_file():
+            return f"{out.option} {path} is not a regular file (a device or pipe); write to a file and copy it"
+        if out.kind == "dir" and not path.is_dir():
+            return (f"{out.option} {path} is a file, but {out.option} names a folder: remove the file "
+                    "or choose another path")
+        if out.kind != "file" and (why := _probe_writable(path)):
+            return f"{out.option} {path}: cannot write into this folder ({why}); choose another path"
+    parent = path.parent
+    missing = []
+    while not parent.exists() and not parent.is_symlink() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    if not parent.is_dir():
+        return (f"{out.option} {out.path}: {parent} is a file, not a folder, so {what} cannot go below it; "
+                "choose another path")
+    if missing and not out.parents:
+        return (f"{out.option} {out.path}: folder {missing[0]} does not exist; create it first "
+                f"(mkdir -p {missing[0]}) or choose another path")
+    if why := _probe_writable(parent):
+        return f"{out.option} {out.path}: cannot write into folder {parent} ({why}); choose another path"
+    return None
+
+
+def cache_output(args) -> list[Output]:
+    """The encoded-corpus cache as an output of a verb with --no-cache (none when it is given)."""
+    from embedkit.cache import cache_root
+    if getattr(args, "no_cache", False):
+        return []
+    return [Output(str(cache_root()), "dir", "the cache folder ($EMBEDKIT_CACHE_DIR; or give --no-cache)",
+                   parents=True)]
+
+
+def check_outputs(outputs) -> None:
+    """Raise EmbedkitError, before any work, for the first of `outputs` (Output tuples; None
+    entries and "-", standard output, are skipped) that cannot be written, or when two of them
+    are the same path. Every verb that writes files calls this (embedkit/cli/__init__.py runs it
+    on the outputs each verb declares)."""
+    from embedkit.errors import EmbedkitError
+    seen: dict[str, str] = {}
+    for out in outputs:
+        if out is None or out.path is None or os.fspath(out.path) == "-":
+            continue
+        out = out._replace(path=os.fspath(out.path))
+        if problem := output_problem(out):
+            raise EmbedkitError(problem)
+        key = os.path.realpath(out.path)
+        if key in seen:
+            raise EmbedkitError(f"{out.option} {out.path} is also the path of {seen[key]}: give each output "
+                                "its own path")
+        seen[key] = out.option

@@ -2,8 +2,10 @@
 
 Each module in this package that defines `register(subparsers)` adds its verbs; the verb's
 handler is stored with `set_defaults(func=...)` and receives the parsed args. Handlers hold no
-logic beyond turning flags into calls of the library. EmbedkitError becomes one line on stderr
-and exit status 2. The words after the verb go to the verb's own parser, options and positional
+logic beyond turning flags into calls of the library. A verb that writes files declares them
+with `set_defaults(outputs=lambda args: [fsutil.Output(...), ...])`; they are checked here
+(fsutil.check_outputs) before the handler runs, so no work is done for an output that cannot be
+written. EmbedkitError becomes one line on stderr and exit status 2. The words after the verb go to the verb's own parser, options and positional
 words intermixed; argparse errors are one line with a hint to --help (cli/parser.py).
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 
 from embedkit.cli.parser import Parser, parse_args
 from embedkit.errors import EmbedkitError
+from embedkit.fsutil import check_outputs
 
 
 def build_parser() -> Parser:
@@ -33,6 +36,9 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
+        outputs = getattr(args, "outputs", None)
+        if outputs is not None:
+            check_outputs(outputs(args))
         return args.func(args) or 0
     except EmbedkitError as e:
         print(f"embedkit {args.verb}: error: {e}", file=sys.stderr)

@@ -8,6 +8,18 @@ from embedkit.cli.options import add_config_options, config_from_args
 from embedkit.config import CooccurConfig, CorpusConfig
 
 
+def outputs(args):
+    from embedkit.corpus.cooccur import vocab_path_for
+    from embedkit.fsutil import Output, cache_output
+    found = [*cache_output(args), Output(args.output, "file", "--output"),
+             Output(str(vocab_path_for(args.output)), "file", "--output's vocabulary"),
+             Output(args.tmpdir, "into", "--tmpdir")]
+    if args.glove_binary:
+        found += [Output(args.glove_binary, "file", "--glove-binary"),
+                  Output(args.glove_binary + ".vocab.txt", "file", "--glove-binary's vocabulary")]
+    return found
+
+
 def register(sub):
     p = sub.add_parser(
         "cooccur", help="count word-word co-occurrences and save a scipy.sparse .npz (and GloVe's binary)",
@@ -27,7 +39,7 @@ def register(sub):
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_options(p, CorpusConfig, group_title="corpus options")
     add_config_options(p, CooccurConfig, group_title="co-occurrence options")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, outputs=outputs)
 
 
 def run(args) -> int:

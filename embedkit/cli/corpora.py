@@ -27,7 +27,17 @@ def register(sub):
     fe.add_argument("--sha256", metavar="HEX", default=None,
                     help="require this SHA-256 of the archive (replaces the registry's MD5/size checks)")
     fe.add_argument("--keep-archive", action="store_true", help="keep the downloaded archive in DIR")
-    fe.set_defaults(func=run_fetch)
+    fe.set_defaults(func=run_fetch, outputs=fetch_outputs)
+
+
+def fetch_outputs(args):
+    """The destination folders (made when missing, with their parents)."""
+    from embedkit.corpora import REGISTRY, default_data_dir
+    from embedkit.fsutil import Output
+    if args.dest is not None:
+        return [Output(args.dest, "dir", "--dest", parents=True)]
+    folders = {str(default_data_dir(REGISTRY[n].folder)) for n in args.names if n in REGISTRY}
+    return [Output(f, "dir", "the download folder ($EMBEDKIT_CACHE_DIR)", parents=True) for f in sorted(folders)]
 
 
 def run_list(args) -> int:

@@ -24,6 +24,11 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def outputs(args):
+    from embedkit.fsutil import Output
+    return [Output(args.json, "file", "--json")]
+
+
 def register(sub) -> None:
     import argparse
 
@@ -58,4 +63,4 @@ def register(sub) -> None:
                    help="match words case-insensitively (default: on)")
     p.add_argument("--sections", action="store_true", help="also show each analogy section")
     p.add_argument("--json", metavar="FILE", help="also write all figures as JSON")
-    p.set_defaults(func=cmd_evaluate)
+    p.set_defaults(func=cmd_evaluate, outputs=outputs)

@@ -28,6 +28,11 @@ def cmd_export(args) -> int:
     return 0
 
 
+def outputs(args):
+    from embedkit.fsutil import Output
+    return [Output(args.to, "file", "--to")]
+
+
 def register(sub) -> None:
     from embedkit.io import FORMATS
 
@@ -41,4 +46,4 @@ def register(sub) -> None:
     p.add_argument("--to", required=True, metavar="PATH", help="output file (.gz/.bz2: compressed)")
     p.add_argument("--to-format", "--format", dest="to_format", choices=FORMATS, default=None,
                    help="output format (default: from --to's extension); --format is the old spelling")
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func=cmd_export, outputs=outputs)

@@ -71,7 +71,12 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
                       help="with --init: restart the learning-rate decay from --lr, or continue one decay over the "
                            "trained model's words and the new ones (default: restart; GloVe: continue, which keeps its AdaGrad "
                            "accumulators)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, outputs=outputs)
+
+
+def outputs(args):
+    from embedkit.fsutil import Output, cache_output
+    return [Output(args.output, "dir", "--output"), *cache_output(args)]
 
 
 def register(sub):

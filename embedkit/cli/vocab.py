@@ -8,6 +8,11 @@ from embedkit.cli.options import add_config_options, config_from_args
 from embedkit.config import CorpusConfig
 
 
+def outputs(args):
+    from embedkit.fsutil import Output
+    return [Output(args.output, "file", "--output")]      # "-": standard output, skipped
+
+
 def register(sub):
     p = sub.add_parser("vocab", help="build a vocabulary (word counts) and save it as TSV",
                        description="Count the words of a corpus and save word<TAB>count lines, most frequent first.")
@@ -16,7 +21,7 @@ def register(sub):
     p.add_argument("--output", "-o", required=True, metavar="VOCAB.tsv",
                    help="where to write the vocabulary; - writes it to stdout (the summary then goes to stderr)")
     add_config_options(p, CorpusConfig, group_title="corpus options")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, outputs=outputs)
 
 
 def run(args) -> int:

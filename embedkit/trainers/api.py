@@ -257,6 +257,9 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         parse_every(checkpoint_every)
         if output is None:
             raise EmbedkitError("checkpoint_every needs output= (the checkpoint goes into OUTPUT/checkpoint/)")
+    if output is not None:                   # before any work: a long run is not lost to a bad path
+        from embedkit.fsutil import Output, check_outputs
+        check_outputs([Output(output, "dir", "output")])
     cooccur_path = os.path.abspath(cooccur) if isinstance(cooccur, (str, os.PathLike)) else None
     if cooccur_path is not None:
         from embedkit.corpus.cooccur import load_cooccur

@@ -1,0 +1,152 @@
+"""Fail before working: every verb checks that its outputs can be written before it reads or
+counts anything (fsutil.check_outputs, run by the CLI on the outputs each verb declares).
+
+The corpus or vectors named in these commands do not exist: an error about the output, not the
+input, shows that the check came first."""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pytest
+
+from embedkit.cli import build_parser, main
+from embedkit.errors import EmbedkitError
+from embedkit.fsutil import Output, check_outputs
+
+# option destinations that name something a verb writes; a new verb's output option belongs here
+OUTPUT_DESTS = {"output", "to", "json", "dest", "glove_binary", "tmpdir", "save", "checkpoint", "output_dir",
+                "plot", "out"}
+
+
+def _run(capsys, argv):
+    rc = main(argv)
+    err = capsys.readouterr().err.strip()
+    return rc, err
+
+
+@pytest.fixture
+def place(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path / "cache"))     # importing kernels makes it
+    tmp_path = tmp_path / "work"
+    tmp_path.mkdir()
+    monkeypatch.chdir(tmp_path)
+    Path("afile").write_text("x\n")
+    Path("adir").mkdir()
+    return tmp_path
+
+
+CASES = [
+    # (argv, words the one-line error must contain)
+    (["train", "--model", "skipgram", "--corpus", "missing.txt", "-o", "afile"], ["--output afile", "is a file"]),
+    (["train", "--model", "glove", "--corpus", "missing.txt", "-o", "afile/model"], ["afile is a file"]),
+    (["train", "--model", "fasttext", "--corpus", "missing.txt", "-o", "nope/model"],
+     ["folder nope does not exist", "mkdir -p nope"]),
+    (["vocab", "--corpus", "missing.txt", "-o", "adir"], ["--output adir is a folder"]),
+    (["vocab", "--corpus", "missing.txt", "-o", "nope/v.tsv"], ["folder nope does not exist"]),
+    (["cooccur", "--corpus", "missing.txt", "-o", "afile/c.npz"], ["afile is a file"]),
+    (["cooccur", "--corpus", "missing.txt", "-o", "c.npz", "--tmpdir", "nope"], ["--tmpdir nope", "mkdir"]),
+    (["cooccur", "--corpus", "missing.txt", "-o", "c.npz", "--glove-binary", "adir"], ["--glove-binary adir"]),
+    (["cooccur", "--corpus", "missing.txt", "-o", "c.npz", "--glove-binary", "c.npz"], ["give each output its own"]),
+    (["cooccur", "--corpus", "missing.txt", "-o", "adir/c.npz"], ["adir/c.vocab.tsv is a folder"]),
+    (["export", "missing.txt", "--to", "adir"], ["--to adir is a folder"]),
+    (["export", "missing.txt", "--to", "nope/x.txt"], ["folder nope does not exist"]),
+    (["evaluate", "missing.txt", "--json", "afile/s.json"], ["--json afile/s.json", "afile is a file"]),
+    (["corpora", "fetch", "text8", "--dest", "afile/x"], ["--dest afile/x", "afile is a file"]),
+]
+
+
+@pytest.mark.parametrize("argv,words", CASES, ids=[" ".join(c[0][:1] + c[0][-2:]) for c in CASES])
+def test_bad_output_fails_before_work(place, capsys, argv, words):
+    Path("adir/c.vocab.tsv").mkdir()          # where cooccur's vocabulary goes beside adir/c.npz
+    before = sorted(os.listdir(place))
+    rc, err = _run(capsys, argv)
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "missing.txt" not in err, "the output is checked before the input is read"
+    for w in words:
+        assert w in err
+    assert sorted(os.listdir(place)) == before, "nothing is created"
+
+
+def test_cache_folder_in_the_way(place, capsys, monkeypatch):
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(place / "afile" / "cache"))
+    rc, err = _run(capsys, ["train", "--model", "cbow", "--corpus", "missing.txt", "-o", "m"])
+    assert rc == 2 and "$EMBEDKIT_CACHE_DIR" in err and "--no-cache" in err
+    rc, err = _run(capsys, ["train", "--model", "cbow", "--corpus", "missing.txt", "-o", "m", "--no-cache"])
+    assert rc == 2 and "missing.txt" in err        # with --no-cache the cache is not an output
+
+
+def test_unwritable_folder(tmp_path):
+    if os.name != "posix" or not os.path.isdir("/proc/self"):
+        pytest.skip("needs /proc")
+    with pytest.raises(EmbedkitError, match="cannot write into folder /proc"):
+        check_outputs([Output("/proc/x.txt", "file", "--to")])
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):            # root writes anyway: the probe agrees
+            check_outputs([Output(str(ro / "x"), "file", "--to")])
+        else:
+            with pytest.raises(EmbedkitError, match="cannot write into folder"):
+                check_outputs([Output(str(ro / "x"), "file", "--to")])
+    finally:
+        ro.chmod(0o755)
+    assert os.listdir(ro) == [], "the probe file is removed"
+
+
+def test_special_files_and_links(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(EmbedkitError, match="not a regular file"):
+        check_outputs([Output(str(fifo), "file", "--output")])
+    link = tmp_path / "dangling"
+    link.symlink_to(tmp_path / "gone" / "x")
+    with pytest.raises(EmbedkitError, match="dangling"):
+        check_outputs([Output(str(link), "file", "--output")])
+    check_outputs([Output("-", "file", "--output"), None, Output(None, "file", "--json")])   # stdout, absent
+
+
+def test_missing_parents_made_only_where_declared(tmp_path):
+    check_outputs([Output(str(tmp_path / "a" / "b" / "c"), "dir", "--dest", parents=True)])
+    assert not (tmp_path / "a").exists(), "checking creates nothing"
+    with pytest.raises(EmbedkitError, match="does not exist"):
+        check_outputs([Output(str(tmp_path / "a" / "b" / "c"), "dir", "--output")])
+
+
+def test_python_train_checks_output_first(tmp_path):
+    import embedkit
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(EmbedkitError, match="output .*afile is a file"):
+        embedkit.train("skipgram", str(tmp_path / "missing.txt"), output=tmp_path / "afile")
+
+
+def _verbs(parser):
+    """(name, subparser) of every verb, nested ones (corpora fetch) included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name, sub
+                for inner, subsub in _verbs(sub):
+                    yield f"{name} {inner}", subsub
+
+
+def test_every_output_option_is_declared():
+    """A verb with an option that names an output declares its outputs, and each such option,
+    when given, is among them (so a verb added later cannot skip the check)."""
+    for name, sub in _verbs(build_parser()):
+        dests = [a.dest for a in sub._actions if a.dest in OUTPUT_DESTS and a.option_strings]
+        if not dests:
+            continue
+        outputs = sub.get_default("outputs")
+        assert outputs is not None, f"`embedkit {name}` has {dests} but declares no outputs"
+        args = argparse.Namespace(**{a.dest: a.default for a in sub._actions if a.dest != "help"})
+        if "names" in vars(args):
+            args.names = ["text8"]
+        for d in dests:
+            setattr(args, d, f"value-of-{d}")
+        declared = {o.path for o in outputs(args) if o is not None}
+        for d in dests:
+            assert f"value-of-{d}" in declared, f"`embedkit {name}`: --{d} is not among its declared outputs"
