@@ -1,7 +1,8 @@
 """Outputs: checked before any work, then written atomically.
 
 check_outputs: before counting or training, every verb checks that each of its outputs can be
-written (the parent folder exists and takes a new file, nothing of the wrong kind is in the way),
+written (the nearest existing parent is a folder that takes a new file; missing folders below it
+are made when writing; nothing of the wrong kind is in the way),
 so a long run is never lost to a typo in --output. atomic_path/atomic_dir: write to a temporary
 name beside the target, then rename, so an interrupted run leaves either the previous file or
 nothing, never half a file.
@@ -117,12 +118,11 @@ def atomic_dir(path: str | os.PathLike, commit: str | None = None):
 class Output(typing.NamedTuple):
     """An output a verb will write: `path`; `kind` "file", "dir" (a folder it makes or fills, such
     as a model folder) or "into" (an existing folder it writes files into, such as --tmpdir); the
-    `option` that named it (for the error). `parents`: missing parent folders are made (a cache or
-    download folder) instead of being an error."""
+    `option` that named it (for the error). Missing parent folders are fine: the atomic writers
+    make them (mkdir -p), so the check is on the nearest folder that exists."""
     path: str
     kind: str
     option: str
-    parents: bool = False
 
 
 def _probe_writable(folder: Path) -> str | None:
@@ -158,16 +158,11 @@ def output_problem(out: Output) -> str | None:
         if out.kind != "file" and (why := _probe_writable(path)):
             return f"{out.option} {path}: cannot write into this folder ({why}); choose another path"
     parent = path.parent
-    missing = []
     while not parent.exists() and not parent.is_symlink() and parent != parent.parent:
-        missing.append(parent)
-        parent = parent.parent
+        parent = parent.parent            # made when written (mkdir -p)
     if not parent.is_dir():
         return (f"{out.option} {out.path}: {parent} is a file, not a folder, so {what} cannot go below it; "
                 "choose another path")
-    if missing and not out.parents:
-        return (f"{out.option} {out.path}: folder {missing[0]} does not exist; create it first "
-                f"(mkdir -p {missing[0]}) or choose another path")
     if why := _probe_writable(parent):
         return f"{out.option} {out.path}: cannot write into folder {parent} ({why}); choose another path"
     return None
@@ -178,8 +173,7 @@ def cache_output(args) -> list[Output]:
     from embedkit.cache import cache_root
     if getattr(args, "no_cache", False):
         return []
-    return [Output(str(cache_root()), "dir", "the cache folder ($EMBEDKIT_CACHE_DIR; or give --no-cache)",
-                   parents=True)]
+    return [Output(str(cache_root()), "dir", "the cache folder ($EMBEDKIT_CACHE_DIR; or give --no-cache)")]
 
 
 def check_outputs(outputs) -> None:

@@ -35,9 +35,9 @@ def fetch_outputs(args):
     from embedkit.corpora import REGISTRY, default_data_dir
     from embedkit.fsutil import Output
     if args.dest is not None:
-        return [Output(args.dest, "dir", "--dest", parents=True)]
+        return [Output(args.dest, "dir", "--dest")]
     folders = {str(default_data_dir(REGISTRY[n].folder)) for n in args.names if n in REGISTRY}
-    return [Output(f, "dir", "the download folder ($EMBEDKIT_CACHE_DIR)", parents=True) for f in sorted(folders)]
+    return [Output(f, "dir", "the download folder ($EMBEDKIT_CACHE_DIR)") for f in sorted(folders)]
 
 
 def run_list(args) -> int:

@@ -195,6 +195,17 @@ def _lifecycle_hooks(output, callbacks, eval_every_epoch, checkpoint_every, reci
     return hooks, checkpointer
 
 
+def check_memory_before_corpus(model: str, cfg) -> None:
+    """The memory check (embedkit/memory.py) on the rows known before the vocabulary is (n-gram
+    buckets), so that a setting that cannot fit is refused before the corpus is read. Each
+    trainer module's weight_arrays(cfg, V) says what it allocates (a module without one is not
+    checked); the trainer checks again with the real vocabulary."""
+    from embedkit.memory import check_fits
+    plan = getattr(importlib.import_module(MODELS[model].trainer.split(":")[0]), "weight_arrays", None)
+    if plan is not None:
+        check_fits(*plan(cfg, 0))
+
+
 def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, quiet: bool = True,
           cache: bool = True, cooccur=None, report: Callable[[str], None] | None = None,
           callbacks=None, eval_every_epoch: bool = False, log_every: int | None = None,
@@ -260,6 +271,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if output is not None:                   # before any work: a long run is not lost to a bad path
         from embedkit.fsutil import Output, check_outputs
         check_outputs([Output(output, "dir", "output")])
+    check_memory_before_corpus(model, model_cfg)
     cooccur_path = os.path.abspath(cooccur) if isinstance(cooccur, (str, os.PathLike)) else None
     if cooccur_path is not None:
         from embedkit.corpus.cooccur import load_cooccur

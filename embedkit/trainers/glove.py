@@ -27,6 +27,7 @@ import scipy.sparse
 from embedkit.config import CooccurConfig, GloVeConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
+from embedkit.memory import allocating, check_fits
 from embedkit.trainers.backends import make_backend
 from embedkit.trainers.runner import TrainContext, TrainResult, run_epochs
 from embedkit.trainers.tasks import GloVeTask
@@ -108,6 +109,13 @@ def output_vectors(parts: dict[str, np.ndarray], kind: str) -> np.ndarray:
     raise EmbedkitError(f"--output-vectors must be sum, word or concat, got {kind!r}")
 
 
+def weight_arrays(cfg: GloVeConfig, V: int) -> tuple[dict, str, str]:
+    """The memory check's plan (embedkit/memory.py): parameters and AdaGrad accumulators."""
+    shape = (2 * V, cfg.dim + 1)
+    return ({"w": shape, "gradsq": shape}, f"--dim {cfg.dim:,} and {V:,} words",
+            "lower --dim, or keep fewer words (--min-count, --max-size)")
+
+
 # ---- entry point ----
 
 def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = TrainContext()) -> TrainResult:
@@ -122,13 +130,16 @@ def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = Tra
 
     t_start = time.perf_counter()
     V = len(corpus.vocab)
+    arrays, settings, fix = weight_arrays(cfg, V)
+    check_fits(arrays, settings, fix)             # before counting co-occurrences and allocating
     if ctx.cooccur is None:
         cooccur, source = get_cooccurrences(corpus, cfg, cache=ctx.cache, progress=not ctx.quiet)
     else:
         cooccur, source = ctx.cooccur, "given"
     rows, cols, x = nonzero_entries(cooccur, V)
     cooccur_seconds = time.perf_counter() - t_start
-    w, gradsq = init_params(V, cfg.dim, cfg.seed)
+    with allocating(settings, fix):
+        w, gradsq = init_params(V, cfg.dim, cfg.seed)
     task = GloVeTask(rows=rows, cols=cols, x=x, w=w, gradsq=gradsq, x_max=cfg.x_max, alpha=cfg.alpha, eta=cfg.eta,
                      epochs=cfg.epochs, workers=cfg.workers, seed=cfg.seed, device=cfg.device,
                      batch_size=cfg.batch_size)

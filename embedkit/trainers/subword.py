@@ -34,7 +34,7 @@ from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.subword_embeddings import SubwordEmbeddings
 from embedkit.tables.subwords import check_subword_options, subword_bags
 from embedkit.trainers.runner import TrainContext, TrainResult
-from embedkit.trainers.word2vec import train_bags
+from embedkit.trainers.word2vec import train_bags, weights_plan
 
 
 def bag_means(w_in: np.ndarray, bag_ptr: np.ndarray, bag_ids: np.ndarray) -> np.ndarray:
@@ -52,6 +52,11 @@ def bag_means(w_in: np.ndarray, bag_ptr: np.ndarray, bag_ids: np.ndarray) -> np.
 def input_rows(V: int, cfg: FastTextConfig) -> int:
     """Rows of w_in: V words + bucket n-gram rows (none when maxn is 0)."""
     return V + (cfg.bucket if cfg.maxn > 0 else 0)
+
+
+def weight_arrays(cfg: FastTextConfig, V: int) -> tuple[dict, str, str]:
+    """The memory check's plan (trainers/word2vec.weights_plan): word and bucket input rows."""
+    return weights_plan(cfg, V, input_rows(V, cfg))
 
 
 def train_subword(corpus: EncodedCorpus, cfg: FastTextConfig, ctx: TrainContext = TrainContext()) -> TrainResult:

@@ -21,6 +21,7 @@ from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
 from embedkit.kernels.objectives import HuffmanTables, NoiseTables
 from embedkit.kernels.word2vec import Weights
+from embedkit.memory import allocating, check_fits
 from embedkit.tables.alias import alias_table
 from embedkit.tables.huffman import huffman_tree
 from embedkit.tables.noise import noise_weights
@@ -63,13 +64,33 @@ def init_weights(n_in: int, n_out: int, dim: int, seed: int):
     return w_in, w_out
 
 
+def weights_plan(cfg: Word2VecConfig, V: int, n_in_rows: int) -> tuple[dict, str, str]:
+    """({name: (rows, cols)} of the weight matrices, the settings that make them, the fix) for the
+    memory check (embedkit/memory.py); n_in_rows - V input rows are n-gram buckets."""
+    n_out = V if cfg.objective == "ns" else max(V - 1, 1)
+    buckets = n_in_rows - V
+    parts = [f"--dim {cfg.dim:,}"] + [f"--bucket {buckets:,}"] * bool(buckets) + [f"{V:,} words"] * bool(V)
+    settings = " and ".join(parts) if len(parts) < 3 else f"{parts[0]}, {parts[1]} and {parts[2]}"
+    fix = ("lower --dim" + (" or --bucket" if buckets else "") +
+           ", or keep fewer words (--min-count, --max-size)")
+    return {"w_in": (n_in_rows, cfg.dim), "w_out": (n_out, cfg.dim)}, settings, fix
+
+
+def weight_arrays(cfg: Word2VecConfig, V: int) -> tuple[dict, str, str]:
+    """weights_plan of plain skip-gram/CBOW (one input row per word)."""
+    return weights_plan(cfg, V, V)
+
+
 def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int) -> Word2VecTask:
     """The task of a word2vec-family run on `corpus` with the given input bags (trainers/tasks.py)."""
     counts = corpus.vocab.counts
     if corpus.n_tokens == 0:
         raise EmbedkitError("the corpus has no in-vocabulary tokens to train on")
+    arrays, settings, fix = weights_plan(cfg, len(counts), n_in_rows)
+    check_fits(arrays, settings, fix)                      # before allocating (embedkit/memory.py's rule)
     tables, n_out = objective_tables(counts, cfg)
-    w_in, w_out = init_weights(n_in_rows, n_out, cfg.dim, cfg.seed)
+    with allocating(settings, fix):
+        w_in, w_out = init_weights(n_in_rows, n_out, cfg.dim, cfg.seed)
     lr0 = float(cfg.start_lr())
     return Word2VecTask(step=step_name(cfg), tokens=np.asarray(corpus.tokens),
                         offsets=np.asarray(corpus.offsets, dtype=np.int64),
