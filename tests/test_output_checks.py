@@ -17,7 +17,7 @@ from embedkit.fsutil import Output, check_outputs
 
 # option destinations that name something a verb writes; a new verb's output option belongs here
 OUTPUT_DESTS = {"output", "to", "json", "dest", "glove_binary", "tmpdir", "save", "checkpoint", "output_dir",
-                "plot", "out"}
+                "plot", "out", "table", "curves", "map"}
 
 
 def _run(capsys, argv):
@@ -50,6 +50,9 @@ CASES = [
     (["cooccur", "--corpus", "missing.txt", "-o", "adir/c.npz"], ["adir/c.vocab.tsv is a folder"]),
     (["export", "missing.txt", "--to", "adir"], ["--to adir is a folder"]),
     (["export", "missing.txt", "--to", "afile/nope/x.txt"], ["afile is a file"]),
+    (["phrases", "--corpus", "missing.txt", "-o", "adir"], ["--output adir is a folder"]),
+    (["phrases", "--corpus", "missing.txt", "-o", "p.txt", "--table", "afile/t.tsv"], ["--table afile/t.tsv"]),
+    (["plot", "missing", "--curves", "adir", "--map", "m.png", "--top", "5"], ["--curves adir is a folder"]),
     (["evaluate", "missing.txt", "--json", "afile/s.json"], ["--json afile/s.json", "afile is a file"]),
     (["corpora", "fetch", "text8", "--dest", "afile/x"], ["--dest afile/x", "afile is a file"]),
 ]

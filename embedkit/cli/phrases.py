@@ -8,6 +8,11 @@ from embedkit.cli.options import add_config_options
 from embedkit.config import CLI, CorpusConfig, PhrasesConfig
 
 
+def outputs(args):
+    from embedkit.fsutil import Output, cache_output
+    return [Output(args.output, "file", "--output"), Output(args.table, "file", "--table"), *cache_output(args)]
+
+
 def register(sub):
     from embedkit.phrasing import NOT_OPTIONS
     p = sub.add_parser(
@@ -24,7 +29,7 @@ def register(sub):
     p.add_argument("--no-cache", action="store_true", help="do not read or write the encoded-corpus cache")
     add_config_options(p, PhrasesConfig, group_title="phrase options")
     add_config_options(p, CorpusConfig, skip=NOT_OPTIONS, group_title="corpus options")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, outputs=outputs)
 
 
 def run(args) -> int:

@@ -47,6 +47,11 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def outputs(args):
+    from embedkit.fsutil import Output
+    return [Output(args.curves, "file", "--curves"), Output(args.map, "file", "--map")]
+
+
 def register(sub) -> None:
     from embedkit.plots.projection import PROJECTIONS
 
@@ -73,4 +78,4 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1, help="t-SNE's random seed (default: 1)")
     p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
                    help="neighbours only among the N most frequent words (default: all)")
-    p.set_defaults(func=cmd_plot)
+    p.set_defaults(func=cmd_plot, outputs=outputs)
