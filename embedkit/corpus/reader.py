@@ -1,9 +1,13 @@
 """Reading corpus inputs: files and folders, decompression, byte blocks cut at whitespace, UTF-8.
 
 Inputs are files, folders (every non-hidden file below, recursively, in sorted order) and `-`
-for standard input. A file is decompressed by its extension: .gz, .bz2, .xz (also .lzma),
-anything else is read as it is; compressed files are decompressed by a background thread a few
-MB ahead (zlib, bz2 and lzma release the GIL), so decompression overlaps tokenizing.
+for standard input. A file is recognised by its content as well as its name: gzip, bzip2 and xz
+by their magic bytes or extension (.gz, .bz2, .xz; .lzma by extension only), and decompressed by
+a background thread a few MB ahead (zlib, bz2 and lzma release the GIL), so decompression
+overlaps tokenizing. A zip archive (.zip or its magic bytes; text8 ships as one) is read member
+by member in name order (hidden members and folders skipped, a newline between members); a
+member that is itself compressed, an encrypted one or a damaged archive is a one-line error.
+Anything else is read as it is.
 
 Memory never grows with the size of a file. Decompressed text arrives in chunks of CHUNK_SIZE
 (4 MiB) and is handed on in blocks of about BLOCK_SIZE (1 MiB: the text scanner measured no
@@ -27,6 +31,7 @@ import queue
 import re
 import sys
 import threading
+import zipfile
 import zlib
 from typing import BinaryIO, Iterator
 
@@ -38,7 +43,7 @@ RAW_READ_SIZE = 1 << 20       # compressed bytes read at a time
 PREFETCH = 2                  # chunks a background thread decompresses ahead (0: no thread)
 MAX_TOKEN_BYTES = 1 << 26     # a run of this many bytes without whitespace is not text
 _WHITESPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
-_DECODE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)   # corrupt/truncated streams
+_DECODE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)   # corrupt/truncated streams
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")   # what surrogateescape makes of a bad byte
 
 
@@ -87,8 +92,11 @@ def open_binary(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
     openers = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+    codec = _codec(path)
+    if codec == "zip":
+        raise EmbedkitError(f"{path} is a zip archive, which cannot be read here: unpack it first")
     try:
-        return openers.get(_codec(path), open)(path, "rb")
+        return openers.get(codec, open)(path, "rb")
     except OSError as e:
         raise EmbedkitError(f"cannot read {path}: {e.strerror or e}") from None
 
@@ -97,12 +105,68 @@ def display_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
+def sniff_codec(head: bytes) -> str | None:
+    """"gzip", "bz2", "xz" or "zip" when `head` (a file's first 10 bytes or more) starts with that
+    format's magic bytes, else None. bzip2's "BZh" must be followed by a block size digit and a
+    block or end-of-stream magic, so a text starting with "BZh" stays text."""
+    if head.startswith(b"\x1f\x8b\x08"):
+        return "gzip"
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[3:4] and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    return None
+
+
 def _codec(path: str) -> str | None:
+    """The compression of file `path`: from its extension, else from its first bytes."""
     name = path.lower()
-    for ext, codec in ((".gz", "gzip"), (".bz2", "bz2"), (".xz", "xz"), (".lzma", "xz")):
+    for ext, codec in ((".gz", "gzip"), (".bz2", "bz2"), (".xz", "xz"), (".lzma", "xz"), (".zip", "zip")):
         if name.endswith(ext):
             return codec
-    return None
+    try:
+        with open(path, "rb") as f:
+            return sniff_codec(f.read(16))
+    except OSError:
+        return None            # open_binary / iter_chunks report it
+
+
+def _hidden_member(name: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in name.split("/") if part)
+
+
+def _zip_chunks(path: str, size: int) -> Iterator[bytes]:
+    """The members of zip archive `path`, in name order, a newline after any that lacks one."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise EmbedkitError(f"cannot read {path}: not a readable zip archive ({e})") from None
+    with archive:
+        members = sorted((i for i in archive.infolist() if not i.is_dir() and not _hidden_member(i.filename)),
+                         key=lambda i: i.filename)
+        if not members:
+            raise EmbedkitError(f"{path}: the zip archive holds no file to read")
+        for info in members:
+            where = f"{path} (member {info.filename})"
+            try:
+                with archive.open(info) as f:
+                    chunk = f.read(size)
+                    if sniff_codec(chunk[:16]):
+                        raise EmbedkitError(f"{where} is itself compressed ({sniff_codec(chunk[:16])}): unpack the "
+                                            "archive and give the files instead")
+                    last = b"\n"
+                    while chunk:
+                        yield chunk
+                        last = chunk[-1:]
+                        chunk = f.read(size)
+                    if last != b"\n":
+                        yield b"\n"
+            except (RuntimeError, NotImplementedError) as e:     # encrypted; unsupported compression method
+                raise EmbedkitError(f"cannot read {where}: {e}") from None
+            except _DECODE_ERRORS as e:
+                raise EmbedkitError(f"cannot read {where}: {e}") from None
 
 
 def _decompress(raw: BinaryIO, codec: str, out_size: int) -> Iterator[bytes]:
@@ -201,7 +265,16 @@ def _prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
 def iter_chunks(path: str, size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """Decompressed bytes of `path` in chunks of at most `size` bytes (cut anywhere).
     Compressed files are decompressed by a background thread, PREFETCH chunks ahead."""
-    codec = _codec(path) if path != "-" else None
+    codec = _codec(path) if path != "-" else sniff_codec(_peek_stdin(16))
+    if codec == "zip":
+        if path == "-":
+            raise EmbedkitError("standard input is a zip archive, which cannot be read from a stream: give its path")
+        yield from _zip_chunks(path, size)
+        return
+    if path == "-" and codec is not None:
+        chunks = _decompress(sys.stdin.buffer, codec, size)
+        yield from (_prefetch(chunks, PREFETCH) if PREFETCH else chunks)
+        return
     if codec is None:
         f = open_binary(path)
         try:
@@ -218,6 +291,14 @@ def iter_chunks(path: str, size: int = CHUNK_SIZE) -> Iterator[bytes]:
     with raw:
         chunks = _decompress(raw, codec, size)
         yield from (_prefetch(chunks, PREFETCH) if PREFETCH else chunks)
+
+
+def _peek_stdin(n: int) -> bytes:
+    """Standard input's first bytes, left in place (b"" when it cannot peek)."""
+    try:
+        return sys.stdin.buffer.peek(n)[:n]
+    except (AttributeError, OSError, ValueError):
+        return b""
 
 
 def iter_blocks(path: str, block_size: int = BLOCK_SIZE) -> Iterator[tuple[int, bytes]]:

@@ -28,6 +28,7 @@ to buffer; publish_counts moves its running counts into CorpusStats.
 from __future__ import annotations
 
 import gc
+import sys
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -80,7 +81,16 @@ class TextStream:
     def _file_buffers(self, path: str, stats: CorpusStats) -> Iterator[bytes]:
         classes = self.classes
         blocks = iter_blocks(path, self.block_size)
+        n_bytes = n_nul = 0
+        replaced_before = stats.replaced_bytes
         for offset, block in (blocks if classes.scans_text else _whole_lines(blocks, LONG_LINE)):
+            n_bytes += len(block)
+            if nul := block.count(b"\0"):
+                if self.strict:
+                    raise EmbedkitError(f"{display_name(path)}: NUL byte at byte offset {offset + block.index(0):,}; "
+                                        "a text corpus has none (a binary, compressed or UTF-16 file?); "
+                                        "--encoding-errors replace reads it with a warning")
+                n_nul += nul
             if classes.scans_text and block.isascii():
                 yield classes.expand(block)
                 continue
@@ -99,6 +109,7 @@ class TextStream:
             if pos < len(block):
                 parts.append(classes.expand(block[pos:]))
             yield b"".join(parts)
+        warn_if_not_text(path, n_bytes, stats.replaced_bytes - replaced_before, n_nul)
 
     def _joined(self, lines: list[list[str]], path: str) -> bytes:
         """The tokens as text the scanner splits into exactly these tokens and lines."""
@@ -111,6 +122,22 @@ class TextStream:
             raise EmbedkitError(f"{display_name(path)}: --tokenizer {self.tokenizer.name} made the token {bad!r}, "
                                 f"which the corpus scanner would split or change (an embedkit bug: please report it)")
         return data
+
+
+NOT_TEXT_SHARE = 0.01         # undecodable bytes above this share of a file's bytes are warned about
+_warned: set = set()          # files warned about in this process (a corpus is read twice)
+
+
+def warn_if_not_text(path: str, n_bytes: int, replaced: int, nul: int) -> None:
+    """One line on stderr when a file looks like something other than UTF-8 text: NUL bytes, or
+    more than NOT_TEXT_SHARE of its bytes undecodable (--encoding-errors strict: an error instead)."""
+    if not (nul or (n_bytes and replaced > NOT_TEXT_SHARE * n_bytes)) or path in _warned:
+        return
+    _warned.add(path)
+    counts = [f"{replaced:,} undecodable (replaced)"] * bool(replaced) + [f"{nul:,} NUL"] * bool(nul)
+    print(f"embedkit: warning: {display_name(path)}: {' and '.join(counts)} bytes among {n_bytes:,} "
+          f"({(replaced + nul) / n_bytes:.1%}): is it text in UTF-8? (a binary, compressed or UTF-16 file, or "
+          "another encoding; --encoding-errors strict makes this an error)", file=sys.stderr, flush=True)
 
 
 def _whole_lines(blocks, limit: int) -> Iterator[tuple[int, bytes]]:
