@@ -1,9 +1,9 @@
 """Outputs: checked before any work, then written atomically.
 
 check_outputs: before counting or training, every verb checks that each of its outputs can be
-written (the nearest existing parent is a folder that takes a new file; missing folders below it
-are made when writing; nothing of the wrong kind is in the way),
-so a long run is never lost to a typo in --output. atomic_path/atomic_dir: write to a temporary
+written (the nearest existing parent is a folder that takes a new file; missing folders below
+it are made when writing; nothing of the wrong kind is in the way), so a long run is never lost
+to a typo in --output. atomic_path/atomic_dir: write to a temporary
 name beside the target, then rename, so an interrupted run leaves either the previous file or
 nothing, never half a file.
 Temporary names carry the writer's process id (`.NAME.PID.XXXX.tmp`); a write into a place
@@ -138,33 +138,31 @@ def _probe_writable(folder: Path) -> str | None:
 
 
 def output_problem(out: Output) -> str | None:
-    """Why `out` cannot be written (one sentence naming the path and the fix), or None."""
+    """Why `out` cannot be written (one sentence naming the option, the path and the fix), or None."""
     path = Path(out.path)
     what = "a folder" if out.kind == "dir" else "a file"
+    head = f"cannot write {out.option} {out.path}"
     if path.is_symlink() and not path.exists():
-        return f"{out.option} {path}: a dangling symbolic link is in the way; remove it or choose another path"
+        return f"{head}: it is a dangling symbolic link; remove it or choose another path"
     if out.kind == "into" and not path.is_dir():
-        return (f"{out.option} {path} is not an existing folder: create it first (mkdir -p {path}) "
-                "or choose another")
+        return f"{head}: it is not an existing folder; create it first (mkdir -p {path}) or choose another"
     if path.exists():
         if out.kind == "file" and path.is_dir():
-            return (f"{out.option} {path} is a folder, but {out.option} names a file: give a file name "
+            return (f"{head}: {path} is a folder, but {out.option} names a file; give a file name "
                     f"(such as {path / 'NAME'}) or remove the folder")
         if out.kind == "file" and not path.is_file():
-            return f"{out.option} {path} is not a regular file (a device or pipe); write to a file and copy it"
+            return f"{head}: it is not a regular file (a device or pipe); write to a file and copy it"
         if out.kind == "dir" and not path.is_dir():
-            return (f"{out.option} {path} is a file, but {out.option} names a folder: remove the file "
-                    "or choose another path")
+            return f"{head}: {path} is a file, but {out.option} names a folder; remove the file or choose another path"
         if out.kind != "file" and (why := _probe_writable(path)):
-            return f"{out.option} {path}: cannot write into this folder ({why}); choose another path"
+            return f"{head}: cannot write into this folder ({why}); choose another path"
     parent = path.parent
     while not parent.exists() and not parent.is_symlink() and parent != parent.parent:
         parent = parent.parent            # made when written (mkdir -p)
     if not parent.is_dir():
-        return (f"{out.option} {out.path}: {parent} is a file, not a folder, so {what} cannot go below it; "
-                "choose another path")
+        return f"{head}: {parent} is a file, not a folder, so {what} cannot go below it; choose another path"
     if why := _probe_writable(parent):
-        return f"{out.option} {out.path}: cannot write into folder {parent} ({why}); choose another path"
+        return f"{head}: cannot write into folder {parent} ({why}); choose another path"
     return None
 
 
@@ -191,6 +189,6 @@ def check_outputs(outputs) -> None:
             raise EmbedkitError(problem)
         key = os.path.realpath(out.path)
         if key in seen:
-            raise EmbedkitError(f"{out.option} {out.path} is also the path of {seen[key]}: give each output "
-                                "its own path")
+            raise EmbedkitError(f"cannot write {out.option} {out.path}: it is also the path of {seen[key]}; "
+                                "give each output its own path")
         seen[key] = out.option

@@ -39,20 +39,20 @@ def place(tmp_path, monkeypatch):
 
 CASES = [
     # (argv, words the one-line error must contain)
-    (["train", "--model", "skipgram", "--corpus", "missing.txt", "-o", "afile"], ["--output afile", "is a file"]),
+    (["train", "--model", "skipgram", "--corpus", "missing.txt", "-o", "afile"], ["cannot write --output afile: afile is a file"]),
     (["train", "--model", "glove", "--corpus", "missing.txt", "-o", "afile/model"], ["afile is a file"]),
-    (["vocab", "--corpus", "missing.txt", "-o", "adir"], ["--output adir is a folder"]),
+    (["vocab", "--corpus", "missing.txt", "-o", "adir"], ["--output adir: adir is a folder"]),
     (["vocab", "--corpus", "missing.txt", "-o", "afile/nope/v.tsv"], ["afile is a file"]),
     (["cooccur", "--corpus", "missing.txt", "-o", "afile/c.npz"], ["afile is a file"]),
     (["cooccur", "--corpus", "missing.txt", "-o", "c.npz", "--tmpdir", "nope"], ["--tmpdir nope", "mkdir"]),
     (["cooccur", "--corpus", "missing.txt", "-o", "c.npz", "--glove-binary", "adir"], ["--glove-binary adir"]),
     (["cooccur", "--corpus", "missing.txt", "-o", "c.npz", "--glove-binary", "c.npz"], ["give each output its own"]),
-    (["cooccur", "--corpus", "missing.txt", "-o", "adir/c.npz"], ["adir/c.vocab.tsv is a folder"]),
-    (["export", "missing.txt", "--to", "adir"], ["--to adir is a folder"]),
+    (["cooccur", "--corpus", "missing.txt", "-o", "adir/c.npz"], ["adir/c.vocab.tsv: adir/c.vocab.tsv is a folder"]),
+    (["export", "missing.txt", "--to", "adir"], ["--to adir: adir is a folder"]),
     (["export", "missing.txt", "--to", "afile/nope/x.txt"], ["afile is a file"]),
-    (["phrases", "--corpus", "missing.txt", "-o", "adir"], ["--output adir is a folder"]),
+    (["phrases", "--corpus", "missing.txt", "-o", "adir"], ["--output adir: adir is a folder"]),
     (["phrases", "--corpus", "missing.txt", "-o", "p.txt", "--table", "afile/t.tsv"], ["--table afile/t.tsv"]),
-    (["plot", "missing", "--curves", "adir", "--map", "m.png", "--top", "5"], ["--curves adir is a folder"]),
+    (["plot", "missing", "--curves", "adir", "--map", "m.png", "--top", "5"], ["--curves adir: adir is a folder"]),
     (["evaluate", "missing.txt", "--json", "afile/s.json"], ["--json afile/s.json", "afile is a file"]),
     (["corpora", "fetch", "text8", "--dest", "afile/x"], ["--dest afile/x", "afile is a file"]),
 ]
