@@ -54,6 +54,11 @@ def cmd_test(args) -> int:
     return 0
 
 
+def test_outputs(args):
+    from embedkit.fsutil import Output
+    return [Output(args.json, "file", "--json")]
+
+
 def register(sub) -> None:
     p = sub.add_parser("predict", help="predict the labels of text lines with a trained classifier",
                        description="Print the k most probable labels of each line of FILE (or stdin), with "
@@ -76,4 +81,4 @@ def register(sub) -> None:
                                                                 "(default: 0.0)")
     t.add_argument("--per-label", action="store_true", help="also print each label's F1, precision and recall")
     t.add_argument("--json", metavar="OUT", help="write all the figures to this JSON file")
-    t.set_defaults(func=cmd_test)
+    t.set_defaults(func=cmd_test, outputs=test_outputs)
