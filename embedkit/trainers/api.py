@@ -307,8 +307,6 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         if start is not None:
             encoded = start.corpus(encoded, update_vocab, corpus_cfg.min_count)
         prep_seconds = time.perf_counter() - t0
-        if report is not None and (ranks is None or ranks.rank == 0):
-            report(encoded.summary() if row.reader else corpus_summary(encoded, corpus_cfg.min_count))
         recipe = {"model": model, "options": {k: v for k, v in options.items() if v is not None},
                   "corpus": _corpus_recipe(corpus, sentences), "cooccur": cooccur_path,
                   "init": start and start.source, "update_vocab": update_vocab, "lr_schedule": lr_schedule,
@@ -324,6 +322,9 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         if ranks is not None:
             shard, run_cfg, ctx = ranks.setup(encoded, model_cfg, ctx)
         with checkpointer or contextlib.nullcontext():
+            # the summary is the last word before training: from here on Ctrl-C goes to the checkpointer
+            if report is not None and (ranks is None or ranks.rank == 0):
+                report(encoded.summary() if row.reader else corpus_summary(encoded, corpus_cfg.min_count))
             result = _trainer(model)(shard, run_cfg, ctx)
     except BaseException as e:
         if ranks is not None:
