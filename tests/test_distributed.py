@@ -124,8 +124,9 @@ def test_two_ranks_match_one_process(corpus_file, tmp_path):
     assert rho_d > rho_s - 0.05, f"distributed MEN {rho_d:.3f} vs single process {rho_s:.3f}"
 
 
-@pytest.mark.parametrize("model,extra", [("cbow", []), ("fasttext", ["--bucket", "20000"]),
-                                         ("glove", ["--window", "5"])])
+@pytest.mark.parametrize("model,extra", [("cbow", []),
+                                         pytest.param("fasttext", ["--bucket", "20000"], marks=pytest.mark.slow),
+                                         pytest.param("glove", ["--window", "5"], marks=pytest.mark.slow)])
 def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
     """The other families, tiny (one epoch: too short to test quality): the ranks' shards cover the
     corpus or the co-occurrence entries once, rank 0 writes a loadable model."""

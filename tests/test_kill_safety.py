@@ -134,6 +134,7 @@ def run_kills(work, references, n, seed):
     return killed
 
 
+@pytest.mark.slow     # about 40 s: five verbs trained, killed and checked
 def test_five_kills_one_per_verb(work, references):
     run_kills(work, references, 5, seed=5)
 

@@ -354,7 +354,8 @@ def run_cli(*args, env_extra=None):
                           env={**os.environ, **(env_extra or {})})
 
 
-@pytest.mark.parametrize("model", ["skipgram", "cbow", "fasttext"])
+@pytest.mark.parametrize("model", ["skipgram", pytest.param("cbow", marks=pytest.mark.slow),
+                                   pytest.param("fasttext", marks=pytest.mark.slow)])
 def test_cli_train_on_torch(tmp_path, model):
     corpus = tmp_path / "c.txt"
     rng = np.random.default_rng(0)
