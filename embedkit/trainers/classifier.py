@@ -34,8 +34,7 @@ from embedkit.kernels.word2vec import Weights
 from embedkit.tables.alias import alias_table
 from embedkit.tables.huffman import huffman_tree
 from embedkit.tables.noise import noise_weights
-from embedkit.trainers.backends import make_backend
-from embedkit.trainers.runner import TrainContext, TrainResult, run_epochs
+from embedkit.trainers.runner import TrainContext, TrainResult, run_task
 from embedkit.trainers.tasks import Word2VecTask
 
 NS_EXPONENT = 0.5        # fastText's noise distribution, over label counts
@@ -101,9 +100,8 @@ def train_classifier(corpus: LabelledCorpus, cfg: ClassifierConfig, ctx: TrainCo
                         weights=Weights(model.w_in, model.w_out, model.bag_ptr, model.bag_ids), tables=tables,
                         window=1, lr_start=float(cfg.lr), lr_end=0.0, epochs=cfg.epochs, workers=cfg.workers,
                         seed=cfg.seed, device=cfg.device)
-    backend = make_backend("classifier", cfg.backend, task, ctx.chunk)
-    backend.hints = {"diverged": "try a lower --lr", "empty": "no line has both a label and a word"}
-    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks)
+    _, log = run_task("classifier", cfg, task, ctx,      # the task's weights are the model's arrays
+                      hints={"diverged": "try a lower --lr", "empty": "no line has both a label and a word"})
     model.refresh_vectors()
     log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "step": "supervised",
                 "examples_per_epoch": int(len(offsets) - 1), "record_tokens": int(len(tokens)),

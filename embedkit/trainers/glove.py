@@ -28,8 +28,7 @@ from embedkit.config import CooccurConfig, GloVeConfig
 from embedkit.corpus.encoded import EncodedCorpus
 from embedkit.errors import EmbedkitError
 from embedkit.memory import allocating, check_fits
-from embedkit.trainers.backends import make_backend
-from embedkit.trainers.runner import TrainContext, TrainResult, run_epochs
+from embedkit.trainers.runner import TrainContext, TrainResult, run_task
 from embedkit.trainers.tasks import GloVeTask
 
 
@@ -145,15 +144,9 @@ def train_glove(corpus: EncodedCorpus, cfg: GloVeConfig, ctx: TrainContext = Tra
                      batch_size=cfg.batch_size)
     if ctx.init is not None:
         ctx.init.apply_glove(task)
-    backend = make_backend("glove", cfg.backend, task, ctx.chunk)
-    resume = None
-    if ctx.resume is not None:
-        backend.load_state(ctx.resume.arrays)
-        resume = ctx.resume.runner
     words = list(corpus.vocab.words)
-    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks, curve_every=ctx.log_every, resume=resume,
-                     view=lambda arrays: (words, output_vectors(split_params(arrays["w"]), cfg.output_vectors)))
-    trained = backend.arrays()
+    trained, log = run_task("glove", cfg, task, ctx,
+                            view=lambda arrays: (words, output_vectors(split_params(arrays["w"]), cfg.output_vectors)))
     w = trained["w"]
     parts = split_params(w)
     vectors = output_vectors(parts, cfg.output_vectors)

@@ -1,8 +1,9 @@
 """The one epoch runner of every trainer: progress bar, divergence check, per-epoch log, loss curve.
 
-A trainer builds its task (the arrays and settings of one training run, trainers/tasks.py), picks a
-backend for it from trainers/backends.py's table, and hands the backend to `run_epochs`. A backend
-is whatever runs an epoch's updates: worker threads over numba kernels, or mini-batches on a torch
+A trainer builds its task (the arrays and settings of one training run, trainers/tasks.py) and
+hands it to `run_task`, which picks the backend from trainers/backends.py's table, puts a
+checkpoint's state back when the run resumes, and runs the epochs (`run_epochs`). A backend is
+whatever runs an epoch's updates: worker threads over numba kernels, or mini-batches on a torch
 device. It offers this protocol:
 
     unit                 "word" or "pair": what its progress counts
@@ -159,6 +160,26 @@ def _call(hooks, point: str, run: RunState) -> None:
         method = getattr(hook, point, None)
         if method is not None:
             method(run)
+
+
+def run_task(family: str, cfg, task, ctx: TrainContext, view=None, hints: dict | None = None) -> tuple[dict, dict]:
+    """Run `task` of model family `family` to the end: (trained arrays on the host, training log).
+
+    The backend is (family, cfg.backend)'s, with ctx.chunk units per worker between hook points;
+    `hints` replace its error hints. With ctx.resume (a checkpoint) the backend's state and the
+    runner's are put back first, so the run goes on where the checkpoint was taken. `view`: as in
+    run_epochs (arrays -> (words, output vectors))."""
+    from embedkit.trainers.backends import make_backend
+    backend = make_backend(family, cfg.backend, task, ctx.chunk)
+    if hints is not None:
+        backend.hints = hints
+    resume = None
+    if ctx.resume is not None:
+        backend.load_state(ctx.resume.arrays)
+        resume = ctx.resume.runner
+    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks, curve_every=ctx.log_every, view=view,
+                     resume=resume)
+    return backend.arrays(), log
 
 
 def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 20, curve_every: int | None = None,

@@ -1,8 +1,8 @@
 """Skip-gram / CBOW with negative sampling or hierarchical softmax (Mikolov et al. 2013).
 
 The trainer never sees strings: it takes an EncodedCorpus, builds the task (sampling tables,
-objective tables, input bags, initial weights: trainers/tasks.py), looks its backend up in
-trainers/backends.py's table and hands it to the one epoch runner (trainers/runner.py). The subword
+objective tables, input bags, initial weights: trainers/tasks.py) and hands it to the one epoch runner
+(trainers/runner.py run_task: the backend from trainers/backends.py's table, checkpoints, epochs). The subword
 model (trainers/subword.py) calls train_bags() with larger input bags.
 
 Choices where the reference tools differ (see DESIGN.md): skip-gram's update is a named choice
@@ -26,8 +26,7 @@ from embedkit.tables.alias import alias_table
 from embedkit.tables.huffman import huffman_tree
 from embedkit.tables.noise import noise_weights
 from embedkit.tables.subsample import keep_probabilities
-from embedkit.trainers.backends import make_backend
-from embedkit.trainers.runner import TrainContext, TrainResult, run_epochs
+from embedkit.trainers.runner import TrainContext, TrainResult, run_task
 from embedkit.trainers.tasks import Word2VecTask
 
 
@@ -109,17 +108,10 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
     task = make_task(corpus, cfg, bag_ptr, bag_ids, n_in_rows)
     if ctx.init is not None:
         ctx.init.apply_word2vec(task, cfg)
-    backend = make_backend("word2vec", cfg.backend, task, ctx.chunk)
-    resume = None
-    if ctx.resume is not None:
-        backend.load_state(ctx.resume.arrays)
-        resume = ctx.resume.runner
     words = list(corpus.vocab.words)
     V = len(words)
     view = view or (lambda w_in: w_in[:V])
-    log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks, curve_every=ctx.log_every,
-                     view=lambda arrays: (words, view(arrays["w_in"])), resume=resume)
-    arrays = backend.arrays()
+    arrays, log = run_task("word2vec", cfg, task, ctx, view=lambda arrays: (words, view(arrays["w_in"])))
     log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "step": task.step,
                 "corpus_tokens": int(corpus.n_tokens), "vocab_size": len(corpus.vocab)})
     return arrays["w_in"], arrays["w_out"], log
