@@ -14,7 +14,7 @@ _LAZY = {
     "Embeddings": ("embedkit.embeddings", "Embeddings"),
     "train": ("embedkit.trainers.api", "train"),
     "phrases": ("embedkit.phrasing", "phrases"),
-    "resume": ("embedkit.trainers.api", "resume"),
+    "resume": ("embedkit.trainers.lifecycle", "resume"),
     "Callback": ("embedkit.trainers.callbacks", "Callback"),
     "EmbedkitError": ("embedkit.errors", "EmbedkitError"),
     "plot_curves": ("embedkit.plots.curves", "plot_curves"),

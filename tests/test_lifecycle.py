@@ -1,5 +1,5 @@
 """The training lifecycle: callbacks, evaluation and loss in the log, checkpoints and resume
-(trainers/callbacks.py, trainers/checkpoint.py, trainers/api.py resume, cli/train.py)."""
+(trainers/callbacks.py, trainers/checkpoint.py, trainers/lifecycle.py resume, cli/train.py)."""
 import json
 import os
 from collections import Counter
@@ -199,6 +199,44 @@ def test_killed_at_several_random_moments_and_resumed_is_bit_identical(model, co
         resumed_at.append(kill_and_resume(model, corpus_file, ref, tmp_path / f"killed{i}", env,
                                           delay=rng.uniform(0.0, 1.5)))
     assert len({u for u in resumed_at if u is not None}) >= 2      # several distinct kill points
+
+
+def test_a_killed_classifier_run_resumes_where_it_was(tmp_path):
+    """The classifier goes through the same runner (run_task): its resumed run starts at the
+    checkpoint's epoch, not from scratch, and ends bit-identical (workers=1)."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for _ in range(6000):
+        label = int(rng.integers(3))
+        lines.append(f"__label__{label} " + " ".join(f"w{w}" for w in rng.integers(0, 300, size=15) + 100 * label))
+    corpus = tmp_path / "labelled.txt"
+    corpus.write_text("\n".join(lines) + "\n")
+    env = child_env(tmp_path)
+
+    def args(out):
+        return ["train", "--model", "classifier", "--corpus", str(corpus), "--output", str(out), "--workers", "1",
+                "--quiet", "--no-cache", "--checkpoint-every", "5000", "--epochs", "20", "--dim", "16"]
+    ref, out = tmp_path / "ref", tmp_path / "killed"
+    assert child(args(ref), env).returncode == 0
+    proc = subprocess.Popen([sys.executable, CHILD, *args(out)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    try:
+        while not (out / "checkpoint" / "checkpoint.json").exists() and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+    finally:
+        proc.kill()
+        proc.wait()
+    if not (out / "checkpoint" / "state.npz").exists():
+        pytest.skip("the run finished before the kill")
+    units = load_checkpoint(out).units
+    r = child(["train", "--resume", str(out), "--quiet"], env)
+    assert r.returncode == 0, r.stderr
+    assert_bit_identical(ref, out)
+    log = json.loads((out / "training_log.json").read_text())
+    assert log["resumed_at"]["units"] == units > 0
 
 
 def test_sigint_writes_a_checkpoint_and_exits_130(corpus_file, tmp_path):

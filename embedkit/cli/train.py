@@ -169,7 +169,8 @@ LIFECYCLE = ("eval_every_epoch", "log_every", "checkpoint_every", "update_vocab"
 def run(args) -> int:
     import os
     from embedkit.errors import EmbedkitError
-    from embedkit.trainers.api import corpus_fields, make_configs, model_fields, resume, train
+    from embedkit.trainers.api import corpus_fields, make_configs, model_fields, train
+    from embedkit.trainers.lifecycle import resume
     from embedkit.trainers.checkpoint import Interrupted, load_checkpoint
 
     report = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731

@@ -18,6 +18,9 @@ corpus= takes a path, a list of paths, an EncodedCorpus, None (the bundled corpu
 iterable of token lists (gensim's `sentences`: a list, a generator, a reader object). Token lists
 are read once, re-iterable or not, and held encoded in memory (4 bytes per token; see
 corpus/tokenlists.py): nothing is cached on disk and the tokens are taken as given (no tokenizer).
+
+The lifecycle options (callbacks, checkpoints, resume, continued training) and the distributed
+ones are wired in trainers/lifecycle.py; embedkit.resume is there too.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ from embedkit.config import (CLI, PYTHON, ClassifierConfig, CorpusConfig, FastTe
                              LabelledCorpusConfig, OptionError, Spelling, Word2VecConfig, inapplicable)
 from embedkit.errors import EmbedkitError
 from embedkit.synonyms import foreign_keyword_hint
+from embedkit.trainers import lifecycle
 from embedkit.trainers.runner import TrainContext
 
 
@@ -166,35 +170,6 @@ def _read_with(row: Model, model: str, corpus, corpus_cfg):
     return _imported(row.reader)(corpus, corpus_cfg)
 
 
-def _corpus_recipe(corpus, sentences) -> dict:
-    """How a resumed run finds the corpus again: its paths, the bundled one, or "given" (in memory)."""
-    from embedkit.corpus.encoded import EncodedCorpus
-    if corpus is None:
-        return {"bundled": True}
-    if sentences is not None or isinstance(corpus, EncodedCorpus) or corpus == "-" or \
-            (isinstance(corpus, (list, tuple)) and "-" in corpus):
-        return {"given": True}
-    paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
-    return {"paths": [os.path.abspath(p) for p in paths]}
-
-
-def _lifecycle_hooks(output, callbacks, eval_every_epoch, checkpoint_every, recipe):
-    """The runner hooks of train()'s lifecycle options: callbacks, --eval-every-epoch, checkpoints."""
-    from embedkit.trainers.callbacks import CallbackHook, EvalEveryEpoch
-    from embedkit.trainers.checkpoint import Checkpointer
-    hooks = []
-    user = list(callbacks or ())
-    if eval_every_epoch:
-        user.insert(0, EvalEveryEpoch())
-    if user:
-        hooks.append(CallbackHook(user))
-    checkpointer = None
-    if checkpoint_every is not None:
-        checkpointer = Checkpointer(output, recipe, checkpoint_every)
-        hooks.append(checkpointer)
-    return hooks, checkpointer
-
-
 def check_memory_before_corpus(model: str, cfg) -> None:
     """The memory check (embedkit/memory.py) on the rows known before the vocabulary is (n-gram
     buckets), so that a setting that cannot fit is refused before the corpus is read. Each
@@ -247,8 +222,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if row is not None and inputs - row.inputs:
         users = [m for m, r in MODELS.items() if "cooccur" in r.inputs]
         raise EmbedkitError(f"cooccur= applies only to model {' and '.join(map(repr, users))}, not {model!r}")
-    if log_every is not None and (not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 1):
-        raise EmbedkitError(f"log_every must be a positive number of words, got {log_every!r}")
+    lifecycle.check_log_every(log_every)
     sentences = None if row is not None and row.reader else token_lists_of(corpus)
     start = None
     if init is not None:
@@ -257,17 +231,12 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
             make_configs(model, {})                                   # the unknown-model error
         start = Start.load(init, model)
         options = {**start.defaults(model, sentences is not None), **{k: v for k, v in options.items() if v is not None}}
-    elif update_vocab or lr_schedule is not None:
-        raise EmbedkitError("update_vocab and lr_schedule apply only with init= (continued training)")
+    lifecycle.check_continued(init, update_vocab, lr_schedule)
     corpus_cfg, model_cfg = make_configs(model, options, PYTHON, inputs, token_lists=sentences is not None)
     check_backend(row.family, model_cfg.backend, model_cfg.device)
     if start is not None:
         start.check(model_cfg, lr_schedule, row.family)
-    if checkpoint_every is not None:
-        from embedkit.trainers.checkpoint import parse_every
-        parse_every(checkpoint_every)
-        if output is None:
-            raise EmbedkitError("checkpoint_every needs output= (the checkpoint goes into OUTPUT/checkpoint/)")
+    lifecycle.check_checkpoints(checkpoint_every, output)
     if output is not None:                   # before any work: a long run is not lost to a bad path
         from embedkit.fsutil import Output, check_outputs
         check_outputs([Output(output, "dir", "output")])
@@ -276,15 +245,8 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if cooccur_path is not None:
         from embedkit.corpus.cooccur import load_cooccur
         cooccur = load_cooccur(cooccur)
-    ranks = None
-    if distributed:
-        if checkpoint_every is not None or init is not None or _resume is not None:
-            raise EmbedkitError("checkpoints, resume and init= are not available in distributed runs (--distributed)")
-        from embedkit.distributed.run import DistributedRun
-        ranks = DistributedRun.start(row.family, sync_every, sync_timeout)
-        ranks.check_backend(model_cfg.backend)
-    elif sync_every is not None or sync_timeout is not None:
-        raise EmbedkitError("sync_every and sync_timeout apply only to distributed runs (--distributed)")
+    ranks = lifecycle.start_ranks(distributed, row.family, model_cfg.backend, sync_every, sync_timeout,
+                                  checkpoint_every=checkpoint_every, init=init, resume=_resume)
     try:
         t0 = time.perf_counter()
         # continued training reads the new text with every word kept: old words count whatever their count in it
@@ -307,15 +269,10 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         if start is not None:
             encoded = start.corpus(encoded, update_vocab, corpus_cfg.min_count)
         prep_seconds = time.perf_counter() - t0
-        recipe = {"model": model, "options": {k: v for k, v in options.items() if v is not None},
-                  "corpus": _corpus_recipe(corpus, sentences), "cooccur": cooccur_path,
-                  "init": start and start.source, "update_vocab": update_vocab, "lr_schedule": lr_schedule,
-                  "log_every": log_every, "eval_every_epoch": eval_every_epoch,
-                  "checkpoint_every": checkpoint_every, "vocab_size": len(getattr(encoded, "vocab", ())),
-                  "tokens": int(getattr(encoded, "n_tokens", 0))}
-        if _resume is not None:
-            _check_same_corpus(_resume, recipe)
-        hooks, checkpointer = _lifecycle_hooks(output, callbacks, eval_every_epoch, checkpoint_every, recipe)
+        recipe = lifecycle.recipe(model, options, corpus, sentences, cooccur_path, start, encoded, _resume,
+                                  update_vocab=update_vocab, lr_schedule=lr_schedule, log_every=log_every,
+                                  eval_every_epoch=eval_every_epoch, checkpoint_every=checkpoint_every)
+        hooks, checkpointer = lifecycle.hooks(output, callbacks, eval_every_epoch, checkpoint_every, recipe)
         ctx = TrainContext(quiet=quiet, cache=cache, cooccur=cooccur, hooks=hooks, log_every=log_every,
                            resume=_resume, init=start)
         shard, run_cfg = encoded, model_cfg
@@ -334,12 +291,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     log = {"model": model, "corpus_config": dataclasses.asdict(corpus_cfg),
            "corpus": getattr(encoded, "stats", None) and encoded.stats.as_dict(),
            "prepare_seconds": prep_seconds, **result.log}
-    if checkpointer is not None:
-        log["checkpoints_written"] = checkpointer.written
-    if _resume is not None:
-        log["resumed_at"] = {"epoch": _resume.runner["epoch"] + 1, "units": int(_resume.units)}
-    if start is not None:
-        log["continued_from"] = start.describe()
+    log.update(lifecycle.log_fields(checkpointer, _resume, start))
     if ranks is not None:
         log["config"] = dataclasses.asdict(model_cfg)
         log["distributed"] = ranks.log(log)
@@ -359,51 +311,3 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
                           "config": {"model": model, **dataclasses.asdict(model_cfg),
                                      "corpus": dataclasses.asdict(corpus_cfg)}, "arrays": result.arrays}
     return emb
-
-
-def _check_same_corpus(ckpt, recipe: dict) -> None:
-    """A resumed run must see the corpus its checkpoint was trained on (same vocabulary and tokens)."""
-    saved = ckpt.recipe
-    for key, what in (("vocab_size", "words in its vocabulary"), ("tokens", "tokens")):
-        if saved[key] != recipe[key]:
-            raise EmbedkitError(f"{ckpt.path}: the checkpoint's corpus had {saved[key]:,} {what}, this one has "
-                                f"{recipe[key]:,}: resume on the same corpus with the same options")
-
-
-# train()'s lifecycle keywords a resumed run takes from the checkpoint's recipe
-RECIPE_KEYWORDS = ("log_every", "eval_every_epoch", "checkpoint_every", "update_vocab", "lr_schedule")
-
-
-def resume(output, corpus=None, *, quiet: bool = True, cache: bool = True, callbacks=None,
-           report: Callable[[str], None] | None = None, **given):
-    """Go on with the run whose checkpoint is in output/checkpoint/ and return its Embeddings
-    (written to output as at the end). The config is the checkpoint's: an option in `given` that
-    differs from it is an error. corpus= is needed only when the run trained on in-memory token
-    lists or an EncodedCorpus (the checkpoint has no paths to read again)."""
-    from embedkit.trainers.checkpoint import load_checkpoint
-    ckpt = load_checkpoint(output)
-    recipe = ckpt.recipe
-    model, saved = recipe["model"], recipe["options"]
-    options = {k: v for k, v in given.items() if k not in RECIPE_KEYWORDS and v is not None}
-    before = [dataclasses.asdict(c) for c in make_configs(model, saved)]
-    after = [dataclasses.asdict(c) for c in make_configs(model, {**saved, **options})]
-    conflicts = [f"{k}={options[k]!r} (the checkpoint has {b[k]!r})" for b, a in zip(before, after)
-                 for k in b if b[k] != a[k] and k in options]
-    conflicts += [f"{k}={v!r} (the checkpoint has {recipe[k]!r})"
-                  for k, v in given.items() if k in RECIPE_KEYWORDS and v is not None and recipe[k] != v]
-    source = recipe["corpus"]
-    if corpus is not None and "paths" in source and token_lists_of(corpus) is None:
-        paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
-        if [os.path.abspath(p) for p in paths] != source["paths"]:
-            conflicts.append(f"corpus {' '.join(map(str, paths))} (the checkpoint has {' '.join(source['paths'])})")
-    if conflicts:
-        raise EmbedkitError(f"resume takes its config from {ckpt.path}; these options conflict with it: "
-                            + ", ".join(conflicts))
-    if corpus is None and "given" in source:
-        raise EmbedkitError(f"{ckpt.path}: the run trained on a corpus given in memory; pass the same corpus= to resume")
-    if corpus is None and "paths" in source:
-        corpus = source["paths"]
-    keywords = {k: recipe[k] for k in RECIPE_KEYWORDS}
-    return train(recipe["model"], corpus, output=output, quiet=quiet, cache=cache, cooccur=recipe["cooccur"],
-                 report=report, callbacks=callbacks, init=recipe["init"], _resume=ckpt,
-                 **keywords, **recipe["options"])
