@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sys
 
+from embedkit.cli.common import file_outputs
+
 
 def _load_classifier(path):
     from embedkit.classifier import Classifier
@@ -54,9 +56,10 @@ def cmd_test(args) -> int:
     return 0
 
 
-def test_outputs(args):
-    from embedkit.fsutil import Output
-    return [Output(args.json, "file", "--json")]
+def _add_k_threshold(p, k_help: str) -> None:
+    p.add_argument("--k", "-k", type=int, default=1, help=f"{k_help} (default: 1)")
+    p.add_argument("--threshold", type=float, default=0.0,
+                   help="only labels with at least this probability (default: 0.0)")
 
 
 def register(sub) -> None:
@@ -65,9 +68,7 @@ def register(sub) -> None:
                                    "their probabilities; a line with no known word gets an empty line.")
     p.add_argument("model", metavar="MODEL", help="a classifier model folder (embedkit train --model classifier)")
     p.add_argument("file", metavar="FILE", nargs="?", default="-", help="text lines; - for stdin (default: -)")
-    p.add_argument("--k", "-k", type=int, default=1, help="labels per line, at most (default: 1)")
-    p.add_argument("--threshold", type=float, default=0.0,
-                   help="only labels with at least this probability (default: 0.0)")
+    _add_k_threshold(p, "labels per line, at most")
     p.set_defaults(func=cmd_predict)
 
     t = sub.add_parser("test", help="precision and recall at k of a classifier on a labelled file",
@@ -76,9 +77,7 @@ def register(sub) -> None:
                                    "known word counts with no prediction.")
     t.add_argument("model", metavar="MODEL", help="a classifier model folder")
     t.add_argument("file", metavar="FILE", help="labelled lines in fastText's format")
-    t.add_argument("--k", "-k", type=int, default=1, help="labels predicted per line, at most (default: 1)")
-    t.add_argument("--threshold", type=float, default=0.0, help="only labels with at least this probability "
-                                                                "(default: 0.0)")
+    _add_k_threshold(t, "labels predicted per line, at most")
     t.add_argument("--per-label", action="store_true", help="also print each label's F1, precision and recall")
     t.add_argument("--json", metavar="OUT", help="write all the figures to this JSON file")
-    t.set_defaults(func=cmd_test, outputs=test_outputs)
+    t.set_defaults(func=cmd_test, outputs=file_outputs("json"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
+from embedkit.cli.common import add_corpus_arg, add_no_cache_arg
 from embedkit.cli.options import add_config_options, config_from_args
 from embedkit.config import CooccurConfig, CorpusConfig
 
@@ -27,14 +28,13 @@ def register(sub):
                     "adds 1/d, or 1 with --weighting none; windows stop at line ends, not at cuts of over-long "
                     "lines). Saves a (V, V) CSR matrix in vocabulary order with scipy.sparse.save_npz, the vocabulary "
                     "beside it as COOC.vocab.tsv, and optionally GloVe's binary records.")
-    p.add_argument("--corpus", nargs="+", metavar="PATH",
-                   help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
+    add_corpus_arg(p)
     p.add_argument("--output", "-o", required=True, metavar="COOC.npz",
                    help="where to write the matrix (uncompressed .npz); the vocabulary goes to COOC.vocab.tsv")
     p.add_argument("--glove-binary", metavar="FILE",
                    help="also write Stanford GloVe's binary records (int32 word1, int32 word2, float64 value, "
                         "1-based ids) and FILE.vocab.txt, the vocabulary in GloVe's 'word count' format")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the encoded-corpus cache")
+    add_no_cache_arg(p)
     p.add_argument("--tmpdir", metavar="DIR", help="folder for spilled runs when the buffer is full (default: system temp)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_options(p, CorpusConfig, group_title="corpus options")

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from embedkit.cli.queries import add_vectors_args, load_vectors
+from embedkit.cli.common import add_vectors_args, file_outputs, load_vectors
 
 
 def cmd_evaluate(args) -> int:
@@ -22,11 +22,6 @@ def cmd_evaluate(args) -> int:
     if args.json:
         write_json(report, args.json)
     return 0
-
-
-def outputs(args):
-    from embedkit.fsutil import Output
-    return [Output(args.json, "file", "--json")]
 
 
 def register(sub) -> None:
@@ -63,4 +58,4 @@ def register(sub) -> None:
                    help="match words case-insensitively (default: on)")
     p.add_argument("--sections", action="store_true", help="also show each analogy section")
     p.add_argument("--json", metavar="FILE", help="also write all figures as JSON")
-    p.set_defaults(func=cmd_evaluate, outputs=outputs)
+    p.set_defaults(func=cmd_evaluate, outputs=file_outputs("json"))

@@ -9,7 +9,7 @@ extension contradicts (binary into a .txt) is an error. The input format is --in
 """
 from __future__ import annotations
 
-from embedkit.cli.queries import add_vectors_args, load_vectors
+from embedkit.cli.common import add_vectors_args, file_outputs, load_vectors
 from embedkit.errors import EmbedkitError
 
 
@@ -28,11 +28,6 @@ def cmd_export(args) -> int:
     return 0
 
 
-def outputs(args):
-    from embedkit.fsutil import Output
-    return [Output(args.to, "file", "--to")]
-
-
 def register(sub) -> None:
     from embedkit.io import FORMATS
 
@@ -46,4 +41,4 @@ def register(sub) -> None:
     p.add_argument("--to", required=True, metavar="PATH", help="output file (.gz/.bz2: compressed)")
     p.add_argument("--to-format", "--format", dest="to_format", choices=FORMATS, default=None,
                    help="output format (default: from --to's extension); --format is the old spelling")
-    p.set_defaults(func=cmd_export, outputs=outputs)
+    p.set_defaults(func=cmd_export, outputs=file_outputs("to"))

@@ -4,13 +4,9 @@ from __future__ import annotations
 import sys
 import time
 
+from embedkit.cli.common import add_corpus_arg, add_no_cache_arg, file_outputs
 from embedkit.cli.options import add_config_options
 from embedkit.config import CLI, CorpusConfig, PhrasesConfig
-
-
-def outputs(args):
-    from embedkit.fsutil import Output, cache_output
-    return [Output(args.output, "file", "--output"), Output(args.table, "file", "--table"), *cache_output(args)]
 
 
 def register(sub):
@@ -20,16 +16,15 @@ def register(sub):
         description="Find phrases as word2vec's word2phrase does (or with gensim's npmi score) and write the text with "
                     "each joined bigram as one token, a_b. Every word is kept; each input line is one output line. "
                     "Bigrams never cross a line or a cut of an over-long line. More --passes give longer phrases.")
-    p.add_argument("--corpus", "-train", nargs="+", metavar="PATH",
-                   help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
+    add_corpus_arg(p, "-train")
     p.add_argument("--output", "-o", "-output", required=True, metavar="PHRASED.txt",
                    help="the phrased text, written atomically; a .gz name compresses it; - writes to stdout")
     p.add_argument("--table", metavar="PHRASES.tsv",
                    help="also write the phrases: phrase, times joined, bigram count, score, pass")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the encoded-corpus cache")
+    add_no_cache_arg(p)
     add_config_options(p, PhrasesConfig, group_title="phrase options")
     add_config_options(p, CorpusConfig, skip=NOT_OPTIONS, group_title="corpus options")
-    p.set_defaults(func=run, outputs=outputs)
+    p.set_defaults(func=run, outputs=file_outputs("output", "table", cache=True))
 
 
 def run(args) -> int:

@@ -9,7 +9,7 @@ The drawing is in embedkit/plots/; matplotlib (and scikit-learn for t-SNE) are t
 """
 from __future__ import annotations
 
-from embedkit.cli.queries import add_vectors_args, load_vectors
+from embedkit.cli.common import add_vectors_args, file_outputs, load_vectors
 from embedkit.errors import EmbedkitError
 
 MAP_OPTIONS = ("words", "top", "neighbors", "restrict_vocab")
@@ -47,11 +47,6 @@ def cmd_plot(args) -> int:
     return 0
 
 
-def outputs(args):
-    from embedkit.fsutil import Output
-    return [Output(args.curves, "file", "--curves"), Output(args.map, "file", "--map")]
-
-
 def register(sub) -> None:
     from embedkit.plots.projection import PROJECTIONS
 
@@ -78,4 +73,4 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1, help="t-SNE's random seed (default: 1)")
     p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
                    help="neighbours only among the N most frequent words (default: all)")
-    p.set_defaults(func=cmd_plot, outputs=outputs)
+    p.set_defaults(func=cmd_plot, outputs=file_outputs("curves", "map"))

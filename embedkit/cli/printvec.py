@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import sys
 
-from embedkit.cli.queries import add_vectors_args, load_vectors
+from embedkit.cli.common import add_vectors_args, load_vectors
 
 
 def _check_precision(args) -> None:

@@ -7,37 +7,17 @@
 A word is looked up by Embeddings.resolve: itself, else its case-insensitive match (stated in the
 output), else (subword models) its n-grams. An unknown word is reported on stderr with "did you
 mean" suggestions and skipped; the other words are answered and the exit status is 1.
-
-Also holds the flags every verb that reads vectors shares (add_vectors_args / load_vectors).
 """
 from __future__ import annotations
 
 import sys
 
+from embedkit.cli.common import add_vectors_args, load_vectors
 from embedkit.errors import EmbedkitError
 
 ANALOGY_ORDER = ("A B C asks 'A is to B as C is to ?' (word2vec C's order: man king woman -> queen), "
                  "answered by the words nearest to B - A + C. fastText's `analogies` reads A - B + C instead: "
                  "its 'berlin germany france' is 'germany berlin france' here.")
-
-
-def add_vectors_args(p, input_aliases=("--format",)) -> None:
-    """VECTORS positional plus how to read it (--input-format; `input_aliases` also accepted)."""
-    from embedkit.io import READ_FORMATS
-    p.add_argument("vectors", metavar="VECTORS", help="vectors file (word2vec text/binary, GloVe, fastText .vec/.bin; "
-                   ".gz/.bz2 ok) or embedkit model folder")
-    p.add_argument("--input-format", *input_aliases, dest="input_format", choices=READ_FORMATS, default=None,
-                   help="format of VECTORS (default: detected)")
-    p.add_argument("--limit", type=int, default=None, metavar="N",
-                   help="read only the first N words (default: all)")
-    p.add_argument("--unicode-errors", choices=("strict", "replace", "ignore"), default="strict",
-                   help="undecodable bytes in words: error naming the line/byte, or replace/ignore them "
-                        "(default: strict)")
-
-
-def load_vectors(args):
-    from embedkit.io import load
-    return load(args.vectors, format=args.input_format, limit=args.limit, unicode_errors=args.unicode_errors)
 
 
 def _print_neighbors(header: str, results, out) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
+from embedkit.cli.common import add_corpus_arg, add_no_cache_arg
 from embedkit.cli.options import add_config_options
 from embedkit.config import CLI, CorpusConfig
 
@@ -37,10 +38,9 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
     p.add_argument("--model", choices=list(models),
                    help="the model to train (required, except with --resume); `--model X --help` shows X's own "
                         "options and defaults")
-    p.add_argument("--corpus", "-input", nargs="+", metavar="PATH",
-                   help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
+    add_corpus_arg(p, "-input")
     p.add_argument("--output", "-o", "-output", metavar="DIR", help="output folder (required, except with --resume)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the encoded-corpus cache")
+    add_no_cache_arg(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     d = p.add_argument_group("distributed training (start with torchrun; README: Training on several machines)")
     d.add_argument("--distributed", action="store_true",

@@ -4,24 +4,19 @@ from __future__ import annotations
 import sys
 import time
 
+from embedkit.cli.common import add_corpus_arg, file_outputs
 from embedkit.cli.options import add_config_options, config_from_args
 from embedkit.config import CorpusConfig
-
-
-def outputs(args):
-    from embedkit.fsutil import Output
-    return [Output(args.output, "file", "--output")]      # "-": standard output, skipped
 
 
 def register(sub):
     p = sub.add_parser("vocab", help="build a vocabulary (word counts) and save it as TSV",
                        description="Count the words of a corpus and save word<TAB>count lines, most frequent first.")
-    p.add_argument("--corpus", nargs="+", metavar="PATH",
-                   help="files, folders (recursive) or - for stdin; .gz/.bz2/.xz/.xml.bz2 (default: bundled corpus)")
+    add_corpus_arg(p)
     p.add_argument("--output", "-o", required=True, metavar="VOCAB.tsv",
                    help="where to write the vocabulary; - writes it to stdout (the summary then goes to stderr)")
     add_config_options(p, CorpusConfig, group_title="corpus options")
-    p.set_defaults(func=run, outputs=outputs)
+    p.set_defaults(func=run, outputs=file_outputs("output"))   # "-": stdout, skipped
 
 
 def run(args) -> int:
