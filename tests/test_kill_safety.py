@@ -109,12 +109,14 @@ def kill_once(work, references, verb, variant, delay):
     state = snapshot(verb, out)
     allowed = {None, references[verb, 0], references[verb, 1]}
     assert state in allowed, f"{verb} killed after {delay:.2f} s left an output that is neither old nor new"
-    if verb == "train" and (out / "checkpoint" / "state.npz").exists():
+    left = "none" if state is None else f"variant {[references[verb, 0], references[verb, 1]].index(state)}"
+    resumed = verb == "train" and (out / "checkpoint" / "state.npz").exists()
+    if resumed:
         r = subprocess.run([sys.executable, CHILD, "train", "--resume", str(out), "--quiet"], env=env(),
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         assert snapshot(verb, out) in (references[verb, 0], references[verb, 1])   # bit-identical resume
-    return proc.returncode
+    return proc.returncode, left, resumed
 
 
 def run_kills(work, references, n, seed):
@@ -123,8 +125,13 @@ def run_kills(work, references, n, seed):
     killed = 0
     for i in range(n):
         verb = verbs[i % len(verbs)] if i < len(verbs) else rng.choice(verbs)
-        code = kill_once(work, references, verb, rng.randint(0, 1), rng.uniform(0.3, 5.0))
+        variant, delay = rng.randint(0, 1), rng.uniform(0.3, 5.0)
+        code, left, resumed = kill_once(work, references, verb, variant, delay)
         killed += code == -9
+        # one line per kill (pytest -s shows them; the README's kill-test table is made from them)
+        print(f"kill {i + 1:2d}: {verb:8s} variant {variant} after {delay:.2f} s: "
+              f"{'SIGKILL' if code == -9 else f'finished first (exit {code})'}; output left: {left}"
+              f"{'; resumed from its checkpoint: bit-identical' if resumed else ''}")
     # the next complete run into the same places leaves no temporary file of the killed ones
     for verb, (argv, out) in commands(work, 0).items():
         r = subprocess.run([sys.executable, CHILD, *argv], env=env(), capture_output=True, text=True, timeout=300)

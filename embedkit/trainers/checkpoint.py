@@ -135,6 +135,7 @@ class Checkpointer:
         self.last_done, self.last_time = 0, time.monotonic()
         self._previous = None
         self.written = 0
+        self.seconds = 0.0                # spent writing checkpoints (the training log's checkpoint_seconds)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -162,8 +163,10 @@ class Checkpointer:
         due = (self.kind == "words" and run.done - self.last_done >= self.amount) or \
               (self.kind == "seconds" and time.monotonic() - self.last_time >= self.amount)
         if due or self.interrupted:
+            t0 = time.perf_counter()
             path = write_checkpoint(self.output, run, self.recipe)
             self.written += 1
+            self.seconds += time.perf_counter() - t0
             self.last_done, self.last_time = run.done, time.monotonic()
             if self.interrupted:
                 raise Interrupted(path)

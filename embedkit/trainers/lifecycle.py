@@ -108,11 +108,12 @@ def hooks(output, callbacks, eval_every_epoch, checkpoint_every, run_recipe):
 
 
 def log_fields(checkpointer, resume, start) -> dict:
-    """The training log's lifecycle entries: checkpoints written, where a resumed run went on, the
-    model a continued run started from."""
+    """The training log's lifecycle entries: checkpoints written (and the seconds spent writing
+    them), where a resumed run went on, the model a continued run started from."""
     out = {}
     if checkpointer is not None:
         out["checkpoints_written"] = checkpointer.written
+        out["checkpoint_seconds"] = checkpointer.seconds
     if resume is not None:
         out["resumed_at"] = {"epoch": resume.runner["epoch"] + 1, "units": int(resume.units)}
     if start is not None:
