@@ -2,6 +2,7 @@
 
     python benchmarks/bench_lifecycle.py overhead [--epochs 2] [--repeats 2] [--warmup 1]
     python benchmarks/bench_lifecycle.py continued [--models skipgram,fasttext,glove] [--epochs 5]
+                                                   [--schedules restart,continue]
 
 overhead: skip-gram NS (word2vec defaults, 2 workers) without checkpoints and with a checkpoint
 every 10M words, alternated in one run (none, every-10M, none, every-10M, ...), each in its own
@@ -14,9 +15,13 @@ Hogwild's run-to-run spread of a few percent does not blur.
 continued: text8 split into halves A and B at a sentence-piece boundary (a multiple of 10,000
 tokens, the default --max-sentence-length, so A and B have the pieces A+B has). Per model: EPOCHS
 on A, then continued with --update-vocab for EPOCHS on B, against EPOCHS on A+B from scratch.
-Analogy: Google set, 3CosAdd, 30,000 most frequent words, case-folded; WS-353 and MEN Spearman;
-"B-only pairs": the WS-353 + MEN pairs with a word that is in A+B's vocabulary but not in A's,
-and the Spearman of each model on those pairs alone.
+The continued run is made once per --schedules entry
+(--lr-schedule restart | continue; "default" is the model's default). Analogy: Google set,
+3CosAdd, 30,000 most frequent words, case-folded; WS-353 and MEN Spearman; "B-only pairs": the
+WS-353 + MEN pairs with a word that is in A+B's vocabulary but not in A's, both of whose words are
+in the vocabularies of every model compared (so each model scores the same pairs: a continued run
+adds only the words that reach min_count in B alone, and the subword model would otherwise answer
+missing words from n-grams), and the Spearman of each model on those pairs alone.
 """
 from __future__ import annotations
 
@@ -49,7 +54,7 @@ import embedkit
 kw = dict(epochs=ARGS["epochs"], workers=2, **ARGS["extra"])
 if ARGS["init"]:
     emb = embedkit.train(ARGS["model"], corpus=ARGS["corpus"], output=ARGS["out"], init=ARGS["init"],
-                         update_vocab=True, epochs=ARGS["epochs"])
+                         update_vocab=True, epochs=ARGS["epochs"], lr_schedule=ARGS["schedule"])
 else:
     emb = embedkit.train(ARGS["model"], corpus=ARGS["corpus"], output=ARGS["out"], **kw)
 RESULT = {"train_s": emb.training_log["train_seconds"], "vocab": len(emb)}
@@ -93,20 +98,26 @@ def overhead(args) -> None:
                           "writing them (share of train s)"], rows))
 
 
-def scores(path: Path, b_only: set) -> dict:
+def b_only_pairs(b_only: set, vocabularies: list) -> list:
+    """[((w1, w2), gold)] of WS-353 and MEN with a word of b_only, both words in every vocabulary."""
+    from embedkit.evaluate.datasets import read_pairs, resolve
+    sets = [read_pairs(resolve("wordsim353")), read_pairs(EVAL / "EN-MEN-TR-3k.txt", name="men")]
+    known = set.intersection(*vocabularies)
+    return [((a, b), g) for s in sets for (a, b), g in zip(s.pairs, s.gold)
+            if (a.lower() in b_only or b.lower() in b_only) and a.lower() in known and b.lower() in known]
+
+
+def scores(path: Path, keep: list) -> dict:
     import numpy as np
     import embedkit
-    from embedkit.evaluate.datasets import PairSet, read_pairs, resolve
+    from embedkit.evaluate.datasets import PairSet
     from embedkit.evaluate.report import evaluate_all
     from embedkit.evaluate.similarity import evaluate_similarity
     emb = embedkit.load(path)
-    men = EVAL / "EN-MEN-TR-3k.txt"
     report = evaluate_all(emb, analogy=["questions-words"], similarity=["wordsim353", "men"])
     out = {"analogy": 100 * report.analogy[0].accuracy}
     for r in report.similarity:
         out[r.name] = r.spearman
-    sets = [read_pairs(resolve("wordsim353")), read_pairs(men, name="men")]
-    keep = [(p, g) for s in sets for p, g in zip(s.pairs, s.gold) if p[0].lower() in b_only or p[1].lower() in b_only]
     if len(keep) >= 2:
         r = evaluate_similarity(emb, PairSet("b-only", [p for p, _ in keep], np.array([g for _, g in keep]),
                                              list(range(len(keep)))))
@@ -120,23 +131,34 @@ def continued(args) -> None:
     work.mkdir(parents=True, exist_ok=True)
     a, b, ab = split_text8(work)
     rows = []
+    schedules = args.schedules.split(",")
     for model in args.models.split(","):
         extra = EXTRA[model]
-        common = {"model": model, "epochs": args.epochs, "extra": extra}
-        run_child(CONTINUED_CHILD, {**common, "corpus": str(a), "out": str(work / f"{model}-A"), "init": None})
-        rc = run_child(CONTINUED_CHILD, {**common, "corpus": str(b), "out": str(work / f"{model}-AthenB"),
-                                         "init": str(work / f"{model}-A")})
-        rs = run_child(CONTINUED_CHILD, {**common, "corpus": str(ab), "out": str(work / f"{model}-AB"), "init": None})
-        a_words = set(embedkit.load(work / f"{model}-A").words)
-        b_only = set(embedkit.load(work / f"{model}-AB").words) - a_words
-        for name, r in (("A then B (--update-vocab)", rc), ("A+B from scratch", rs)):
-            s = scores(work / f"{model}-{'AthenB' if 'then' in name else 'AB'}", b_only)
-            rows.append([model, name, r["vocab"], f"{r['train_s']:.0f}", f"{s['analogy']:.1f}",
+        common = {"model": model, "epochs": args.epochs, "extra": extra, "schedule": None}
+        runs = {"A only": (f"{model}-A", run_child(CONTINUED_CHILD, {**common, "corpus": str(a),
+                                                                       "out": str(work / f"{model}-A"), "init": None}))}
+        for schedule in schedules:
+            out = f"{model}-AthenB-{schedule}"
+            runs[f"A then B (--update-vocab, --lr-schedule {schedule})"] = (out, run_child(CONTINUED_CHILD, {
+                **common, "corpus": str(b), "out": str(work / out), "init": str(work / f"{model}-A"),
+                "schedule": None if schedule == "default" else schedule}))
+        runs["A+B from scratch"] = (f"{model}-AB", run_child(CONTINUED_CHILD, {**common, "corpus": str(ab),
+                                                                              "out": str(work / f"{model}-AB"),
+                                                                              "init": None}))
+        vocab = {name: set(embedkit.load(work / out).words) for name, (out, _) in runs.items()}
+        b_only = vocab["A+B from scratch"] - vocab["A only"]
+        keep = b_only_pairs(b_only, [v for name, v in vocab.items() if name != "A only"])
+        for name, (out, r) in runs.items():
+            s = scores(work / out, keep)
+            added = f"{len(b_only & vocab[name]):,} of {len(b_only):,}" if name != "A only" else "0"
+            rows.append([model, name, r["vocab"], added, f"{r['train_s']:.0f}", f"{s['analogy']:.1f}",
                          f"{s.get('wordsim353', float('nan')):.3f}", f"{s.get('men', float('nan')):.3f}",
+                         "-" if name == "A only" else
                          f"{s.get('b_only', float('nan')):.3f} ({s.get('b_only_pairs', 0)} pairs)"])
             print(rows[-1], file=sys.stderr, flush=True)
     print(f"text8 halves A and B, {args.epochs} epochs each; analogy 3CosAdd 30k case-folded (%)")
-    print(markdown_table(["model", "run", "vocab", "train s", "analogy", "WS-353", "MEN", "B-only pairs"], rows))
+    print(markdown_table(["model", "run", "vocab", "B-only words in it", "train s", "analogy", "WS-353", "MEN",
+                          "B-only pairs"], rows))
 
 
 def main() -> None:
@@ -149,6 +171,8 @@ def main() -> None:
     c = sub.add_parser("continued")
     c.add_argument("--models", default="skipgram")
     c.add_argument("--epochs", type=int, default=5)
+    c.add_argument("--schedules", default="default",
+                   help="the continued runs' --lr-schedule values, comma-separated: restart, continue, default")
     args = p.parse_args()
     overhead(args) if args.what == "overhead" else continued(args)
 

@@ -80,15 +80,18 @@ def work(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def references(work, tmp_path_factory):
-    """Each verb's complete output for both variants, made in a folder of their own."""
+    """Each verb's complete output for both variants, made in a folder of their own, and
+    ("seconds", verb): the longer of its two runs, wall time (kills are timed against it)."""
     refs = {}
     for variant in (0, 1):
         ref_dir = tmp_path_factory.mktemp(f"ref{variant}")
         for name in ("corpus.txt", "vectors.txt"):
             os.symlink(work / name, ref_dir / name)
         for verb, (argv, out) in commands(ref_dir, variant).items():
+            t0 = time.monotonic()
             r = subprocess.run([sys.executable, CHILD, *argv], env=env(), capture_output=True, text=True, timeout=300)
             assert r.returncode == 0, r.stderr
+            refs["seconds", verb] = max(refs.get(("seconds", verb), 0.0), time.monotonic() - t0)
             refs[verb, variant] = snapshot(verb, out)
     return refs
 
@@ -97,15 +100,32 @@ def temporaries(folder: Path) -> list:
     return [p.name for p in folder.rglob("*.tmp")]
 
 
-def kill_once(work, references, verb, variant, delay):
+def checkpoint_units(out: Path) -> int:
+    """Words done at the training's last checkpoint (0 when none is readable yet)."""
+    import json
+    try:
+        return json.loads((out / "checkpoint" / "checkpoint.json").read_text())["units_done"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def kill_once(work, references, verb, variant, delay, at_units=None):
+    """Run verb, SIGKILL it `delay` s after its start (at_units: after the first checkpoint with at
+    least that many words done), check the state it left, resume a training that left a checkpoint."""
     argv, out = commands(work, variant)[verb]
+    t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, CHILD, *argv], env=env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
+        if at_units is not None:      # a moment in the training's progress, whatever the machine's load
+            deadline = time.monotonic() + 240
+            while checkpoint_units(out) < at_units and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
         proc.wait(timeout=delay)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    elapsed = time.monotonic() - t0
     state = snapshot(verb, out)
     allowed = {None, references[verb, 0], references[verb, 1]}
     assert state in allowed, f"{verb} killed after {delay:.2f} s left an output that is neither old nor new"
@@ -116,20 +136,38 @@ def kill_once(work, references, verb, variant, delay):
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         assert snapshot(verb, out) in (references[verb, 0], references[verb, 1])   # bit-identical resume
-    return proc.returncode, left, resumed
+    return proc.returncode, left, resumed, elapsed
 
 
 def run_kills(work, references, n, seed):
+    """n kills at random moments of a verb's run: a fraction drawn uniformly from 0.05 to 1.0 of
+    the verb's expected wall time (its reference run's, then its last finished run's: the load of
+    the machine changes; some runs finish first), and for training most of them at a random point
+    of its progress, read from its checkpoints, plus up to 50 ms (so that resumes are tested). The folder starts with a complete
+    output of variant 1 of each verb, so "the previous complete output" is a possible state.
+    Returns (kills that really killed, trainings resumed)."""
     rng = random.Random(seed)
     verbs = ["train", "cooccur", "vocab", "phrases", "export"]
-    killed = 0
+    for verb, (argv, out) in commands(work, 1).items():
+        r = subprocess.run([sys.executable, CHILD, *argv], env=env(), capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+    expected = {verb: references["seconds", verb] for verb in verbs}
+    killed = resumed_runs = 0
     for i in range(n):
         verb = verbs[i % len(verbs)] if i < len(verbs) else rng.choice(verbs)
-        variant, delay = rng.randint(0, 1), rng.uniform(0.3, 5.0)
-        code, left, resumed = kill_once(work, references, verb, variant, delay)
+        variant, fraction = rng.randint(0, 1), rng.uniform(0.05, 1.0)
+        at_units = None
+        if verb == "train" and rng.random() < 0.75:
+            at_units = int(fraction * 0.9 * 60_000 * (2 + variant))     # of the run's corpus words x epochs
+        delay = fraction * expected[verb] if at_units is None else rng.uniform(0.0, 0.05)
+        code, left, resumed, elapsed = kill_once(work, references, verb, variant, delay, at_units)
+        if code == 0 and at_units is None:
+            expected[verb] = elapsed
         killed += code == -9
+        resumed_runs += resumed
         # one line per kill (pytest -s shows them; the README's kill-test table is made from them)
-        print(f"kill {i + 1:2d}: {verb:8s} variant {variant} after {delay:.2f} s: "
+        when = "after its start" if at_units is None else f"after its checkpoint past {at_units:,} words"
+        print(f"kill {i + 1:2d}: {verb:8s} variant {variant}, {delay:.2f} s {when}: "
               f"{'SIGKILL' if code == -9 else f'finished first (exit {code})'}; output left: {left}"
               f"{'; resumed from its checkpoint: bit-identical' if resumed else ''}")
     # the next complete run into the same places leaves no temporary file of the killed ones
@@ -138,7 +176,7 @@ def run_kills(work, references, n, seed):
         assert r.returncode == 0, r.stderr
         assert snapshot(verb, out) == references[verb, 0]
     assert temporaries(work) == []
-    return killed
+    return killed, resumed_runs
 
 
 @pytest.mark.slow     # about 40 s: five verbs trained, killed and checked
@@ -148,8 +186,9 @@ def test_five_kills_one_per_verb(work, references):
 
 @pytest.mark.slow
 def test_twenty_random_kills_across_verbs(work, references):
-    killed = run_kills(work, references, 20, seed=20)
+    killed, resumed = run_kills(work, references, 20, seed=20)
     assert killed >= 10                  # most of the 20 really were killed mid-way
+    assert resumed >= 1                  # and a killed training went on from its checkpoint
 
 
 def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):

@@ -148,16 +148,31 @@ def test_checkpoint_every_parses_words_and_seconds():
 
 # ---- checkpoints and resume: SIGKILL at random moments, resumed, bit-identical (workers=1) ----
 
-def kill_and_resume(model, corpus, ref, out, env, delay):
-    """Start a run, SIGKILL it `delay` s after its first checkpoint, resume it; returns the units the
+def units_done(state: Path) -> int:
+    """Units done at the last checkpoint (checkpoint.json), 0 while none is readable."""
+    try:
+        return json.loads(state.read_text())["units_done"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def total_units(ref: Path) -> int:
+    """Units (words; GloVe: co-occurrence pairs) of the whole reference run, from its log."""
+    log = json.loads((ref / "training_log.json").read_text())
+    return int(log.get("nonzeros") or log["corpus_tokens"]) * len(log["epochs"])
+
+
+def kill_and_resume(model, corpus, ref, out, env, delay, at_units=1):
+    """Start a run, SIGKILL it `delay` s after its first checkpoint with at least `at_units` units
+    done (a point of its progress, whatever the machine's load), resume it; returns the units the
     checkpoint it resumed from had done (None when the run finished before the kill)."""
     proc = subprocess.Popen([sys.executable, CHILD, *train_args(model, corpus, out)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = out / "checkpoint" / "checkpoint.json"
     deadline = time.monotonic() + 240
     try:
-        while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
+        while units_done(state) < at_units and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         time.sleep(delay)
     finally:
         proc.kill()
@@ -196,8 +211,9 @@ def test_killed_at_several_random_moments_and_resumed_is_bit_identical(model, co
     rng = random.Random(model)
     resumed_at = []
     for i in range(4):
+        at_units = int(rng.uniform(0.05, 0.9) * total_units(ref))
         resumed_at.append(kill_and_resume(model, corpus_file, ref, tmp_path / f"killed{i}", env,
-                                          delay=rng.uniform(0.0, 1.5)))
+                                          delay=rng.uniform(0.0, 0.05), at_units=at_units))
     assert len({u for u in resumed_at if u is not None}) >= 2      # several distinct kill points
 
 
