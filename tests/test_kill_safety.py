@@ -2,6 +2,7 @@
 moment leaves no output, the previous complete output or the new complete output; the next run
 into the same place removes the killed run's temporary files; a killed training with checkpoints
 resumes bit-identically (workers=1). fsutil.py and trainers/checkpoint.py are what is tested."""
+import json
 import os
 import random
 import subprocess
@@ -102,7 +103,6 @@ def temporaries(folder: Path) -> list:
 
 def checkpoint_units(out: Path) -> int:
     """Words done at the training's last checkpoint (0 when none is readable yet)."""
-    import json
     try:
         return json.loads((out / "checkpoint" / "checkpoint.json").read_text())["units_done"]
     except (OSError, ValueError, KeyError):
@@ -135,7 +135,7 @@ def kill_once(work, references, verb, variant, delay, at_units=None):
         r = subprocess.run([sys.executable, CHILD, "train", "--resume", str(out), "--quiet"], env=env(),
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
-        assert snapshot(verb, out) in (references[verb, 0], references[verb, 1])   # bit-identical resume
+        assert snapshot(verb, out) == references[verb, variant]      # bit-identical to the run never killed
     return proc.returncode, left, resumed, elapsed
 
 
@@ -143,8 +143,9 @@ def run_kills(work, references, n, seed):
     """n kills at random moments of a verb's run: a fraction drawn uniformly from 0.05 to 1.0 of
     the verb's expected wall time (its reference run's, then its last finished run's: the load of
     the machine changes; some runs finish first), and for training most of them at a random point
-    of its progress, read from its checkpoints, plus up to 50 ms (so that resumes are tested). The folder starts with a complete
-    output of variant 1 of each verb, so "the previous complete output" is a possible state.
+    of its progress, read from its checkpoints, plus up to 50 ms (so that resumes are tested). The
+    folder starts with a complete output of variant 1 of each verb, so "the previous complete
+    output" is a possible state.
     Returns (kills that really killed, trainings resumed)."""
     rng = random.Random(seed)
     verbs = ["train", "cooccur", "vocab", "phrases", "export"]
@@ -165,7 +166,7 @@ def run_kills(work, references, n, seed):
             expected[verb] = elapsed
         killed += code == -9
         resumed_runs += resumed
-        # one line per kill (pytest -s shows them; the README's kill-test table is made from them)
+        # one line per kill (pytest -s shows them; the README's kill-test figures come from them)
         when = "after its start" if at_units is None else f"after its checkpoint past {at_units:,} words"
         print(f"kill {i + 1:2d}: {verb:8s} variant {variant}, {delay:.2f} s {when}: "
               f"{'SIGKILL' if code == -9 else f'finished first (exit {code})'}; output left: {left}"
