@@ -14,10 +14,18 @@ For inputs H (E, P, D), output rows O (E, n_o, D), labels y (E, n_o) and a 0/1 m
 
 dH = -lr dL/dH and dO = -lr dL/dO (tests/test_torch_word2vec.py checks them against autograd).
 Every gradient of a batch is computed from the weights as they were at the start of the batch,
-then added (add_rows: a row used by n examples of the batch gets the sum of their steps divided
-by sqrt(n)). So a batch of one window (skip-gram "window", CBOW) or one pair (skip-gram "pair") is
-exactly the numba kernel's update on the same draws (unless a noise word is drawn twice for it);
-a batch of many is one step of many examples at once, with hot rows damped.
+then added, undamped (add_rows: a row used by n examples of the batch gets the sum of their n
+steps, as the numba kernels give it n steps one after another). So a batch of one window
+(skip-gram "window", CBOW) or one pair (skip-gram "pair") is exactly the numba kernel's update on
+the same draws, and a batch of many is the sum of its examples' steps, each taken from weights
+up to one batch old: the batch step is -lr times the autograd gradient of the batch's summed loss.
+
+Why not damp the rows used many times in a batch (an earlier form divided a row's summed step by
+sqrt(n)): n counts uses, not occurrences. A word is the context of about 6 centres around each of
+its occurrences (2 x mean reduced window), so every input row, rare or not, was cut to about
+6 / sqrt(6) of its steps, and on text8 skip-gram NS lost most of its analogy accuracy (README,
+"what a batch is"). The summed stale steps of hot rows (frequent noise words) did not diverge at
+batch 1024 in those runs.
 
 Noise words are drawn per example, as in the numba kernels: per window for skip-gram "window"
 (the window's context words share one set of `negative` noise words: HogBatch / BlazingText),
@@ -49,19 +57,10 @@ def logistic_batch(H, O, labels, mask, lr: float):
     return torch.bmm(G, O), torch.bmm(G.transpose(1, 2), H), logistic_loss(S, labels, mask)
 
 
-def add_rows(w, rows, steps, used=None):
-    """w[r] += (sum of the steps of row r) / sqrt(n_r), n_r = how often r occurs in `rows` (shapes:
-    rows (...) int64, steps (..., D)). A row used once gets its step; a hot row (a frequent noise
-    word, "the" as a context) used by n examples of the batch gets their summed step scaled to the
-    size of sqrt(n) steps, as its updates would shrink if taken one after another; n stale full
-    steps at once overshoot and, at batch 4096, diverge. GloVe's torch batch rule is of the same
-    kind (torch/glove.py). used (...) float32: 1 where an entry is a real use, 0 for padding."""
-    torch = import_torch()
-    rows = rows.reshape(-1)
-    steps = steps.reshape(-1, steps.shape[-1])
-    used = None if used is None else used.reshape(-1).to(steps.dtype)
-    n = torch.bincount(rows, used, minlength=w.shape[0]).to(steps.dtype).clamp_(min=1.0)   # (R,) uses of each row
-    w.index_add_(0, rows, steps * n[rows].rsqrt()[:, None])
+def add_rows(w, rows, steps):
+    """w[r] += the sum of the steps of row r (shapes: rows (...) int64, steps (..., D)). A padding
+    entry carries a zero step (its mask is in the step), so it changes nothing."""
+    w.index_add_(0, rows.reshape(-1), steps.reshape(-1, steps.shape[-1]))
 
 
 # ---- objectives: targets -> output rows, labels, mask ----
@@ -126,7 +125,7 @@ class WordInputs:
     def push(self, handle, grads):
         """Every input row of every (unmasked) word += its grad (..., D), undivided."""
         words, mask = handle
-        add_rows(self.w_in, words, grads * mask[..., None], mask)
+        add_rows(self.w_in, words, grads * mask[..., None])
 
 
 class BagInputs:
@@ -161,9 +160,8 @@ class BagInputs:
 
     def push(self, handle, grads):
         rows, occ = handle
-        # summed, not damped: one word's bag and the bags of one window share n-gram rows, which the
-        # numba kernel also steps once per use
-        self.w_in.index_add_(0, rows, grads.reshape(-1, grads.shape[-1])[occ])
+        # one word's bag and the bags of one window share n-gram rows: each use is a step, as in numba
+        add_rows(self.w_in, rows, grads.reshape(-1, grads.shape[-1])[occ])
 
 
 # ---- steps: which words are inputs and which are targets ----
@@ -177,7 +175,7 @@ def skipgram_window(inputs, w_out, objective, words, context, valid, lr, gen, to
     sums, rows, handle = inputs.gather(context, vmask, total)                 # (B, C, D), (B, C)
     H = sums / rows.clamp(min=1.0)[..., None]
     dH, dO, loss = logistic_batch(H, w_out[outs], labels, vmask[:, :, None] * out_mask[:, None, :], lr)
-    add_rows(w_out, outs, dO, out_mask * (vmask.sum(1) > 0)[:, None])
+    add_rows(w_out, outs, dO)
     inputs.push(handle, dH)
     return loss, vmask.sum()
 
@@ -195,7 +193,7 @@ def skipgram_pair(inputs, w_out, objective, words, context, valid, lr, gen, tota
     H = h[:, None, :].expand(B, C, h.shape[1]).reshape(B * C, 1, h.shape[1])
     vmask = valid.float().reshape(-1)
     dH, dO, loss = logistic_batch(H, w_out[outs], labels, vmask[:, None, None] * out_mask[:, None, :], lr)
-    add_rows(w_out, outs, dO, out_mask * vmask[:, None])
+    add_rows(w_out, outs, dO)
     inputs.push(handle, dH.reshape(B, C, -1).sum(1))
     return loss, vmask.sum()
 
@@ -211,7 +209,7 @@ def cbow(inputs, w_out, objective, words, context, valid, lr, gen, total=None, n
     h = sums.sum(1) / n_rows.clamp(min=1.0)[:, None]                           # (B, D)
     has = (n_rows > 0).float()
     dH, dO, loss = logistic_batch(h[:, None, :], w_out[outs], labels, has[:, None, None] * out_mask[:, None, :], lr)
-    add_rows(w_out, outs, dO, out_mask * has[:, None])
+    add_rows(w_out, outs, dO)
     inputs.push(handle, dH.expand(B, C, dH.shape[-1]))
     return loss, has.sum()
 
