@@ -127,9 +127,11 @@ def small_corpus(n_sent=200, length=30, seed=0):
 
 @pytest.mark.parametrize("arch", ["skipgram", "cbow"])
 @pytest.mark.parametrize("objective", ["ns", "hs"])
-def test_modules_loss_and_gradients_equal_the_backend_step(arch, objective):
-    """The backend's step applies -lr times the modules' autograd gradients, hot rows included."""
+def test_modules_loss_and_gradients_equal_the_backend_step(arch, objective, monkeypatch):
+    """The backend's step applies -lr times the modules' autograd gradients; here HS's damping of
+    its inner nodes (add_rows_damped) is replaced by the plain sum that autograd computes."""
     from embedkit.torch import CBOW, SkipGram, Word2VecExamples
+    monkeypatch.setattr(wb, "add_rows_damped", lambda w, rows, steps, used: wb.add_rows(w, rows, steps))
     data = Word2VecExamples(small_corpus(), objective=objective, window=3, negative=4, batch_size=64, seed=2)
     batch = next(iter(data))
     model = (SkipGram if arch == "skipgram" else CBOW)(data.n_words, data.n_outputs, dim=8)
@@ -299,14 +301,13 @@ def test_no_device_reads_per_batch(model, extra):
 from test_word2vec_train import small_text8, spearman  # noqa: E402,F401  (the module-scoped corpus fixture)
 
 # The numba smoke test's slice, settings and bars (dim 32, 3 epochs, 2 workers, seed 3; random
-# vectors 0.007, sd 0.027). Measured with the torch backend at its default batch (1024): cbow/ns 0.112
-# passes; skip-gram ns 0.020, skip-gram hs 0.108, cbow hs 0.140 and fasttext 0.043 fall short of
-# numba's 0.11 / 0.39 / 0.33 on this small corpus (too few batch steps for the batch's staleness):
-# marked xfail, an open shortfall, not a calibrated pass.
+# vectors 0.007, sd 0.027). Measured with the torch backend at its default batch (1024), rows taking
+# the sum of their batch's steps (HS inner nodes / sqrt(uses)): skip-gram ns 0.089, cbow ns 0.146,
+# cbow hs 0.250, fasttext 0.089 pass; skip-gram hs 0.221 still falls short of numba's 0.39 and of
+# the bar (the damped top nodes learn slowly on this small corpus): xfail, an open shortfall.
 SHORT = pytest.mark.xfail(reason="torch batch 1024 falls short of numba on the 850k-token slice", strict=False)
-SMOKE = [pytest.param("skipgram", "ns", 0.07, marks=SHORT), ("cbow", "ns", 0.07),
-         pytest.param("skipgram", "hs", 0.25, marks=SHORT), pytest.param("cbow", "hs", 0.22, marks=SHORT),
-         pytest.param("fasttext", "ns", 0.07, marks=SHORT)]
+SMOKE = [("skipgram", "ns", 0.07), ("cbow", "ns", 0.07), pytest.param("skipgram", "hs", 0.25, marks=SHORT),
+         ("cbow", "hs", 0.22), ("fasttext", "ns", 0.07)]
 
 
 @pytest.mark.slow

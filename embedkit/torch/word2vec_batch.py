@@ -19,6 +19,7 @@ steps, as the numba kernels give it n steps one after another). So a batch of on
 (skip-gram "window", CBOW) or one pair (skip-gram "pair") is exactly the numba kernel's update on
 the same draws, and a batch of many is the sum of its examples' steps, each taken from weights
 up to one batch old: the batch step is -lr times the autograd gradient of the batch's summed loss.
+The one exception is HS's inner nodes (add_rows_damped): the root is on every path.
 
 Why not damp the rows used many times in a batch (an earlier form divided a row's summed step by
 sqrt(n)): n counts uses, not occurrences. A word is the context of about 6 centres around each of
@@ -63,6 +64,18 @@ def add_rows(w, rows, steps):
     w.index_add_(0, rows.reshape(-1), steps.reshape(-1, steps.shape[-1]))
 
 
+def add_rows_damped(w, rows, steps, used):
+    """w[r] += (sum of the steps of row r) / sqrt(n_r), n_r = the real uses of r (used (...) float32:
+    1 for a use, 0 for padding). For HS's inner nodes only: the root is on every path, so it is used
+    by every example of a batch, and 1024 summed stale steps of it diverge (the smoke test's
+    skip-gram HS did, in epoch 1); sqrt(n) steps do not."""
+    torch = import_torch()
+    rows = rows.reshape(-1)
+    steps = steps.reshape(-1, steps.shape[-1])
+    n = torch.bincount(rows, used.reshape(-1).to(steps.dtype), minlength=w.shape[0]).to(steps.dtype).clamp_(min=1.0)
+    w.index_add_(0, rows, steps * n[rows].rsqrt()[:, None])
+
+
 # ---- objectives: targets -> output rows, labels, mask ----
 
 class NoiseOutputs:
@@ -95,6 +108,10 @@ class NoiseOutputs:
                           (noise != targets[:, None]).float()], dim=1)
         return outs, self.labels.expand(outs.shape), mask
 
+    def push(self, w_out, outs, steps, used):
+        """Output rows += their steps, summed (a frequent noise word's sum did not diverge at batch 1024)."""
+        add_rows(w_out, outs, steps)
+
 
 class HuffmanOutputs:
     """Hierarchical softmax: the inner nodes on the target's Huffman path, labels 1 - code."""
@@ -108,6 +125,10 @@ class HuffmanOutputs:
 
     def outputs(self, targets, gen, noise=None):
         return self.points[targets], self.labels[targets], self.mask[targets]
+
+    def push(self, w_out, outs, steps, used):
+        """Inner nodes += their summed steps / sqrt(uses): the top nodes are on every path."""
+        add_rows_damped(w_out, outs, steps, used)
 
 
 # ---- input sides: words -> the sums of their input rows, and the push of h-gradients back ----
@@ -175,7 +196,7 @@ def skipgram_window(inputs, w_out, objective, words, context, valid, lr, gen, to
     sums, rows, handle = inputs.gather(context, vmask, total)                 # (B, C, D), (B, C)
     H = sums / rows.clamp(min=1.0)[..., None]
     dH, dO, loss = logistic_batch(H, w_out[outs], labels, vmask[:, :, None] * out_mask[:, None, :], lr)
-    add_rows(w_out, outs, dO)
+    objective.push(w_out, outs, dO, out_mask * (vmask.sum(1) > 0)[:, None])
     inputs.push(handle, dH)
     return loss, vmask.sum()
 
@@ -193,7 +214,7 @@ def skipgram_pair(inputs, w_out, objective, words, context, valid, lr, gen, tota
     H = h[:, None, :].expand(B, C, h.shape[1]).reshape(B * C, 1, h.shape[1])
     vmask = valid.float().reshape(-1)
     dH, dO, loss = logistic_batch(H, w_out[outs], labels, vmask[:, None, None] * out_mask[:, None, :], lr)
-    add_rows(w_out, outs, dO)
+    objective.push(w_out, outs, dO, out_mask * vmask[:, None])
     inputs.push(handle, dH.reshape(B, C, -1).sum(1))
     return loss, vmask.sum()
 
@@ -209,7 +230,7 @@ def cbow(inputs, w_out, objective, words, context, valid, lr, gen, total=None, n
     h = sums.sum(1) / n_rows.clamp(min=1.0)[:, None]                           # (B, D)
     has = (n_rows > 0).float()
     dH, dO, loss = logistic_batch(h[:, None, :], w_out[outs], labels, has[:, None, None] * out_mask[:, None, :], lr)
-    add_rows(w_out, outs, dO)
+    objective.push(w_out, outs, dO, out_mask * has[:, None])
     inputs.push(handle, dH.expand(B, C, dH.shape[-1]))
     return loss, has.sum()
 
