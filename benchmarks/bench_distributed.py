@@ -48,6 +48,8 @@ def train(variant: str, layout: str, a, out: Path) -> dict:
                "-m", "embedkit", *args, "--distributed"]
         if a.sync_every:
             cmd += ["--sync-every", str(a.sync_every)]
+        if a.sync_rule:
+            cmd += ["--sync-rule", a.sync_rule]
     env = dict(os.environ, OMP_NUM_THREADS="1", LOGLEVEL="ERROR")
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
     if r.returncode != 0:
@@ -59,7 +61,7 @@ def train(variant: str, layout: str, a, out: Path) -> dict:
            "rate": d["units_per_second_all_ranks"] if d else log[f"{unit[:-1]}s_per_second"], "unit": unit}
     if d:
         compute_s = log["train_seconds"] - d["sync_seconds"]
-        res.update(syncs=d["syncs"], sync_s=d["sync_seconds"], bytes_per_sync=d["bytes_per_sync"],
+        res.update(sync_rule=d["sync_rule"], syncs=d["syncs"], sync_s=d["sync_seconds"], bytes_per_sync=d["bytes_per_sync"],
                    sync_every=d["sync_every"], rate_per_rank_compute=d["units_all_ranks"] / ranks / compute_s)
     return res
 
@@ -112,6 +114,7 @@ def main():
     ap.add_argument("--glove-epochs", type=int, default=15)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--sync-every", type=int, help="--sync-every of the distributed runs (default: embedkit's)")
+    ap.add_argument("--sync-rule", choices=("adaptive", "sum"), help="--sync-rule of the distributed runs (default: embedkit's)")
     ap.add_argument("--link-gbit", type=float, default=10.0, help="projection: link bandwidth per rank")
     ap.add_argument("--latency-us", type=float, default=50.0, help="projection: latency per ring step")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "embedkit-bench-distributed"))
@@ -136,7 +139,8 @@ def main():
         rows.append([r["variant"], r["layout"], r["epochs"], f"{r['train_s']:.0f}", f"{r['rate'] / 1e3:,.0f}k {r['unit']}",
                      f"{r['rate'] / b['rate']:.2f}x", f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
                      f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
-                     f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s" if "syncs" in r else "-"])
+                     f"{r['sync_rule']}: {r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s"
+                     if "syncs" in r else "-"])
     print()
     print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", f"vs {layouts[0]}",
                           "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs"], rows))

@@ -125,6 +125,7 @@ def test_two_ranks_match_one_process(corpus_file, tmp_path):
 
 
 @pytest.mark.parametrize("model,extra", [("cbow", []),
+                                         ("skipgram", ["--backend", "torch", "--sync-rule", "adaptive"]),
                                          pytest.param("fasttext", ["--bucket", "20000"], marks=pytest.mark.slow),
                                          pytest.param("glove", ["--window", "5"], marks=pytest.mark.slow)])
 def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
@@ -140,6 +141,7 @@ def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
     log = json.loads((tmp_path / "out" / "training_log.json").read_text())
     d = log["distributed"]
     assert np.isfinite(emb.vectors).all() and d["syncs"] >= 2 and len(emb) == 12299
+    assert d["sync_rule"] == ("adaptive" if "adaptive" in extra else "sum")      # sum: the default at 2 ranks
     if model == "glove":     # each rank trained its half of the non-zeros
         assert abs(d["units_all_ranks"] - 2 * log["nonzeros"]) <= 2
     else:                    # the ranks' shards cover the corpus once (788,931 tokens kept)

@@ -49,6 +49,9 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
     d.add_argument("--sync-every", type=int, metavar="N",
                    help="words (GloVe: co-occurrence entries) each rank trains between two syncs "
                         "(default: 524288 words, 8388608 entries)")
+    d.add_argument("--sync-rule", choices=("adaptive", "sum"),
+                   help="how the ranks' updates since the last sync combine: adaptive (per-row gain between "
+                        "their sum and their mean, by whether the row overshot) or sum (default: adaptive)")
     d.add_argument("--sync-timeout", type=float, metavar="SECONDS", default=60.0,
                    help="how long a sync waits for a rank that does not answer before every rank stops "
                         "(default: 60)")
@@ -200,7 +203,7 @@ def run(args) -> int:
         else:
             emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
                         cooccur=getattr(args, "cooccur", None), report=report, init=args.init,
-                        distributed=args.distributed, sync_every=args.sync_every,
+                        distributed=args.distributed, sync_every=args.sync_every, sync_rule=args.sync_rule,
                         sync_timeout=args.sync_timeout if args.distributed else None, **options, **lifecycle)
     except Interrupted as e:
         print(f"embedkit train: interrupted; checkpoint written to {os.path.dirname(e.path)}; go on with "

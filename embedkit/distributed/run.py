@@ -12,7 +12,7 @@ single-process trainer.
    GloVe: every ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix
    is counted once per node, like the corpus);
 4. the trainer runs unchanged on the shard, with chunks of sync_every / workers units per worker
-   and the DeltaSync hook (sync.py) last among the hooks; rank 0 keeps the given seed, rank r
+   and the DeltaSync hook (sync.py, with the sync rule of rules.py) last among the hooks; rank 0 keeps the given seed, rank r
    uses seed + r for its random streams and starts from rank 0's weights (broadcast);
 5. only rank 0 writes the output folder (atomically, as a single-process run).
 
@@ -27,10 +27,23 @@ import hashlib
 
 import numpy as np
 
+from embedkit.distributed.rules import SYNC_RULES, default_rule
 from embedkit.errors import EmbedkitError
 
 # units (words or co-occurrence entries) each rank trains between two syncs
 SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
+
+
+def process_group_backend(device: str) -> str:
+    """gloo for CPU tensors; with a CUDA device, NCCL for the weights (they stay on the GPU) and gloo
+    for the control vector and the vocabulary check, which live on the host."""
+    return "cpu:gloo,cuda:nccl" if str(device).startswith("cuda") else "gloo"
+
+
+def rank_device(device: str, local_rank: int) -> str:
+    """Each rank's device: "cuda" means the node's GPU number local_rank (torchrun's convention: one
+    rank per GPU); "cuda:N" and "cpu" are kept as given."""
+    return f"cuda:{local_rank}" if device == "cuda" else device
 
 
 def vocab_hash(vocab) -> int:
@@ -66,20 +79,25 @@ def entries_shard(X, rank: int, world: int):
 class DistributedRun:
     """This rank's part of the run: the group, its shard and its sync hook."""
 
-    def __init__(self, group, family: str, sync_every: int | None):
+    def __init__(self, group, family: str, sync_every: int | None, sync_rule: str | None = None):
         self.group = group
         self.family = family
         self.sync_every = int(sync_every or SYNC_EVERY[family])
+        self.sync_rule = sync_rule or default_rule(group.world)
         self.hook = None
 
     @classmethod
-    def start(cls, family: str, sync_every: int | None = None, timeout: float | None = None):
+    def start(cls, family: str, sync_every: int | None = None, timeout: float | None = None,
+              sync_rule: str | None = None, device: str = "cpu"):
         from embedkit.distributed.group import SYNC_TIMEOUT_S, join
         if family not in SYNC_EVERY:
             raise EmbedkitError(f"--distributed does not support this model (family {family})")
         if sync_every is not None and sync_every < 1:
             raise EmbedkitError(f"--sync-every must be at least 1, got {sync_every}")
-        return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout), family, sync_every)
+        if sync_rule is not None and sync_rule not in SYNC_RULES:
+            raise EmbedkitError(f"--sync-rule must be one of {', '.join(SYNC_RULES)}, got {sync_rule!r}")
+        return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout, process_group_backend(device)), family,
+                   sync_every, sync_rule)
 
     @property
     def rank(self) -> int:
@@ -88,11 +106,6 @@ class DistributedRun:
     def prepare(self, fn):
         """fn() (prepare the corpus) on each node's first rank, then on the others (from the cache)."""
         return self.group.node_first(fn, "corpus")
-
-    def check_backend(self, backend: str) -> None:
-        if backend != "numba":
-            raise EmbedkitError("--distributed runs --backend numba (the torch backends keep their weights on "
-                                "the device; syncing them is not implemented yet)")
 
     def setup(self, corpus, cfg, ctx):
         """(this rank's corpus shard, its config, its TrainContext), after checking the vocabularies agree."""
@@ -104,9 +117,9 @@ class DistributedRun:
         if int(both[0]) != -int(both[1]):
             raise EmbedkitError("the ranks built different vocabularies (different input files or options on "
                                 "some node?); every rank must see the same corpus")
-        cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank) if self.rank else cfg
+        cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank, device=rank_device(cfg.device, self.group.local_rank))
         from embedkit.distributed.sync import DeltaSync
-        self.hook = DeltaSync(self.group)
+        self.hook = DeltaSync(self.group, self.sync_rule)
         ctx = dataclasses.replace(ctx, quiet=ctx.quiet or self.rank != 0, hooks=[*ctx.hooks, self.hook],
                                   chunk=max(1, self.sync_every // max(1, cfg.workers)))
         if self.family == "glove":

@@ -68,9 +68,11 @@ class TorchGloVe:
     CHUNK_BATCHES = 64
     check_device = staticmethod(resolve_device)
 
-    def __init__(self, task: GloVeTask):
+    def __init__(self, task: GloVeTask, chunk: int = 0):
         torch = import_torch()
         self.task = task
+        # batches between two yields: chunk pairs when the runner asks (a distributed run syncs there)
+        self.chunk_batches = max(1, chunk // task.batch_size) if chunk > 0 else self.CHUNK_BATCHES
         self.hints = glove_hints(task.eta)
         self.device = resolve_device(task.device)
         if self.device.type == "cpu":
@@ -101,7 +103,7 @@ class TorchGloVe:
             cost += glove_batch(self.w, self.gradsq, self.rows[b], self.cols[b], self.x[b], t.x_max, t.alpha,
                                 t.eta, GRAD_CLIP)
             last = start + batch >= nnz
-            if (k + 1) % self.CHUNK_BATCHES == 0 or last:
+            if (k + 1) % self.chunk_batches == 0 or last:
                 self._cost = float(cost)                       # synchronises the device, once per chunk
                 self._done = epoch * nnz + min(start + batch, nnz)
                 self._n = min(start + batch, nnz)
@@ -118,6 +120,10 @@ class TorchGloVe:
 
     def lr(self):
         return None
+
+    def tensors(self) -> dict:
+        """The parameters as they are trained, on the device (a distributed run syncs them in place)."""
+        return {"w": self.w, "gradsq": self.gradsq}
 
     def arrays(self) -> dict:
         """The parameters, copied back into the task's host arrays."""

@@ -123,6 +123,10 @@ class TorchWord2Vec:
     def lr(self) -> float:
         return self.lr_at(self._done)
 
+    def tensors(self) -> dict:
+        """The weights as they are trained, on the device (a distributed run syncs them in place)."""
+        return {"w_in": self.w_in, "w_out": self.w_out}
+
     def arrays(self) -> dict:
         """The weights, in the task's host arrays."""
         w = self.task.weights

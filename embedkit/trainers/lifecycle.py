@@ -45,19 +45,17 @@ def check_checkpoints(checkpoint_every, output) -> None:
             raise EmbedkitError("checkpoint_every needs output= (the checkpoint goes into OUTPUT/checkpoint/)")
 
 
-def start_ranks(distributed: bool, family: str, backend: str, sync_every, sync_timeout, *, checkpoint_every, init,
-                resume):
+def start_ranks(distributed: bool, family: str, device: str, sync_every, sync_timeout, *, checkpoint_every, init,
+                resume, sync_rule=None):
     """This process's rank of a distributed run (embedkit/distributed/run.py), or None."""
     if not distributed:
-        if sync_every is not None or sync_timeout is not None:
-            raise EmbedkitError("sync_every and sync_timeout apply only to distributed runs (--distributed)")
+        if sync_every is not None or sync_timeout is not None or sync_rule is not None:
+            raise EmbedkitError("sync_every, sync_rule and sync_timeout apply only to distributed runs (--distributed)")
         return None
     if checkpoint_every is not None or init is not None or resume is not None:
         raise EmbedkitError("checkpoints, resume and init= are not available in distributed runs (--distributed)")
     from embedkit.distributed.run import DistributedRun
-    ranks = DistributedRun.start(family, sync_every, sync_timeout)
-    ranks.check_backend(backend)
-    return ranks
+    return DistributedRun.start(family, sync_every, sync_timeout, sync_rule, device)
 
 
 def corpus_recipe(corpus, sentences) -> dict:
