@@ -24,7 +24,10 @@ VARIANTS = {"sg-ns": ("skipgram", "ns"), "cbow-ns": ("cbow", "ns"), "sg-hs": ("s
 EMBEDKIT_CHILD = """
 import embedkit
 from embedkit.config import CorpusConfig, Word2VecConfig
-from embedkit.corpus.prepare import prepare_corpus
+try:
+    from embedkit.corpus.prepare import prepare_corpus
+except ImportError:     # a --tree from before the front end's reorganisation (6508d1b)
+    from embedkit.corpus.encode import prepare_corpus
 from embedkit.trainers.word2vec import train_word2vec
 from embedkit.io import save
 corpus = prepare_corpus([ARGS['corpus']], CorpusConfig(min_count=ARGS['min_count']))

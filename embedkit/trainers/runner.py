@@ -17,6 +17,9 @@ device. It offers this protocol:
     running()            (objective sum, examples) of the current epoch so far
     lr()                 the current learning rate, or None
     arrays()             {name: numpy array} of the trained parameters, on the host
+    tensors()            optional: {name: torch tensor} of the trained parameters as they live
+                         (the torch backends, on their device): a distributed run syncs these in
+                         place; without it, torch.from_numpy views of arrays() (distributed/sync.py)
     hints                {"diverged": ..., "empty": ...}: the fix to suggest in those errors
     state(), load_state(arrays)   optional: every array a checkpoint needs (weights, optimizer
                          accumulators, every worker's RNG state, progress counters, the next chunk
