@@ -1,7 +1,10 @@
 """`embedkit VERB ...`: a thin argparse frame.
 
 Each module in this package that defines `register(subparsers)` adds its verbs; the verb's
-handler is stored with `set_defaults(func=...)` and receives the parsed args. Handlers hold no
+handler is stored with `set_defaults(func=...)` and receives the parsed args. VERBS names the
+module of each verb, so that `embedkit VERB` imports only VERB's module (and what it uses):
+`embedkit train` from a cached corpus loads no text-scan kernels, evaluators, plots or other
+verbs' modules (tests/test_imports.py). `embedkit --help` and an unknown verb import them all. Handlers hold no
 logic beyond turning flags into calls of the library. A verb that writes files declares them
 with `set_defaults(outputs=lambda args: [fsutil.Output(...), ...])`; they are checked here
 (fsutil.check_outputs) before the handler runs, so no work is done for an output that cannot be
@@ -23,11 +26,23 @@ from embedkit.errors import EmbedkitError
 from embedkit.fsutil import check_outputs
 
 
-def build_parser() -> Parser:
+# verb -> the module of this package that registers it (a test checks this against the modules)
+VERBS = {"analogy": "queries", "cooccur": "cooccur", "corpora": "corpora", "evaluate": "evaluate",
+         "export": "export", "neighbors": "queries", "phrases": "phrases", "plot": "plot",
+         "predict": "classify", "print-sentence-vectors": "printvec", "print-word-vectors": "printvec",
+         "test": "classify", "train": "train", "vocab": "vocab"}
+
+
+def build_parser(verb: str | None = None) -> Parser:
+    """The parser of every verb, or with `verb` (a key of VERBS) of that verb's module only."""
     parser = Parser(prog="embedkit", description="Train and use word embeddings.")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    if verb in VERBS:
+        names = [VERBS[verb]]
+    else:
+        names = sorted(info.name for info in pkgutil.iter_modules(__path__))
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
         if hasattr(module, "register"):
             module.register(sub)
     return parser
@@ -65,7 +80,7 @@ def main(argv=None) -> int:
     _stopped_by.clear()
     previous = _install_stop_handlers()
     try:
-        parser = build_parser()
+        parser = build_parser(argv[0] if argv else None)
         args = parse_args(parser, argv)
         if not getattr(args, "func", None):
             parser.print_help()
