@@ -16,11 +16,17 @@ nowhere else:
 
 The writer streams the tokens to disk as they are made, so they never need to fit in memory;
 `load` memory-maps them. A folder of another format_version is an error naming it.
+
+Resident memory does not grow with the corpus: a trainer that has finished with a range of the
+memory-mapped tokens hands it to `release_pages`, which drops those pages from the process
+(madvise MADV_DONTNEED on the read-only map; the page cache keeps them, so the next epoch reads
+them back without disk I/O). Only the ranges the workers are reading stay resident.
 """
 from __future__ import annotations
 
 import io
 import json
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +133,34 @@ def load(folder: str | Path, mmap: bool = True) -> EncodedCorpus:
     tokens = np.load(folder / "tokens.npy", mmap_mode="r" if mmap else None)
     return EncodedCorpus(tokens, np.load(folder / "offsets.npy"), np.load(folder / "continues.npy"),
                          Vocab.load(folder / "vocab.tsv"), CorpusStats(**meta["stats"]))
+
+
+def _file_map(array: np.ndarray) -> np.memmap | None:
+    """The read-only np.memmap that `array` is (or is a view of), or None."""
+    a = array
+    while a is not None:
+        if isinstance(a, np.memmap) and getattr(a, "_mmap", None) is not None:
+            return a if a.mode == "r" else None      # "c"/"r+" pages may hold writes: never drop them
+        a = a.base if isinstance(a.base, np.ndarray) else None
+    return None
+
+
+def release_pages(array: np.ndarray, start: int, stop: int) -> None:
+    """Drop the resident pages holding array[start:stop] (a 1-d view of a read-only memory map, as
+    `load` gives); a no-op for an array in memory. Reading those elements again is correct and
+    costs a page fault each page (served from the page cache). The pages at either end, shared
+    with elements outside the range, are dropped too: they are read back the same way."""
+    m = _file_map(array)
+    if m is None or stop <= start or array.ndim != 1 or array.strides[0] <= 0:
+        return
+    # numpy maps from the offset rounded down to ALLOCATIONGRANULARITY (np.memmap.__new__)
+    map_addr = m.ctypes.data - m.offset % mmap.ALLOCATIONGRANULARITY
+    lo = array.ctypes.data + start * array.strides[0] - map_addr
+    hi = array.ctypes.data + stop * array.strides[0] - map_addr
+    lo -= lo % mmap.PAGESIZE
+    hi = min(hi, len(m._mmap))
+    if hi > lo:
+        m._mmap.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
 
 def _npy_header(n: int) -> bytes:

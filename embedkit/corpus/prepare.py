@@ -139,4 +139,6 @@ def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True
         return corpus
     with _private_temp("embedkit-encode") as tmp:
         _encode_into(Path(tmp), files, cfg, vocab)
-        return encoded.load(tmp, mmap=False)
+        # memory-mapped, not read in: the map outlives the folder's removal (the file is unlinked,
+        # not gone, while mapped), and training releases its pages (encoded.release_pages)
+        return encoded.load(tmp)

@@ -6,12 +6,15 @@ An epoch runs in chunks: each worker's shard is cut into sentence ranges of abou
 tokens, and one chunk of every worker runs between two yields to the runner, where the weights are
 consistent and hooks (checkpoints, callbacks) may run. The random states and progress counters
 carry over from chunk to chunk, and the cuts depend only on the corpus and the number of workers,
-so a run gives the same result whatever happens between chunks.
+so a run gives the same result whatever happens between chunks. At that point the tokens of the
+chunks just finished are released (corpus/encoded.py release_pages): of a memory-mapped corpus,
+only the chunks being read are resident, so resident memory does not grow with the corpus.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from embedkit.corpus.encoded import release_pages
 from embedkit.kernels import walker
 from embedkit.kernels.random import seed_states
 from embedkit.trainers.base import run_threads, split_shards
@@ -66,6 +69,7 @@ class NumbaWord2Vec:
         for r in range(self.next_chunk, max(len(c) for c in self.chunks)):
             self.running_chunk[:] = 0.0
             results = run_threads(lambda k: self._run_chunk(k, r), self.n_workers, tick)
+            self._release_chunk(r)
             self.finished += np.sum(results, axis=0)
             self.running_chunk[:] = 0.0
             self.next_chunk = r + 1
@@ -88,6 +92,14 @@ class NumbaWord2Vec:
         self.progress[:] = arrays["progress"]
         self.finished[:] = arrays["finished"]
         self.next_chunk = int(arrays["next_chunk"])
+
+    def _release_chunk(self, r: int) -> None:
+        """Drop the resident pages of round r's tokens (every worker has finished them)."""
+        offsets = self.corpus.offsets
+        for chunks in self.chunks:
+            if r < len(chunks):
+                s0, s1 = chunks[r]
+                release_pages(self.corpus.tokens, int(offsets[s0]), int(offsets[s1]))
 
     def _run_chunk(self, k: int, r: int):
         if r >= len(self.chunks[k]):

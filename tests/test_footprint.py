@@ -1,0 +1,111 @@
+"""Memory that does not grow with the corpus: what a verb imports, and the release of read tokens."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from embedkit.corpus import encoded
+from embedkit.corpus.encoded import EncodedWriter, release_pages
+from embedkit.corpus.stats import CorpusStats
+from embedkit.corpus.vocab import Vocab
+
+# modules a word2vec training from an encoded (cached) corpus must not import
+NOT_FOR_TRAIN = ["embedkit.kernels.textscan", "embedkit.kernels.bytehash", "embedkit.kernels.pieces",
+                 "embedkit.kernels.cooccur", "embedkit.kernels.glove", "embedkit.kernels.phrases",
+                 "embedkit.corpus.count", "embedkit.corpus.encode", "embedkit.corpus.stream",
+                 "embedkit.corpus.tokenize", "embedkit.corpus.cooccur", "embedkit.evaluate", "embedkit.plots",
+                 "embedkit.phrasing", "embedkit.trainers.glove", "embedkit.torch", "torch", "matplotlib",
+                 "embedkit.cli.evaluate", "embedkit.cli.plot", "embedkit.cli.queries", "embedkit.cli.classify",
+                 "embedkit.cli.cooccur", "embedkit.cli.vocab", "embedkit.cli.phrases", "embedkit.cli.export"]
+
+
+def test_train_from_cached_corpus_imports_only_what_it_uses(tmp_path):
+    from embedkit.config import CorpusConfig
+    from embedkit.corpus.prepare import prepare_corpus
+    text = tmp_path / "small.txt"
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(50)]
+    text.write_text("\n".join(" ".join(rng.choice(words, 30)) for _ in range(200)) + "\n")
+    prepare_corpus([str(text)], CorpusConfig(min_count=1))          # encoded into the cache here
+    code = ("import json, sys\nfrom embedkit.cli import main\n"
+            f"rc = main(['train', '--model', 'skipgram', '--corpus', {str(text)!r}, '--min-count', '1', "
+            f"'--epochs', '1', '--dim', '8', '--quiet', '--output', {str(tmp_path / 'out')!r}])\n"
+            "print(json.dumps([rc, sorted(sys.modules)]))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ),
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    rc, modules = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rc == 0
+    assert "embedkit.kernels.walker" in modules               # the check sees the imports it should
+    loaded = [m for m in NOT_FOR_TRAIN if any(x == m or x.startswith(m + ".") for x in modules)]
+    assert loaded == []
+
+
+def test_verbs_table_names_each_verbs_module():
+    """cli.VERBS (which module `embedkit VERB` imports) agrees with what the modules register."""
+    from embedkit.cli import VERBS, build_parser
+    from embedkit.cli.parser import _subparsers
+    assert set(_subparsers(build_parser()).choices) == set(VERBS)
+    for verb in VERBS:
+        assert set(_subparsers(build_parser(verb)).choices) >= {verb}
+
+
+def _write_corpus(folder, n_tokens: int, sentence: int = 1000):
+    folder.mkdir()
+    tokens = (np.arange(n_tokens) % 7).astype(np.int32)
+    with EncodedWriter(folder) as w:
+        w.add(tokens, np.full(n_tokens // sentence, sentence, np.int64), np.zeros(n_tokens // sentence, bool))
+        w.finish(Vocab([f"w{i}" for i in range(7)], np.full(7, n_tokens // 7, np.int64)), CorpusStats())
+    return tokens
+
+
+def _rss_file_kb() -> int:
+    return [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("RssFile")][0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_release_pages_drops_read_tokens_and_keeps_their_values(tmp_path):
+    n = 8_000_000                                             # 32 MB of tokens
+    expected = _write_corpus(tmp_path / "c", n)
+    corpus = encoded.load(tmp_path / "c")
+    tokens = np.asarray(corpus.tokens)                        # a view, as the trainers hold it
+    before = _rss_file_kb()
+    total = int(tokens.sum(dtype=np.int64))                   # every page read in
+    touched = _rss_file_kb()
+    assert touched - before > 28_000
+    release_pages(tokens, 0, n // 2)
+    half = _rss_file_kb()
+    assert touched - half > 14_000                            # the first half's pages are gone
+    release_pages(tokens, n // 2, n)
+    assert touched - _rss_file_kb() > 28_000
+    assert int(tokens.sum(dtype=np.int64)) == total           # read back, unchanged
+    assert np.array_equal(tokens[123_457:123_467], expected[123_457:123_467])
+
+
+def test_release_pages_leaves_arrays_in_memory_alone():
+    a = np.arange(1 << 20, dtype=np.int32)
+    release_pages(a, 0, len(a))
+    assert np.array_equal(a, np.arange(1 << 20, dtype=np.int32))
+
+
+def test_training_releases_every_chunk_it_read(tmp_path, monkeypatch):
+    """The numba word2vec backend hands each finished chunk's tokens to release_pages: over an
+    epoch the released ranges cover the corpus exactly once."""
+    from embedkit.config import Word2VecConfig
+    from embedkit.trainers import word2vec_numba
+    from embedkit.trainers.word2vec import train_word2vec
+    n = 60_000
+    _write_corpus(tmp_path / "c", n, sentence=100)
+    corpus = encoded.load(tmp_path / "c")
+    released = []
+    monkeypatch.setattr(word2vec_numba, "release_pages", lambda a, s, e: released.append((s, e)))
+    monkeypatch.setattr(word2vec_numba, "CHUNK_WORDS", 8_000)
+    train_word2vec(corpus, Word2VecConfig(dim=8, epochs=2, workers=2, sample=0))
+    assert len(released) > 4
+    covered = np.zeros(n, np.int64)
+    for s, e in released:
+        covered[s:e] += 1
+    assert (covered == 2).all()                               # each token once per epoch
