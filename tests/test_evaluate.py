@@ -219,3 +219,29 @@ def test_google_set_on_70k_by_100_is_fast():
     elapsed = time.perf_counter() - start
     assert res.seen == 19544
     assert elapsed < 15, f"Google set took {elapsed:.1f}s"
+
+
+def test_table_numbers_are_the_reports(tmp_path, pair_setup):
+    """Each cell is its result's number in its unit: analogy scores and coverage in percent,
+    correlations as fractions (the table is what people quote, so a unit slip is a wrong result)."""
+    emb, _, path = pair_setup
+    (tmp_path / "an.txt").write_text(": family\nking queen Car car\nking queen x y\n: gram1\ncat tiger x y\n")
+    rep = evaluate_all(emb, analogy=[tmp_path / "an.txt"], similarity=[path])
+    rows = {line.split()[0]: line.split() for line in format_table(rep).splitlines()[2:] if line.strip()}
+    a, s = rep.analogy[0], rep.similarity[0]
+    assert rows["an"][1:6] == ["analogy", f"{100 * a.accuracy:.2f}%", f"{100 * a.semantic:.2f}%",
+                               f"{100 * a.syntactic:.2f}%", "-"]
+    assert rows["an"][6] == f"{100 * a.accuracy_all:.2f}%"
+    assert rows["pairs"][1:6] == ["similarity", f"{s.spearman:.4f}", "-", "-", f"{s.pearson:.4f}"]
+    assert rows["pairs"][6] == f"{s.spearman_oov0:.4f}"
+
+
+def test_lazy_public_names_are_the_modules_functions():
+    """`from embedkit.evaluate import evaluate_all` (the README's spelling) resolves lazily."""
+    import embedkit.evaluate as ev
+    from embedkit.evaluate import analogy, report, similarity
+    assert ev.evaluate_all is report.evaluate_all and ev.format_table is format_table
+    assert ev.write_json is write_json and ev.evaluate_analogies is analogy.evaluate_analogies
+    assert ev.evaluate_similarity is similarity.evaluate_similarity
+    with pytest.raises(AttributeError):
+        ev.no_such_name

@@ -101,3 +101,10 @@ def test_pairs_answered_from_ngrams_are_counted(tmp_path, capsys):
     assert table.splitlines()[2].split()[-1] == "2"
     plain = format_table(evaluate_all(Embeddings(words, emb.vectors), similarity=[pairs]))
     assert "from n-grams" not in plain
+
+
+def test_repository_eval_dir_is_shared_data_beside_the_checkout():
+    """Without --eval-dir or $EMBEDKIT_EVAL_DIR, MEN and RW are looked for in ../shared/data/eval
+    (where CI keeps them)."""
+    from conftest import SHARED_DATA
+    assert external.repository_eval_dir() == SHARED_DATA / "eval"

@@ -261,3 +261,28 @@ def test_native_rejects_object_arrays_and_bad_vocab(tmp_path, emb):
     (folder / "vocab.tsv").write_text("a\t1\n")
     with pytest.raises(EmbedkitError, match="vocab.tsv: 1 words, but model.json says 200"):
         io.load(folder)
+
+
+@pytest.mark.parametrize("block", [1, 37, 4096])
+def test_binary_records_across_read_blocks(tmp_path, emb, monkeypatch, block):
+    """The reader takes the file in READ_BYTES blocks; records that straddle a block boundary are
+    read whole, and only a real end of file is a truncation (every other test fits in one block)."""
+    from embedkit.formats import binary
+    path = tmp_path / "v.bin"
+    io.save(emb, path, format="word2vec-binary")
+    monkeypatch.setattr(binary, "READ_BYTES", block)
+    back = io.load(path)
+    assert back.words == emb.words and np.array_equal(back.vectors, emb.vectors)
+    data = path.read_bytes()
+    with pytest.raises(EmbedkitError, match="truncated"):
+        io.load(_write(tmp_path / "cut.bin", data[:len(data) - 4 * emb.dim]))
+
+
+@pytest.mark.parametrize("bad", ["", "a\tb", "a\nb"])
+def test_native_refuses_words_vocab_tsv_cannot_hold(tmp_path, emb, bad):
+    """vocab.tsv is one `word<TAB>count` line per word: such a word would shift every later row."""
+    words = list(emb.words)
+    words[3] = bad
+    with pytest.raises(EmbedkitError, match="empty or contains a tab or newline"):
+        io.save_model(tmp_path / "m", Embeddings(words, emb.vectors), kind="x", config={}, arrays={})
+    assert not (tmp_path / "m").exists()

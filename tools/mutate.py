@@ -61,6 +61,7 @@ TESTS = {
     "embedkit/kernels/supervised.py": ["test_classifier.py"],
     "embedkit/kernels/records.py": ["test_fasttext_bin.py"],
     "embedkit/kernels": ["test_word2vec_kernels.py", "test_training_dynamics.py", "test_subword_train.py"],
+    "embedkit/evaluate/external.py": ["test_evaluate_external.py", "test_evaluate.py"],
     "embedkit/evaluate": ["test_evaluate.py", "test_gensim_interop.py"],
     "embedkit/formats/fasttext_bin.py": ["test_fasttext_bin.py", "test_fuzz_readers.py"],
     "embedkit/formats": ["test_io.py", "test_fuzz_readers.py", "test_gensim_interop.py"],
