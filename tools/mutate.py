@@ -49,6 +49,7 @@ TESTS = {
     "embedkit/tables/subwords.py": ["test_subwords.py", "test_subword_train.py"],
     "embedkit/tables/subsample.py": ["test_tables.py", "test_training_dynamics.py"],
     "embedkit/tables": ["test_tables.py", "test_word2vec_kernels.py"],
+    "embedkit/kernels/__init__.py": ["test_kernel_cache.py"],
     "embedkit/kernels/random.py": ["test_random.py", "test_tables.py", "test_training_dynamics.py"],
     "embedkit/kernels/sampling.py": ["test_tables.py", "test_word2vec_kernels.py"],
     "embedkit/kernels/cooccur.py": ["test_cooccur.py"],
