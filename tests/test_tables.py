@@ -9,7 +9,7 @@ from scipy import stats
 
 from embedkit.errors import EmbedkitError
 from embedkit.kernels.random import seed_states
-from embedkit.kernels.sampling import sample_cdf, sample_noise
+from embedkit.kernels.sampling import sample_cdf, sample_noise, search_cdf
 from embedkit.tables.huffman import MAX_CODE_LENGTH, huffman_tree
 from embedkit.tables.noise import noise_cdf, noise_probabilities
 from embedkit.tables.subsample import keep_probabilities
@@ -237,3 +237,11 @@ def test_huffman_requires_sorted_counts():
         huffman_tree(np.array([1, 5, 3]))
     with pytest.raises(EmbedkitError):
         huffman_tree(np.array([], dtype=np.int64))
+
+
+def test_search_cdf_intervals_are_half_open():
+    """Word k owns [cdf[k-1], cdf[k]): a draw equal to a boundary belongs to the word above it, so a
+    zero-probability word (here 0 and 2) is never returned, not even for u == 0.0 exactly."""
+    cdf = np.array([0.0, 0.25, 0.25, 0.5, 1.0])
+    draws = [0.0, np.nextafter(0.25, 0.0), 0.25, 0.5, np.nextafter(1.0, 0.0)]
+    assert [search_cdf(cdf, u) for u in draws] == [1, 1, 3, 4, 4]
