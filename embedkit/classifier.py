@@ -74,8 +74,8 @@ class Classifier(Embeddings):
         from embedkit.trainers.subword import bag_means
         vectors = bag_means(self.w_in, self.bag_ptr, self.bag_ids) if s["maxn"] > 0 else self.w_in[:len(words)].copy()
         super().__init__(words, vectors, counts)
-        self._word_ids = None                   # bytes -> word id, made when first needed
-        self._label_ids = {lab.encode("utf-8"): i for i, lab in enumerate(self.labels)}
+        self._word_table = None                 # word -> id (corpus/bytetable.py), made when first needed
+        self._label_ids = {lab: i for i, lab in enumerate(self.labels)}
         self._huffman = None
         self._eos = self.index[EOS]
 
@@ -93,14 +93,18 @@ class Classifier(Embeddings):
 
     def type_maps(self, lines: TokenizedLines) -> tuple[np.ndarray, np.ndarray]:
         """(type_word, type_label) of kernels/examples.py for these lines' types under this model."""
-        prefix = self.settings["label_prefix"].encode("utf-8")
-        if self._word_ids is None:
-            self._word_ids = dict(zip((w.encode("utf-8") for w in self.words), range(len(self.words))))
-        get_w, get_l = self._word_ids.get, self._label_ids.get
-        type_word = np.fromiter((get_w(t, -1) for t in lines.types), np.int32, len(lines.types))
-        type_label = np.fromiter((get_l(t, -2) if t.startswith(prefix) else -1 for t in lines.types),
-                                 np.int32, len(lines.types))
-        return type_word, type_label
+        from embedkit.corpus.bytetable import IDENTITY, lookup_table
+        from embedkit.kernels.typescan import lookup_types
+        if self._word_table is None:                       # word -> id, a bytehash table made once
+            self._word_table = lookup_table(self.words)
+        type_word = np.empty(lines.n_types, np.int64)
+        lookup_types(lines.type_bytes, lines.type_ptr, IDENTITY, *self._word_table.kernel_args()[:3], type_word)
+        is_label = lines.starts_with(self.settings["label_prefix"].encode("utf-8"))
+        type_label = np.full(lines.n_types, -1, np.int32)
+        get_l = self._label_ids.get
+        type_label[is_label] = [get_l(lab, -2) for lab in lines.decoded(np.flatnonzero(is_label))]
+        type_word[is_label] = -1
+        return type_word.astype(np.int32), type_label
 
     def records(self, lines: TokenizedLines, type_word, type_label, training: bool = False, oov: bool = True):
         """(tokens int32, offsets int64, status int8 per line) of kernels/examples.py. oov: unknown
@@ -108,15 +112,15 @@ class Classifier(Embeddings):
         s = self.settings
         V = len(self.words)
         unknown = np.flatnonzero((type_word < 0) & (type_label == -1)) if oov and s["maxn"] > 0 else []
-        oov_ptr = np.zeros(len(lines.types) + 1, np.int64)
+        oov_ptr = np.zeros(lines.n_types + 1, np.int64)
         oov_ids = np.zeros(0, np.int32)
         if len(unknown):
-            ptr, oov_ids = ngram_bags([lines.types[t].decode("utf-8") for t in unknown], s["minn"], s["maxn"],
+            ptr, oov_ids = ngram_bags(lines.decoded(unknown), s["minn"], s["maxn"],
                                       s["bucket"], V)
-            sizes = np.zeros(len(lines.types), np.int64)
+            sizes = np.zeros(lines.n_types, np.int64)
             sizes[unknown] = np.diff(ptr)
             np.cumsum(sizes, out=oov_ptr[1:])
-        hashes = lines.type_hashes() if s["word_ngrams"] > 1 else np.zeros(len(lines.types), np.int64)
+        hashes = lines.type_hashes() if s["word_ngrams"] > 1 else np.zeros(lines.n_types, np.int64)
         from embedkit.tables.subwords import fasttext_hash
         eos_hash = fasttext_hash(EOS)
         eos_hash = eos_hash - (1 << 32) if eos_hash >= 1 << 31 else eos_hash

@@ -23,7 +23,7 @@ into example records.
 """
 from __future__ import annotations
 
-import itertools
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,15 +32,18 @@ import numpy as np
 
 from embedkit.errors import EmbedkitError
 from embedkit.kernels.examples import EMPTY, NO_LABEL, NO_WORD, OK, STATUS_NAMES, fnv_hashes
+from embedkit.kernels.typescan import gather_strings, scan_types, starts_with
 
 EOS = "</s>"          # fastText's end-of-line word: part of every line's input
 
 
 @dataclass
 class TokenizedLines:
-    """Lines as type ids: types (T,) list[bytes] in first-seen order, tok (N,) int32 the type of
-    every token, line_ptr (lines+1,) int64 each line's tokens."""
-    types: list
+    """Lines as type ids: the types (T distinct token strings, first-seen order) back to back in
+    type_bytes (uint8), type t = type_bytes[type_ptr[t]:type_ptr[t+1]] (type_ptr (T+1,) int64);
+    tok (N,) int32 the type of every token, line_ptr (lines+1,) int64 each line's tokens."""
+    type_bytes: np.ndarray
+    type_ptr: np.ndarray
     tok: np.ndarray
     line_ptr: np.ndarray
 
@@ -48,36 +51,66 @@ class TokenizedLines:
     def n_lines(self) -> int:
         return len(self.line_ptr) - 1
 
+    @property
+    def n_types(self) -> int:
+        return len(self.type_ptr) - 1
+
+    @functools.cached_property
+    def types(self) -> list:
+        """(T,) list[bytes]: the types (made when first asked; the kernels read the arrays)."""
+        data = self.type_bytes.tobytes()
+        return [data[a:b] for a, b in zip(self.type_ptr[:-1].tolist(), self.type_ptr[1:].tolist())]
+
     def type_counts(self) -> np.ndarray:
-        return np.bincount(self.tok, minlength=len(self.types)).astype(np.int64)
+        return np.bincount(self.tok, minlength=self.n_types).astype(np.int64)
 
     def type_hashes(self) -> np.ndarray:
         """(T,) int64 fastText's hash of each type (kernels/examples.py fnv_hashes)."""
-        buf = np.frombuffer(b"".join(self.types), np.uint8)
-        starts = np.zeros(len(self.types) + 1, np.int64)
-        np.cumsum(np.fromiter(map(len, self.types), np.int64, len(self.types)), out=starts[1:])
-        return fnv_hashes(buf, starts)
+        return fnv_hashes(self.type_bytes, self.type_ptr)
 
+    def starts_with(self, prefix: bytes) -> np.ndarray:
+        """(T,) bool: which types start with `prefix`."""
+        out = np.zeros(self.n_types, np.bool_)
+        starts_with(self.type_bytes, self.type_ptr, np.frombuffer(prefix, np.uint8), out)
+        return out
 
-_LINE_END = b"\x00"          # stands for "\n" while the whole text is split at once
+    def find(self, token: bytes) -> int:
+        """The type id of `token`, or -1."""
+        hit = np.flatnonzero(self.starts_with(token) & (np.diff(self.type_ptr) == len(token)))
+        return int(hit[0]) if len(hit) else -1
+
+    def decoded(self, types: np.ndarray) -> list[str]:
+        """The given types as str, in that order (one join and one decode: types hold no "\\n")."""
+        types = np.asarray(types, np.int64)
+        if len(types) == 0:
+            return []
+        out = np.empty(int(np.diff(self.type_ptr)[types].sum()) + len(types), np.uint8)
+        gather_strings(self.type_bytes, self.type_ptr, types, np.uint8(10), out)
+        return out.tobytes().decode("utf-8", "replace").split("\n")[:-1]
 
 
 def tokenize_text(data: bytes) -> TokenizedLines:
-    """Split text (lines end at "\n"; a missing final "\n" is supplied) into tokens and map them to
-    type ids, with C-speed builtins only: every "\n" becomes a NUL token (NUL separates tokens in
-    fastText too), the whole text is split at once, and the NUL tokens mark the line ends."""
+    """Split text (lines end at "\n"; a missing final "\n" is supplied) into tokens and map them
+    to type ids (kernels/typescan.py)."""
+    from embedkit.corpus.bytetable import IDENTITY, ByteTable
     if data and not data.endswith(b"\n"):
         data += b"\n"
-    flat = data.replace(_LINE_END, b" ").replace(b"\n", b" " + _LINE_END + b" ").split()
-    index = dict.fromkeys(itertools.chain([_LINE_END], flat))     # first-seen order; the line end is type 0
-    for i, key in enumerate(index):
-        index[key] = i
-    ids = np.fromiter(map(index.__getitem__, flat), np.int32, len(flat))
-    ends = np.flatnonzero(ids == 0)                               # (lines,) positions of the line ends
-    line_ptr = np.zeros(len(ends) + 1, np.int64)
-    line_ptr[1:] = ends - np.arange(len(ends))
-    tok = ids[ids != 0] - 1
-    return TokenizedLines(list(index)[1:], tok, line_ptr)
+    buf = np.frombuffer(data, np.uint8)
+    n_lines = data.count(b"\n")
+    tok = np.empty(len(data) // 2 + 1, np.int32)                 # (at most (bytes + 1) / 2 tokens,) int32
+    line_ptr = np.zeros(n_lines + 1, np.int64)
+    counts = np.zeros(2, np.int64)                               # [tokens, lines] so far
+    guess = min(len(data) // 16 + 16, 1 << 18)                  # entries; grown by doubling when full
+    table = ByteTable(guess, 8 * guess)
+    i = 0
+    while True:
+        i = scan_types(buf, i, IDENTITY, *table.kernel_args(), tok, line_ptr, counts)
+        if i >= len(buf):
+            break
+        table.reserve(len(table), len(buf) - i)        # doubles what is full (the rest of buf bounds a token)
+    T, used = int(table.meta[0]), int(table.meta[1])
+    type_ptr = np.append(table.ent[:T, 0], used).astype(np.int64)
+    return TokenizedLines(table.arena[:used].copy(), type_ptr, tok[:counts[0]].copy(), line_ptr)
 
 
 def tokenize_lines(lines: list[bytes]) -> TokenizedLines:
@@ -175,27 +208,29 @@ def read_labelled(paths, cfg) -> LabelledCorpus:
     lines = tokenize_text(read_paths(paths))
     counts = lines.type_counts()
     prefix = cfg.label_prefix.encode("utf-8")
-    is_label = np.fromiter((t.startswith(prefix) for t in lines.types), bool, len(lines.types))
+    is_label = lines.starts_with(prefix)
     shown = [str(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     if not is_label.any():
         raise EmbedkitError(f"{', '.join(shown)}: no label found: labels are tokens that start with "
                             f"{cfg.label_prefix!r} (--label-prefix), e.g. '{cfg.label_prefix}positive great film'")
-    types = np.arange(len(lines.types))
+    types = np.arange(lines.n_types)
     label_types = types[is_label]
     label_types = label_types[_by_count(counts[label_types])]
     word_types = types[~is_label & (counts >= cfg.min_count)]
-    eos_type = lines.types.index(EOS.encode()) if EOS.encode() in lines.types else -1
+    eos_type = lines.find(EOS.encode())
     word_types = word_types[word_types != eos_type]
     word_counts = np.append(counts[word_types], lines.n_lines).astype(np.int64)   # "</s>": once per line
     order = _by_count(word_counts)
     word_types = np.append(word_types, eos_type)[order]                            # eos_type may be -1
-    word_of_type = np.full(len(lines.types), -1, np.int32)
-    label_of_type = np.full(len(lines.types), -1, np.int32)
+    word_of_type = np.full(lines.n_types, -1, np.int32)
+    label_of_type = np.full(lines.n_types, -1, np.int32)
     real = word_types >= 0
     word_of_type[word_types[real]] = np.flatnonzero(real)
     label_of_type[label_types] = np.arange(len(label_types))
-    words = [EOS if t < 0 else lines.types[t].decode("utf-8") for t in word_types.tolist()]
-    labels = [lines.types[t].decode("utf-8") for t in label_types.tolist()]
+    words = lines.decoded(np.where(word_types >= 0, word_types, 0))
+    if eos_type < 0:                                                               # "</s>" not in the text
+        words[int(np.flatnonzero(word_types < 0)[0])] = EOS
+    labels = lines.decoded(label_types)
     status = line_status(lines, word_of_type, label_of_type)
     stats = LabelledStats(lines.n_lines, len(lines.tok), int(np.sum(status == OK)), line_summary(status),
                           cfg.min_count)
