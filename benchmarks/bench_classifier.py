@@ -5,6 +5,11 @@
     with "Encountered NaN" in a process that has freed memory; a fixed mmap threshold makes every large
     allocation fresh zeroed pages, as in a new process)
     python benchmarks/bench_classifier.py --sets sentence-polarity --repeat 1   # a quick check
+    ... bench_classifier.py --repeat 2 --tree before=/work/wt/before   # before/after in one run
+
+With --tree NAME=PATH (repeatable), embedkit runs in child processes, one per source tree: this
+checkout as "embedkit" and each PATH as "embedkit@NAME" (PYTHONPATH=PATH), each child with its own
+warm-up, on the same sets; fastText runs once, in this process. One table is printed per tree.
 
 Sets: ../shared/data/classification/{sentence-polarity, subjectivity, nps-chat-dialogue-acts,
 wordnet-lexnames}.{train,test}.txt (fixed splits). Losses as the issue says: softmax on the
@@ -35,7 +40,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, markdown_table  # noqa: E402
+from _common import DATA, ROOT, markdown_table, run_child  # noqa: E402
 
 SETS = {  # name -> losses
     "sentence-polarity": ("softmax",),
@@ -75,8 +80,7 @@ def warm_up(threads: int) -> float:
     return time.perf_counter() - t0
 
 
-def run_set(name: str, loss: str, threads: int, repeat: int) -> dict:
-    import embedkit
+def run_fasttext(name: str, loss: str, threads: int, repeat: int) -> dict:
     import fasttext
     train, test = CLASSIFICATION / f"{name}.train.txt", CLASSIFICATION / f"{name}.test.txt"
     n_train = sum(1 for line in train.open(encoding="utf-8") if "__label__" in line)
@@ -86,16 +90,32 @@ def run_set(name: str, loss: str, threads: int, repeat: int) -> dict:
         str(train), loss=loss, thread=threads, seed=1, verbose=0, **settings))
     ft_p1 = ft.test(str(test))[1]
     ft_pred, _ = best_of(repeat, lambda: ft.predict(texts, k=1))
+    return {"set": name, "loss": loss, "labels": len(ft.labels), "train_lines": n_train, "test_lines": len(texts),
+            "fasttext": {"train_s": ft_train, "p_at_1": ft_p1, "predict_s": ft_pred,
+                         "examples_per_s": 5 * n_train / ft_train, "lines_per_s": len(texts) / ft_pred}}
+
+
+def run_embedkit(name: str, loss: str, threads: int, repeat: int) -> dict:
+    import embedkit
+    train, test = CLASSIFICATION / f"{name}.train.txt", CLASSIFICATION / f"{name}.test.txt"
+    n_train = sum(1 for line in train.open(encoding="utf-8") if "__label__" in line)
+    texts = texts_of(test)
     ek_train, ek = best_of(repeat, lambda: embedkit.train(
         "classifier", str(train), objective=loss, workers=threads, seed=1, dim=100, lr=0.1, epochs=5,
         word_ngrams=1, min_count=1))
     ek_p1 = ek.test(str(test))["precision_at_k"]
     ek_pred, _ = best_of(repeat, lambda: ek.predict(texts, k=1))
-    return {"set": name, "loss": loss, "labels": len(ek.labels), "train_lines": n_train, "test_lines": len(texts),
-            "fasttext": {"train_s": ft_train, "p_at_1": ft_p1, "predict_s": ft_pred,
-                         "examples_per_s": 5 * n_train / ft_train, "lines_per_s": len(texts) / ft_pred},
-            "embedkit": {"train_s": ek_train, "p_at_1": ek_p1, "predict_s": ek_pred,
-                         "examples_per_s": 5 * n_train / ek_train, "lines_per_s": len(texts) / ek_pred}}
+    return {"train_s": ek_train, "p_at_1": ek_p1, "predict_s": ek_pred,
+            "examples_per_s": 5 * n_train / ek_train, "lines_per_s": len(texts) / ek_pred}
+
+
+def embedkit_child(tree: str, runs: list, threads: int, repeat: int) -> dict:
+    """{"warm_up_s", "results": [run_embedkit of each (set, loss)]} from a child importing embedkit from `tree`."""
+    code = (f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+            "import bench_classifier as b\n"
+            "RESULT = {'warm_up_s': b.warm_up(ARGS['threads']), 'results': [b.run_embedkit(n, l, ARGS['threads'], "
+            "ARGS['repeat']) for n, l in ARGS['runs']]}\n")
+    return run_child(code, {"runs": runs, "threads": threads, "repeat": repeat}, pythonpath=tree)
 
 
 def table(results: list[dict]) -> str:
@@ -129,20 +149,40 @@ def main(argv=None) -> int:
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing; the best is reported")
+    ap.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                    help="another embedkit source tree (e.g. a checkout of main before a change), run as "
+                         "embedkit@NAME in a child process, as this checkout then is too: before/after in one run")
     ap.add_argument("--json", help="write the raw results here")
     args = ap.parse_args(argv)
-    warm = warm_up(args.threads)
-    results = []
-    for name in args.sets.split(","):
-        for loss in SETS[name]:
-            results.append(run_set(name, loss, args.threads, args.repeat))
+    runs = [(name, loss) for name in args.sets.split(",") for loss in SETS[name]]
+    if not args.tree:                                  # embedkit in this process, after fastText, set by set
+        warm = {"embedkit": warm_up(args.threads)}
+        results = []
+        for name, loss in runs:
+            r = run_fasttext(name, loss, args.threads, args.repeat)
+            r["embedkit"] = run_embedkit(name, loss, args.threads, args.repeat)
+            results.append(r)
             print(f"done {name} {loss}", file=sys.stderr, flush=True)
-    print(table(results))
-    print()
-    for line in hs_lines(results):
-        print(line)
-    print(f"\nembedkit warm-up (kernel load or compile, all losses): {warm:.1f} s; threads {args.threads}; "
-          f"best of {args.repeat}")
+        peers = ["embedkit"]
+    else:
+        trees = {"embedkit": str(ROOT), **{f"embedkit@{k}": v for k, v in (t.split("=", 1) for t in args.tree)}}
+        results = [run_fasttext(name, loss, args.threads, args.repeat) for name, loss in runs]
+        warm = {}
+        for peer, path in trees.items():
+            child = embedkit_child(path, runs, args.threads, args.repeat)
+            warm[peer] = child["warm_up_s"]
+            for r, e in zip(results, child["results"]):
+                r[peer] = e
+            print(f"done {peer}", file=sys.stderr, flush=True)
+        peers = list(trees)
+    for peer in peers:
+        print(f"\n{peer}:\n")
+        print(table([{**r, "embedkit": r[peer]} for r in results]))
+        print()
+        for line in hs_lines([{**r, "embedkit": r[peer]} for r in results]):
+            print(line)
+    print(f"\nembedkit warm-up (kernel load or compile, all losses): "
+          + ", ".join(f"{p} {w:.1f} s" for p, w in warm.items()) + f"; threads {args.threads}; best of {args.repeat}")
     if args.json:
         Path(args.json).write_text(json.dumps({"warm_up_s": warm, "results": results}, indent=2))
     return 0

@@ -24,7 +24,7 @@ from embedkit.corpus.labelled import EOS, TokenizedLines, line_summary, read_pat
 from embedkit.embeddings import Embeddings
 from embedkit.errors import EmbedkitError
 from embedkit.kernels.examples import EMPTY, NO_LABEL, NO_WORD, build_records
-from embedkit.kernels.supervised import hidden_means
+from embedkit.kernels.supervised import hidden_means, path_log_probs
 
 SETTINGS = ("objective", "word_ngrams", "bucket", "minn", "maxn", "label_prefix")
 
@@ -72,7 +72,8 @@ class Classifier(Embeddings):
         s = self.settings
         self.bag_ptr, self.bag_ids = word_bags(list(words), s["minn"], s["maxn"], s["bucket"])
         from embedkit.trainers.subword import bag_means
-        vectors = bag_means(self.w_in, self.bag_ptr, self.bag_ids) if s["maxn"] > 0 else self.w_in[:len(words)].copy()
+        # without char n-grams the word vectors are w_in's first rows (a view, as after refresh_vectors)
+        vectors = bag_means(self.w_in, self.bag_ptr, self.bag_ids) if s["maxn"] > 0 else self.w_in[:len(words)]
         super().__init__(words, vectors, counts)
         self._word_table = None                 # word -> id (corpus/bytetable.py), made when first needed
         self._label_ids = {lab: i for i, lab in enumerate(self.labels)}
@@ -128,7 +129,10 @@ class Classifier(Embeddings):
                 self.bag_ids, self._eos, eos_hash, V, s["word_ngrams"], max(s["bucket"], 1), training)
         status = np.zeros(lines.n_lines, np.int8)                        # (lines,) int8
         offsets = np.zeros(lines.n_lines + 1, np.int64)                  # (records+1,) int64
-        size, _ = build_records(*args, np.zeros(0, np.int32), offsets, status)
+        if s["maxn"] > 0:                                                # bags of any size: a sizing pass
+            size, _ = build_records(*args, np.zeros(0, np.int32), offsets, status)
+        else:   # one row per word: a line of t tokens needs at most word_ngrams * (t + 1) + 1 (kernels/examples.py)
+            size = s["word_ngrams"] * (len(lines.tok) + lines.n_lines) + lines.n_lines
         tokens = np.empty(max(size, 1), np.int32)                        # (size,) int32
         size, n = build_records(*args, tokens, offsets, status)
         return tokens[:size], offsets[:n + 1], status
@@ -155,13 +159,11 @@ class Classifier(Embeddings):
         if self._huffman is None:
             from embedkit.tables.huffman import huffman_tree
             points, codes, code_len = huffman_tree(self.label_counts)
-            mask = np.arange(points.shape[1])[None, :] < code_len[:, None]             # (L, depth) bool
-            self._huffman = (np.where(mask, points, 0), np.where(mask, 1.0 - 2.0 * codes, 0.0).astype(np.float32))
-        points, sign = self._huffman
-        if points.shape[1] == 0:                                                     # one label
-            return np.zeros((len(S), len(self.labels)), np.float32)
-        z = S[:, points] * sign[None]                                                # (n, L, depth)
-        return -np.logaddexp(0.0, -z).sum(axis=2, where=sign[None] != 0)
+            self._huffman = (points.astype(np.int64), codes.astype(np.int8), code_len.astype(np.int64))
+        out = np.zeros((len(S), len(self.labels)), np.float32)          # one label: log 1 = 0
+        if S.shape[1] > 0 and len(self.labels) > 1:
+            path_log_probs(np.ascontiguousarray(S, np.float32), *self._huffman, out)
+        return out
 
     def _predict_text(self, data: bytes, k: int, threshold: float) -> list[list[tuple[str, float]]]:
         if k < 1:
@@ -172,7 +174,7 @@ class Classifier(Embeddings):
         tokens, offsets, status = self.records(tok, *self.type_maps(tok))
         P = self.probabilities(tokens, offsets)
         k = min(k, len(self.labels))
-        top = np.argsort(-P, axis=1, kind="stable")[:, :k]                          # (n, k)
+        top = _top_k(P, k)                                                          # (n, k)
         probs = np.take_along_axis(P, top, axis=1).tolist()
         labels = self.labels
         out = []
@@ -238,7 +240,7 @@ class Classifier(Embeddings):
     def _predict_records(self, tokens, offsets, status, keep, k, threshold) -> list[list[int]]:
         P = self.probabilities(tokens, offsets)[keep]
         k = min(k, len(self.labels))
-        top = np.argsort(-P, axis=1, kind="stable")[:, :k]
+        top = _top_k(P, k)
         ok = np.take_along_axis(P, top, axis=1) >= threshold
         return [[] if status[r] == NO_WORD else [i for i, good in zip(ids, oks) if good]
                 for r, ids, oks in zip(keep.tolist(), top.tolist(), ok.tolist())]
@@ -252,6 +254,13 @@ class Classifier(Embeddings):
     def arrays(self) -> dict:
         return {"w_in": self.w_in, "w_out": self.w_out, "labels": np.array(self.labels, dtype=str),
                 "label_counts": self.label_counts}
+
+
+def _top_k(P: np.ndarray, k: int) -> np.ndarray:
+    """(n, k) column indices of each row's k largest values, largest first (ties: lower index)."""
+    if k == 1:
+        return P.argmax(axis=1)[:, None]
+    return np.argsort(-P, axis=1, kind="stable")[:, :k]
 
 
 def _ratio(a, b) -> float | None:

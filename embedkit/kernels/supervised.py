@@ -11,6 +11,8 @@ h = (1/|B|) sum_{r in B} w_in[r]; the objective (kernels/objectives.py) names th
 w_out to score h against, and after its update every input row gets w_in[r] += g / |B|: fastText's
 Model::update divides the h-gradient by the bag size for supervised models (normalizeGradient_).
 """
+import math
+
 import numpy as np
 from numba import njit
 
@@ -70,3 +72,26 @@ def hidden_means(tokens, offsets, w_in, out):
         inv = np.float32(1.0 / (end - first))
         for d in range(dim):
             out[i, d] *= inv
+
+
+@njit(nogil=True, fastmath=FASTMATH, cache=True)
+def path_log_probs(scores, points, codes, code_len, out):
+    """out[i, l] = log P(label l | record i) under hierarchical softmax: the sum over the label's
+    Huffman path of log sigma(+-f), f = scores[i, node] (+ for code 0, word2vec C's convention).
+    scores (n, L - 1) float32 inner-node scores; points, codes (L, depth); out (n, L) float32.
+    Each node's two log-sigmoids are taken once per record, stably (no overflow)."""
+    n_nodes = scores.shape[1]
+    log_left = np.empty(n_nodes, np.float32)           # log sigma(f): code 0
+    log_right = np.empty(n_nodes, np.float32)          # log sigma(-f): code 1
+    for i in range(scores.shape[0]):
+        for j in range(n_nodes):
+            f = scores[i, j]
+            soft = math.log1p(math.exp(-abs(f)))       # log(1 + e^-|f|)
+            log_left[j] = -soft + min(f, 0.0)
+            log_right[j] = -soft - max(f, 0.0)
+        for lab in range(out.shape[1]):
+            s = np.float32(0.0)
+            for d in range(code_len[lab]):
+                node = points[lab, d]
+                s += log_right[node] if codes[lab, d] else log_left[node]
+            out[i, lab] = s
