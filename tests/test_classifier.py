@@ -250,3 +250,64 @@ def test_predictions_agree_with_fasttext(tmp_path):
     our_p1 = ours.test(str(test))["precision_at_k"]
     assert abs(our_p1 - ft_p1) <= 0.02, (our_p1, ft_p1)
     assert agree >= 0.90, agree
+
+
+# ---- the reader's tokenizer, softmax's exponential, hs probabilities ----
+
+def _split_reference(data: bytes):
+    """corpus/labelled.py's rules in plain Python: lines end at \\n, tokens split at ASCII
+    whitespace and NUL, types numbered in order of first appearance."""
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    types, tok, line_ptr = {}, [], [0]
+    for line in data.split(b"\n")[:-1]:
+        for t in line.replace(b"\x00", b" ").split():
+            tok.append(types.setdefault(t, len(types)))
+        line_ptr.append(len(tok))
+    return list(types), tok, line_ptr
+
+
+def test_tokenizer_matches_a_python_split_of_the_same_bytes():
+    from embedkit.corpus.labelled import tokenize_text
+    rng = np.random.default_rng(5)
+    pieces = [b"a", b"b", b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c", b"\x00", b"\xc3\xa9", b"\x1c", b"x" * 20,
+              b"__label__"]
+    texts = [b"".join(pieces[i] for i in rng.integers(0, len(pieces), rng.integers(0, 60))) for _ in range(500)]
+    texts.append(b"\n".join(b" ".join(b"w%d" % w for w in rng.integers(0, 10**6, 20)) for _ in range(3000)))  # grows the table
+    for data in texts:
+        types, tok, line_ptr = _split_reference(data)
+        got = tokenize_text(data)
+        assert got.types == types and got.tok.tolist() == tok and got.line_ptr.tolist() == line_ptr, data[:80]
+
+
+def test_softmax_exponential_is_accurate_to_float32():
+    from embedkit.kernels.softmax import exp_nonpositive
+
+    @njit
+    def many(x, out):
+        for i in range(x.shape[0]):
+            out[i] = exp_nonpositive(x[i])
+    x = -np.linspace(0, 100, 200_001).astype(np.float32)
+    out = np.empty_like(x)
+    many(x, out)
+    exact = np.exp(x.astype(np.float64))
+    normal = x >= -87
+    assert np.max(np.abs(out[normal] - exact[normal]) / exact[normal]) < 1e-6
+    assert np.all((out[~normal] > 0) & (out[~normal] < 2e-38))
+
+
+def test_hs_probabilities_are_the_products_along_each_path():
+    from embedkit.kernels.supervised import path_log_probs
+    rng = np.random.default_rng(2)
+    for L in (2, 3, 45):
+        points, codes, code_len = huffman_tree(np.sort(rng.integers(1, 1000, L))[::-1].copy())
+        S = rng.normal(0, 5, (20, L - 1)).astype(np.float32)
+        expected = np.zeros((20, L))
+        for lab in range(L):
+            for d in range(code_len[lab]):
+                f = S[:, points[lab, d]].astype(np.float64)
+                expected[:, lab] += np.log(1 / (1 + np.exp(f if codes[lab, d] else -f)))
+        out = np.zeros((20, L), np.float32)
+        path_log_probs(S, points.astype(np.int64), codes.astype(np.int8), code_len.astype(np.int64), out)
+        np.testing.assert_allclose(out, expected, atol=1e-4)
+        np.testing.assert_allclose(np.exp(out).sum(axis=1), 1.0, rtol=1e-5)
