@@ -16,8 +16,11 @@ import math
 import numpy as np
 from numba import njit
 
+from embedkit.kernels.glove import prefetch_write
 from embedkit.kernels.logistic import FASTMATH
 from embedkit.kernels.objectives import example_outputs, objective_update
+
+_LINE = 16                  # float32 per 64-byte cache line
 
 
 @njit(inline="always", fastmath=FASTMATH, nogil=True, cache=True)
@@ -33,6 +36,14 @@ def supervised_step(tokens, begin, end, weights, scratch, lr, tables, state):
     n_rows = end - first
     if n_lab <= 0 or n_rows <= 0:
         return 0.0, 0
+    # Prefetch the input rows of the next record (about as many as this one's; the reads past its
+    # end are harmless hints): rare words' rows are cache misses, and they overlap this record's work.
+    k0 = end + 1 + tokens[end] if end < tokens.shape[0] else end
+    for k in range(k0, min(k0 + n_rows, tokens.shape[0])):
+        r = tokens[k]
+        if r < w_in.shape[0]:
+            for d in range(0, dim, _LINE):
+                prefetch_write(w_in, (r, d))
     h[:] = 0.0
     for k in range(first, end):
         r = tokens[k]
