@@ -23,11 +23,9 @@ Hogwild (Recht et al. 2011): worker threads run this kernel at once on disjoint 
 permutation of the non-zeros and write the shared arrays without locks.
 """
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.core.extending import intrinsic
+from numba import njit
 
+from embedkit.kernels.prefetch import prefetch_read, prefetch_write  # noqa: F401
 from embedkit.kernels.random import randint
 
 # fastmath minus nnan/ninf: with those two flags LLVM may delete the isfinite() guard below.
@@ -42,37 +40,6 @@ AHEAD_ROWS = 8
 _LINE = 16  # float32 per 64-byte cache line
 
 
-def _prefetch_intrinsic(write: int):
-    """An @intrinsic prefetch(arr, index) emitting llvm.prefetch for &arr[index] (index: int or tuple)."""
-    @intrinsic
-    def prefetch(typingctx, arr, index):
-        if not isinstance(arr, types.Array):
-            return None
-        idx_types = index.types if isinstance(index, types.BaseTuple) else (index,)
-        if len(idx_types) != arr.ndim or not all(isinstance(t, types.Integer) for t in idx_types):
-            return None
-
-        def codegen(context, builder, signature, args):
-            aryty, idxty = signature.args
-            ary = context.make_array(aryty)(context, builder, args[0])
-            if isinstance(idxty, types.BaseTuple):
-                idx = [context.cast(builder, builder.extract_value(args[1], k), t, types.intp)
-                       for k, t in enumerate(idxty.types)]
-            else:
-                idx = [context.cast(builder, args[1], idxty, types.intp)]
-            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
-            i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-                                                "llvm.prefetch.p0")
-            # (address, rw, locality 3 = keep in all cache levels, data cache)
-            builder.call(fn, [builder.bitcast(ptr, i8p), i32(write), i32(3), i32(1)])
-            return context.get_dummy_value()
-        return types.void(arr, index), codegen
-    return prefetch
-
-
-prefetch_read = _prefetch_intrinsic(0)
-prefetch_write = _prefetch_intrinsic(1)
 
 
 @njit(nogil=True, cache=True)

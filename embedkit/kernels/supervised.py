@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from embedkit.kernels.glove import prefetch_write
+from embedkit.kernels.prefetch import prefetch_write
 from embedkit.kernels.logistic import FASTMATH
 from embedkit.kernels.objectives import example_outputs, objective_update
 
