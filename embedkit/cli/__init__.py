@@ -4,7 +4,7 @@ Each module in this package that defines `register(subparsers)` adds its verbs; 
 handler is stored with `set_defaults(func=...)` and receives the parsed args. VERBS names the
 module of each verb, so that `embedkit VERB` imports only VERB's module (and what it uses):
 `embedkit train` from a cached corpus loads no text-scan kernels, evaluators, plots or other
-verbs' modules (tests/test_imports.py). `embedkit --help` and an unknown verb import them all. Handlers hold no
+verbs' modules (tests/test_footprint.py). `embedkit --help` and an unknown verb import them all. Handlers hold no
 logic beyond turning flags into calls of the library. A verb that writes files declares them
 with `set_defaults(outputs=lambda args: [fsutil.Output(...), ...])`; they are checked here
 (fsutil.check_outputs) before the handler runs, so no work is done for an output that cannot be

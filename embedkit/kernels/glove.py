@@ -25,7 +25,7 @@ permutation of the non-zeros and write the shared arrays without locks.
 import numpy as np
 from numba import njit
 
-from embedkit.kernels.prefetch import prefetch_read, prefetch_write  # noqa: F401
+from embedkit.kernels.prefetch import FLOATS_PER_LINE, prefetch_read, prefetch_write
 from embedkit.kernels.random import randint
 
 # fastmath minus nnan/ninf: with those two flags LLVM may delete the isfinite() guard below.
@@ -37,9 +37,6 @@ _TICK = 1 << 14  # entries between writes of the shared progress counter and rea
 # ahead (whose ids have arrived by then) next.
 AHEAD_ENTRY = 16
 AHEAD_ROWS = 8
-_LINE = 16  # float32 per 64-byte cache line
-
-
 
 
 @njit(nogil=True, cache=True)
@@ -106,7 +103,7 @@ def glove_pass(rows, cols, x, order, start, stop, w, gradsq, x_max, alpha, eta, 
             e_ahead = order[n + AHEAD_ROWS]
             r1 = rows[e_ahead]
             r2 = cols[e_ahead] + V
-            for c in range(0, dim + 1, _LINE):
+            for c in range(0, dim + 1, FLOATS_PER_LINE):
                 prefetch_write(w, (r1, c))
                 prefetch_write(w, (r2, c))
                 prefetch_write(gradsq, (r1, c))

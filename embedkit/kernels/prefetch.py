@@ -7,6 +7,8 @@ from numba import types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
 
+FLOATS_PER_LINE = 16        # float32 per 64-byte cache line: one prefetch per this many columns
+
 
 def _prefetch_intrinsic(write: int):
     """An @intrinsic prefetch(arr, index) emitting llvm.prefetch for &arr[index] (index: int or tuple)."""

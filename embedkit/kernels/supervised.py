@@ -16,11 +16,9 @@ import math
 import numpy as np
 from numba import njit
 
-from embedkit.kernels.prefetch import prefetch_write
+from embedkit.kernels.prefetch import FLOATS_PER_LINE, prefetch_write
 from embedkit.kernels.logistic import FASTMATH
 from embedkit.kernels.objectives import example_outputs, objective_update
-
-_LINE = 16                  # float32 per 64-byte cache line
 
 
 @njit(inline="always", fastmath=FASTMATH, nogil=True, cache=True)
@@ -42,7 +40,7 @@ def supervised_step(tokens, begin, end, weights, scratch, lr, tables, state):
     for k in range(k0, min(k0 + n_rows, tokens.shape[0])):
         r = tokens[k]
         if r < w_in.shape[0]:
-            for d in range(0, dim, _LINE):
+            for d in range(0, dim, FLOATS_PER_LINE):
                 prefetch_write(w_in, (r, d))
     h[:] = 0.0
     for k in range(first, end):
