@@ -37,6 +37,8 @@ def run_child(code: str, args: dict, timeout: float = 3600, pythonpath: str | No
     tree (another checkout, for before/after comparisons in one run).
     """
     prologue = ("import json, resource, sys, time\nARGS = json.loads(sys.argv[1])\n")
+    if pythonpath:   # python -c puts the working directory first on sys.path: drop it, so `pythonpath` is imported
+        prologue += "sys.path = [p for p in sys.path if p not in ('', '.')]\n"
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a child of a big parent
     # would report the parent's peak.
     epilogue = ("\nRESULT['peak_rss_mb'] = [int(l.split()[1]) for l in open('/proc/self/status') "

@@ -111,9 +111,7 @@ def run_embedkit(name: str, loss: str, threads: int, repeat: int) -> dict:
 
 def embedkit_child(tree: str, runs: list, threads: int, repeat: int) -> dict:
     """{"warm_up_s", "results": [run_embedkit of each (set, loss)]} from a child importing embedkit from `tree`."""
-    # python -c puts the working directory first on sys.path: drop it, so `tree` (PYTHONPATH) is imported
-    code = ("sys.path = [p for p in sys.path if p not in ('', '.')]\n"
-            f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+    code = (f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
             "import bench_classifier as b\n"
             "RESULT = {'warm_up_s': b.warm_up(ARGS['threads']), 'results': [b.run_embedkit(n, l, ARGS['threads'], "
             "ARGS['repeat']) for n, l in ARGS['runs']]}\n")
