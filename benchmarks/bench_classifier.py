@@ -28,7 +28,8 @@ as "warm-up s"):
   * P@1: each tool's own test on the test file (fastText's model.test, embedkit's Classifier.test;
     the P@1 of the last run);
   * predict lines/s: model.predict(list of test lines, labels removed, k=1) of each tool's Python
-    API, the best of --repeat runs.
+    API, the best of as many calls as take a second in all (at least --repeat): one call on the small
+    sets takes a few milliseconds.
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ SETS = {  # name -> losses
     "wordnet-lexnames": ("softmax", "hs"),
 }
 CLASSIFICATION = DATA / "classification"
+PREDICT_S = 1.0    # seconds of predict calls per (tool, set, loss), at least --repeat calls
 
 
 def texts_of(path: Path) -> list[str]:
@@ -64,6 +66,16 @@ def best_of(repeat: int, fn):
         result = fn()
         best = min(best, time.perf_counter() - t0)
     return best, result
+
+
+def best_of_at_least(seconds: float, repeat: int, fn):
+    """best_of, repeating fn until it ran `repeat` times and for `seconds` in all: a prediction over a
+    small test set takes milliseconds, where two runs measure the scheduler more than the code."""
+    best, spent, runs = float("inf"), 0.0, 0
+    while runs < repeat or spent < seconds:
+        took, _ = best_of(1, fn)
+        best, spent, runs = min(best, took), spent + took, runs + 1
+    return best, None
 
 
 def warm_up(threads: int) -> float:
@@ -89,7 +101,7 @@ def run_fasttext(name: str, loss: str, threads: int, repeat: int) -> dict:
     ft_train, ft = best_of(repeat, lambda: fasttext.train_supervised(
         str(train), loss=loss, thread=threads, seed=1, verbose=0, **settings))
     ft_p1 = ft.test(str(test))[1]
-    ft_pred, _ = best_of(repeat, lambda: ft.predict(texts, k=1))
+    ft_pred, _ = best_of_at_least(PREDICT_S, repeat, lambda: ft.predict(texts, k=1))
     return {"set": name, "loss": loss, "labels": len(ft.labels), "train_lines": n_train, "test_lines": len(texts),
             "fasttext": {"train_s": ft_train, "p_at_1": ft_p1, "predict_s": ft_pred,
                          "examples_per_s": 5 * n_train / ft_train, "lines_per_s": len(texts) / ft_pred}}
@@ -104,7 +116,7 @@ def run_embedkit(name: str, loss: str, threads: int, repeat: int) -> dict:
         "classifier", str(train), objective=loss, workers=threads, seed=1, dim=100, lr=0.1, epochs=5,
         word_ngrams=1, min_count=1))
     ek_p1 = ek.test(str(test))["precision_at_k"]
-    ek_pred, _ = best_of(repeat, lambda: ek.predict(texts, k=1))
+    ek_pred, _ = best_of_at_least(PREDICT_S, repeat, lambda: ek.predict(texts, k=1))
     return {"train_s": ek_train, "p_at_1": ek_p1, "predict_s": ek_pred,
             "examples_per_s": 5 * n_train / ek_train, "lines_per_s": len(texts) / ek_pred}
 

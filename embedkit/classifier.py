@@ -175,16 +175,14 @@ class Classifier(Embeddings):
         P = self.probabilities(tokens, offsets)
         k = min(k, len(self.labels))
         top = _top_k(P, k)                                                          # (n, k)
-        probs = np.take_along_axis(P, top, axis=1).tolist()
-        labels = self.labels
-        out = []
-        for st, ids, ps in zip(status.tolist(), top.tolist(), probs):
-            if st == NO_WORD or st == EMPTY:
-                out.append([])
-            elif threshold > 0.0:
-                out.append([(labels[i], p) for i, p in zip(ids, ps) if p >= threshold])
-            else:
-                out.append([(labels[i], p) for i, p in zip(ids, ps)])
+        probs = np.take_along_axis(P, top, axis=1)                                  # (n, k), descending
+        # one flat list of (label, p) cut into rows: a Python loop per line was most of predict's time
+        pairs = list(zip([self.labels[i] for i in top.ravel().tolist()], probs.ravel().tolist()))
+        out = [[pair] for pair in pairs] if k == 1 else [pairs[i:i + k] for i in range(0, len(pairs), k)]
+        keep = (probs >= threshold).sum(axis=1)                 # each row's probabilities descend
+        keep[(status == NO_WORD) | (status == EMPTY)] = 0
+        for r in np.flatnonzero(keep < k).tolist():
+            out[r] = out[r][:keep[r]]
         return out
 
     def predict(self, texts, k: int = 1, threshold: float = 0.0):

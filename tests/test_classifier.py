@@ -191,6 +191,28 @@ def test_every_objective_learns_the_small_set(tmp_path, objective):
     assert all(0 <= p <= 1 for p in probs) and probs == sorted(probs, reverse=True)
 
 
+@pytest.mark.parametrize("k, threshold", [(1, 0.0), (3, 0.0), (2, 0.3), (3, 0.999)])
+def test_predict_rows_are_the_top_k_above_threshold(tmp_path, k, threshold):
+    """predict's rows against a per-line reference: sort each line's probabilities (probabilities() of
+    its record), keep k, drop those under the threshold; a line with no known word predicts []."""
+    from embedkit.corpus.labelled import tokenize_text
+    clf = embedkit.train("classifier", str(_small_set(tmp_path)), workers=1, epochs=3)
+    texts = ["good great", "qqq", "", "awful bad good", "bad", "great qqq fine"]
+    got = clf.predict(texts, k=k, threshold=threshold)
+    assert len(got) == len(texts)
+    for text, row in zip(texts, got):
+        lines = tokenize_text(text.encode() + b"\n")
+        tokens, offsets, _ = clf.records(lines, *clf.type_maps(lines))
+        if offsets[-1] == offsets[0] or not any(w in clf.words for w in text.split()):
+            assert row == []
+            continue
+        P = clf.probabilities(tokens, offsets)[0]
+        order = sorted(range(len(P)), key=lambda i: (-P[i], i))[:k]
+        want = [(clf.labels[i], float(P[i])) for i in order if P[i] >= threshold]
+        assert [lab for lab, _ in row] == [lab for lab, _ in want]
+        assert np.allclose([p for _, p in row], [p for _, p in want])
+
+
 def test_pretrained_vectors_set_the_word_rows(tmp_path):
     path = _small_set(tmp_path)
     vec = tmp_path / "pre.vec"
