@@ -95,6 +95,44 @@ def test_each_loss_update_matches_numpy(objective, labels_of_example):
         assert sorted(outs[:n_o][labs[:n_o] == 1].tolist()) == sorted(labels_of_example)
 
 
+
+def test_merge_rows_adds_the_local_change_and_takes_the_shared_rows():
+    from embedkit.kernels.label_rows import merge_rows
+    rng = np.random.default_rng(5)
+    shared, local, base = (rng.normal(size=(4, 3)).astype(np.float32) for _ in range(3))
+    want = shared + (local - base)
+    merge_rows(shared, local, base)
+    np.testing.assert_allclose(shared, want, rtol=1e-6)
+    assert np.array_equal(local, shared) and np.array_equal(base, shared)
+
+
+@pytest.mark.parametrize("objective", ["softmax", "hs", "ova"])
+@pytest.mark.parametrize("n_records", [31, 32, 70])         # a merge at the end of a shard, on or off the period
+def test_local_label_rows_alone_equal_shared_rows(objective, n_records):
+    """One walk_shard told there are 2 workers (label rows copied, merged every MERGE_EVERY examples and
+    at the end) against the same walk with 1 worker (shared rows): with nobody else writing, the same
+    model up to rounding. A lost final merge, or none, leaves w_out behind."""
+    from embedkit.kernels.label_rows import MERGE_EVERY
+    assert MERGE_EVERY == 32
+    rng = np.random.default_rng(7)
+    L, D, R = 5, 8, 20
+    tables, n_out = _tables(objective, L)
+    records = [[1, int(rng.integers(L)), *rng.integers(0, R, 4).tolist()] for _ in range(n_records)]
+    tokens = np.array([t for r in records for t in r], np.int32)
+    offsets = np.cumsum([0] + [len(r) for r in records]).astype(np.int64)
+    corpus = walker.Shard(tokens, offsets, np.ones(1, np.float32))
+    w_in0 = rng.normal(0, 0.3, (R, D)).astype(np.float32)
+    out = []
+    for workers in (1, 2):
+        w_in, w_out = w_in0.copy(), np.zeros((n_out, D), np.float32)
+        weights = Weights(w_in, w_out, np.arange(R + 1, dtype=np.int64), np.arange(R, dtype=np.int32))
+        shared = walker.Shared(np.zeros(workers, np.int64), np.zeros((workers, 2)), 0, np.array([99], np.uint64))
+        walker.walk_shard(walker.SUPERVISED, corpus, 0, n_records, weights, tables, walker.Schedule(1, 0.2, 0.2, 1e12), shared)
+        out.append((w_in, w_out))
+    assert np.abs(out[0][1]).max() > 0
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-4, atol=1e-6)
+
 # ---- records: fastText's input rows ----
 
 def _signed(h):

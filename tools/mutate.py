@@ -62,6 +62,7 @@ TESTS = {
     "embedkit/kernels/examples.py": ["test_classifier.py"],
     "embedkit/kernels/supervised.py": ["test_classifier.py"],
     "embedkit/kernels/softmax.py": ["test_classifier.py"],
+    "embedkit/kernels/label_rows.py": ["test_classifier.py"],
     "embedkit/kernels/records.py": ["test_fasttext_bin.py"],
     "embedkit/kernels": ["test_word2vec_kernels.py", "test_training_dynamics.py", "test_subword_train.py"],
     "embedkit/evaluate/external.py": ["test_evaluate_external.py", "test_evaluate.py"],

@@ -24,13 +24,14 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from embedkit.kernels.label_rows import LOCAL_MAX, MERGE_EVERY, merge_rows
 from embedkit.kernels.logistic import FASTMATH
 from embedkit.kernels.objectives import max_outputs
 from embedkit.kernels.random import randint, uniform
 from embedkit.kernels.supervised import supervised_step
 from embedkit.kernels.unowned import unowned
 from embedkit.kernels.window_batch import skipgram_window_step
-from embedkit.kernels.word2vec import Scratch, cbow_step, skipgram_pair_step
+from embedkit.kernels.word2vec import Scratch, Weights, cbow_step, skipgram_pair_step
 
 Shard = namedtuple("Shard", "tokens offsets keep_prob")
 Schedule = namedtuple("Schedule", "window lr_start lr_end total_words")
@@ -71,13 +72,19 @@ def walk_shard(arch, corpus, s_begin, s_end, weights, tables, schedule, shared):
     work = np.empty((2 * n_out_max + 2, weights.w_in.shape[1]), dtype=np.float32)
     scratch = Scratch(work, np.empty(n_out_max, np.int64), np.empty(n_out_max, np.float32),
                       np.empty(n_out_max, np.float32), np.arange(n_out_max, dtype=np.int64))
-    return _walk(arch, corpus, s_begin, s_end, weights, tables, schedule, shared, sent, scratch)
+    shared_rows = weights.w_out[:0]
+    if arch == SUPERVISED and shared.progress.shape[0] > 1 and weights.w_out.size <= LOCAL_MAX:
+        shared_rows = weights.w_out                     # kernels/label_rows.py
+        weights = Weights(weights.w_in, weights.w_out.copy(), weights.bag_ptr, weights.bag_ids)
+    base = weights.w_out.copy() if shared_rows.shape[0] else shared_rows
+    return _walk(arch, corpus, s_begin, s_end, weights, tables, schedule, shared, sent, scratch, shared_rows, base)
 
 
 @njit(nogil=True, fastmath=FASTMATH, cache=True)
-def _walk(arch, corpus, s_begin, s_end, weights, tables, schedule, shared, sent, scratch):
+def _walk(arch, corpus, s_begin, s_end, weights, tables, schedule, shared, sent, scratch, shared_rows, base):
     """walk_shard's loop, on views numba does not reference-count (kernels/unowned.py): every array
-    here is held by the caller for the whole call."""
+    here is held by the caller for the whole call. shared_rows: the shared label rows when
+    weights.w_out is a worker's local copy (base: the copy's value at the last merge), else empty."""
     tokens, offsets, keep_prob = unowned(corpus)
     weights, tables, scratch, sent = unowned(weights), unowned(tables), unowned(scratch), unowned(sent)
     window, lr_start, lr_end, total_words = schedule
@@ -91,6 +98,8 @@ def _walk(arch, corpus, s_begin, s_end, weights, tables, schedule, shared, sent,
             loss, count = supervised_step(tokens, offsets[s], offsets[s + 1], weights, scratch, lr, tables, state)
             loss_sum += loss
             n_examples += count
+            if shared_rows.shape[0] and ((s - s_begin + 1) % MERGE_EVERY == 0 or s == s_end - 1):
+                merge_rows(shared_rows, weights.w_out, base)
         else:
             n = 0
             for k in range(offsets[s], offsets[s + 1]):
