@@ -14,8 +14,10 @@ subsampling; the learning rate falls linearly from lr to 0 over all tokens of al
 with several labels trains (softmax, ns, hs) on one drawn uniformly per epoch, or (ova) on all;
 lines are visited in file order. Differences: workers split the lines into contiguous shards,
 each worker one pass per epoch (fastText's threads start at file offsets and loop until the token
-budget is spent); a noise draw equal to the target is dropped, not redrawn; words below
---min-count are dropped in training with their char n-grams (fastText still adds those n-grams);
+budget is spent); with several workers each trains on its own copy of the label rows, merged
+into the shared ones every 32 examples (kernels/label_rows.py; fastText's threads share them);
+a noise draw equal to the target is dropped, not redrawn; words below --min-count are dropped
+in training with their char n-grams (fastText still adds those n-grams);
 --pretrained-vectors sets the rows of the training vocabulary's words found in the file
 (fastText also adds the file's other words to the vocabulary).
 """
