@@ -70,6 +70,15 @@ def ref_sentence(arch, objective, sent, window, w_in, w_out, bag_ptr, bag_ids, l
     return loss, count
 
 
+def subword_bags(V, buckets):
+    """CSR bags as the subword model builds them: word w's own row, then 0, 1 or 2 "bucket" rows
+    (sizes 1, 2 and 3 all occur, so a kernel that averages only some bag sizes is seen; w = 5
+    repeats a bucket row, which counts twice, as in fastText)."""
+    bags = [[w] + [V + (w * k + 1) % buckets for k in (2, 3)][:w % 3] for w in range(V)]
+    bag_ptr = np.concatenate([[0], np.cumsum([len(b) for b in bags])]).astype(np.int64)
+    return bag_ptr, np.concatenate(bags).astype(np.int32)
+
+
 @pytest.mark.parametrize("arch,objective", [(a, o) for a in ("cbow", "skipgram") for o in ("hs", "ns")])
 @pytest.mark.parametrize("subword", [False, True])
 def test_kernel_matches_reference(arch, objective, subword):
@@ -78,10 +87,9 @@ def test_kernel_matches_reference(arch, objective, subword):
     counts = np.sort(rng.integers(5, 200, V))[::-1].astype(np.int64)
     cfg = Word2VecConfig(arch=arch, objective=objective, dim=D, window=window, negative=4)
     tables, n_out = objective_tables(counts, cfg)
-    if subword:  # word w's bag = [w] + two extra "bucket" rows, as the subword model will use
+    if subword:
         n_in = V + 5
-        bag_ptr = np.arange(0, 3 * V + 1, 3, dtype=np.int64)
-        bag_ids = np.array([[w, V + w % 5, V + (w * 3 + 1) % 5] for w in range(V)], dtype=np.int32).ravel()
+        bag_ptr, bag_ids = subword_bags(V, 5)
     else:
         n_in = V
         bag_ptr, bag_ids = plain_bags(V)
@@ -166,16 +174,25 @@ def test_alias_table_draws_count_to_the_075():
 
 
 @pytest.mark.parametrize("objective", ["ns", "hs"])
-def test_window_batch_kernel_matches_reference(objective):
+@pytest.mark.parametrize("subword", [False, True])
+def test_window_batch_kernel_matches_reference(objective, subword):
     """kernels/window_batch.py: the window's output rows copied once, updated context by context in
-    sentence order (word2vec C's skip-gram order), their change added to w_out at the window's end."""
+    sentence order (word2vec C's skip-gram order), their change added to w_out at the window's end.
+    With subword bags (sg_update="window" on the subword model) h is the context's bag mean and every
+    bag row gets the full gradient."""
     rng = np.random.default_rng(5)
     V, D, window = 10, 6, 2
     counts = np.sort(rng.integers(5, 100, V))[::-1].astype(np.int64)
     cfg = Word2VecConfig(arch="skipgram", objective=objective, dim=D, window=window, negative=3)
     tables, n_out = objective_tables(counts, cfg)
-    bag_ptr, bag_ids = plain_bags(V)
-    w_in = rng.normal(0, 0.3, (V, D)).astype(np.float32)
+    if subword:
+        n_in = V + 5
+        bag_ptr, bag_ids = subword_bags(V, 5)
+    else:
+        n_in = V
+        bag_ptr, bag_ids = plain_bags(V)
+    bag = lambda w: bag_ids[bag_ptr[w]:bag_ptr[w + 1]]
+    w_in = rng.normal(0, 0.3, (n_in, D)).astype(np.float32)
     w_out = rng.normal(0, 0.3, (n_out, D)).astype(np.float32)
     sent = rng.integers(0, V, 12).astype(np.int32)
     lr = 0.1
@@ -199,11 +216,11 @@ def test_window_batch_kernel_matches_reference(objective):
         O_start = O.copy()
         y = np.array(labels)
         for j in ctx:                    # word2vec C's order: each pair sees the pairs before it
-            h = ref_in[sent[j]].copy()
+            h = ref_in[bag(sent[j])].mean(axis=0)
             s = O @ h
             g = lr * (y - sig(s))
             ref_loss += -(y * np.log(sig(s)) + (1 - y) * np.log(sig(-s))).sum()
-            ref_in[sent[j]] += g @ O
+            np.add.at(ref_in, bag(sent[j]), g @ O)
             O += np.outer(g, h)
         np.add.at(ref_out, outs, O - O_start)
         ref_count += len(ctx)
@@ -240,3 +257,40 @@ def test_tabulated_logistic_terms_match_exact_float64():
         np.testing.assert_allclose(loss, want_loss, atol=2e-6, rtol=1e-5)
     err, loss = terms(np.array([np.nan], np.float32), np.float32(1.0))
     assert np.isnan(loss[0])
+
+
+@pytest.mark.parametrize("done,lr_want", [(500, 0.06), (1500, 0.02)])
+def test_walker_subsamples_and_sets_the_rate_from_all_workers_progress(done, lr_want):
+    """walk_shard against the reference with keep probabilities below 1 and a decaying rate. Words
+    with keep_prob 1 draw nothing; the others draw one uniform each, in sentence order, and are kept
+    when keep_prob >= u (word2vec C). The rate is lr_start + (lr_end - lr_start) * min(1, progress
+    summed over workers / total_words): 0.06 half-way, lr_end past the end. The call adds the
+    sentence's words read (kept or not) to this worker's progress only."""
+    from embedkit.kernels.random import uniform
+    rng = np.random.default_rng(3)
+    V, D, window = 12, 8, 3
+    counts = np.sort(rng.integers(5, 200, V))[::-1].astype(np.int64)
+    cfg = Word2VecConfig(arch="skipgram", objective="hs", dim=D, window=window)
+    tables, n_out = objective_tables(counts, cfg)
+    bag_ptr, bag_ids = plain_bags(V)
+    w_in = rng.normal(0, 0.3, (V, D)).astype(np.float32)
+    w_out = rng.normal(0, 0.3, (n_out, D)).astype(np.float32)
+    sent = rng.integers(0, V, 40).astype(np.int32)
+    keep = np.where(np.arange(V) % 3 == 0, 1.0, np.where(np.arange(V) % 3 == 1, 0.5, 0.1)).astype(np.float32)
+
+    ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    state_ref = seed_states(11, 1)
+    kept = [w for w in sent if keep[w] >= 1.0 or keep[w] >= uniform(state_ref, 0)]
+    assert 5 < len(kept) < len(sent)
+    ref_loss, ref_count = ref_sentence("skipgram", "hs", np.array(kept), window, ref_in, ref_out, bag_ptr,
+                                       bag_ids, lr_want, tables, state_ref)
+
+    progress = np.array([done - 207, 200, 7], np.int64)       # sums to done; worker 2 runs this call
+    loss, count = walk_shard(STEPS["skipgram-pair"], Shard(sent, np.array([0, len(sent)], np.int64), keep), 0, 1,
+                             Weights(w_in, w_out, bag_ptr, bag_ids), tables, Schedule(window, 0.1, 0.02, 1000.0),
+                             Shared(progress, np.zeros((3, 2)), 2, seed_states(11, 1)))
+    assert count == ref_count
+    assert loss == pytest.approx(ref_loss, rel=1e-4)
+    np.testing.assert_allclose(w_in, ref_in, atol=2e-5)
+    np.testing.assert_allclose(w_out, ref_out, atol=2e-5)
+    np.testing.assert_array_equal(progress, [done - 207, 200, 7 + len(sent)])
