@@ -239,6 +239,18 @@ def test_huffman_requires_sorted_counts():
         huffman_tree(np.array([], dtype=np.int64))
 
 
+
+def test_huffman_count_values():
+    """Counts must be whole and non-negative: a fractional or negative count is refused, not truncated;
+    whole counts stored as floats and zero counts build the same tree as the integers."""
+    for bad, msg in (([3.5, 2.0, 1.0], "integer"), ([4, 2, -1], "non-negative")):
+        with pytest.raises(EmbedkitError, match=msg):
+            huffman_tree(np.array(bad))
+    want = huffman_tree(np.array([7, 3, 0, 0], dtype=np.int64))
+    for got in (huffman_tree(np.array([7.0, 3.0, 0.0, 0.0])), want):
+        assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    assert want[2].tolist() == [1, 2, 3, 3]
+
 def test_search_cdf_intervals_are_half_open():
     """Word k owns [cdf[k-1], cdf[k]): a draw equal to a boundary belongs to the word above it, so a
     zero-probability word (here 0 and 2) is never returned, not even for u == 0.0 exactly."""

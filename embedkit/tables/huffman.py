@@ -40,7 +40,7 @@ def _merge_two_queues(counts):
     n_nodes = 2 * V - 1
     weight = np.empty(n_nodes, dtype=np.int64)    # (2V-1,) leaf counts, then inner sums
     weight[:V] = counts
-    parent = np.full(n_nodes, -1, dtype=np.int64)
+    parent = np.full(n_nodes, -1, dtype=np.int64)   # pragma: no mutate (only the root keeps it; no one reads it)
     bit = np.zeros(n_nodes, dtype=np.int8)
     leaf = V - 1          # head of the leaf queue: the rarest word not yet merged
     inner = V             # head of the inner queue: the lightest inner node not yet merged
