@@ -121,6 +121,17 @@ def test_maxn_zero_gives_plain_bags():
     for got, want in zip(subword_bags(words, 3, 0, 2_000_000), plain_bags(3)):
         assert got.dtype == want.dtype and np.array_equal(got, want)
     assert ngram_buckets("café", 3, 0, 100).size == 0
+    for got, want in zip(subword_bags(words, 0, 0, 10), plain_bags(3)):    # minn is ignored when maxn is 0
+        assert np.array_equal(got, want)
+
+
+def test_bucket_and_row_id_limits():
+    """--bucket above 2**31 - 1 is refused by its own check; V + bucket rows must fit int32 row ids,
+    for maxn = 1 as for larger maxn (checked before anything is allocated)."""
+    with pytest.raises(EmbedkitError, match="--bucket must be between"):
+        subword_bags(["word"], 3, 6, 2**31)
+    with pytest.raises(EmbedkitError, match="int32 row ids"):
+        subword_bags(["w"], 1, 1, 2**31 - 1)
 
 
 def test_word_too_short_for_minn_has_no_ngrams():

@@ -72,7 +72,7 @@ def char_ngrams(word: str, minn: int, maxn: int) -> list[str]:
     for i in range(len(s)):
         for n in range(minn, maxn + 1):
             if i + n > len(s):
-                break
+                break   # pragma: no mutate (continue is equivalent: every longer n is past the end too)
             if n == 1 and (i == 0 or i + n == len(s)):   # the bare "<" / ">"
                 continue
             out.append(s[i:i + n])
