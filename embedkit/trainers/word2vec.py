@@ -62,7 +62,8 @@ def zeroed_rows(rows: int, dim: int) -> np.ndarray:
     Transparent huge pages are turned off for it, so that one written row makes 4 KB resident, not
     the 2 MB around it (with huge pages, rows scattered over the whole table would fault it all in)."""
     try:
-        buf = mmap.mmap(-1, max(rows * dim * 4, 1))
+        # private: a read of an unwritten page maps the shared zero page (a shared map would allocate it)
+        buf = mmap.mmap(-1, max(rows * dim * 4, 1), flags=mmap.MAP_PRIVATE)
     except OSError as e:                                   # ENOMEM: the memory check's error (make_task)
         raise MemoryError(str(e)) from None
     if hasattr(mmap, "MADV_NOHUGEPAGE"):
