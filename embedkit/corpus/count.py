@@ -22,6 +22,7 @@ from embedkit.corpus.stats import CorpusStats
 from embedkit.corpus.stream import TextStream, gc_paused, new_state, publish_counts
 from embedkit.corpus.vocab import Vocab
 from embedkit.errors import EmbedkitError
+from embedkit.memory import trim_heap
 from embedkit.kernels import textscan
 
 _NO_LIMIT = 1 << 62             # max_vocab_size None
@@ -79,6 +80,7 @@ def build_vocab(files, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
                 block_size: int = BLOCK_SIZE) -> Vocab:
     """count_words, then the Vocab of cfg.min_count and cfg.max_size; an empty one is an error."""
     vocab = count_words(files, cfg, stats, block_size=block_size).to_vocab(cfg.min_count, cfg.max_size)
+    trim_heap()                                         # the count table is gone: return its heap
     if len(vocab) == 0:
         raise EmbedkitError(f"no word occurs at least --min-count {cfg.min_count} times in "
                             f"{', '.join(expand_inputs(files))}")

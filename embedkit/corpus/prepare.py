@@ -40,6 +40,7 @@ from embedkit.corpus.reader import resolve_inputs
 from embedkit.corpus.stats import CorpusStats
 from embedkit.corpus.vocab import Vocab
 from embedkit.fsutil import atomic_dir, remove_stale, temp_prefix
+from embedkit.memory import trim_heap
 
 _PACKAGE = Path(__file__).resolve().parents[1]           # embedkit/
 _KERNELS = ("bytehash.py", "textscan.py", "pieces.py", "cooccur.py", "phrases.py")
@@ -77,6 +78,7 @@ def _encode_into(folder: Path, files: list[str], cfg: CorpusConfig, vocab: Vocab
     with encoded.EncodedWriter(folder) as writer:
         encode_corpus(files, cfg, vocab, writer, stats)
         writer.finish(vocab, stats, cfg=dataclasses.asdict(cfg), **meta)
+    trim_heap()                                         # the lookup table and read buffers are gone
 
 
 def _prepare_phrased(files, cfg: CorpusConfig, folder: Path | None, cache: bool, vocab: Vocab | None,
