@@ -14,19 +14,22 @@ For inputs H (E, P, D), output rows O (E, n_o, D), labels y (E, n_o) and a 0/1 m
 
 dH = -lr dL/dH and dO = -lr dL/dO (tests/test_torch_word2vec.py checks them against autograd).
 Every gradient of a batch is computed from the weights as they were at the start of the batch,
-then added, undamped (add_rows: a row used by n examples of the batch gets the sum of their n
-steps, as the numba kernels give it n steps one after another). So a batch of one window
-(skip-gram "window", CBOW) or one pair (skip-gram "pair") is exactly the numba kernel's update on
-the same draws, and a batch of many is the sum of its examples' steps, each taken from weights
-up to one batch old: the batch step is -lr times the autograd gradient of the batch's summed loss.
-The one exception is HS's inner nodes (add_rows_damped): the root is on every path.
+then added per row (add_rows_capped): a row used by n examples of the batch gets the sum of their
+n steps, as the numba kernels give it n steps one after another, unless that sum would overshoot.
 
-Why not damp the rows used many times in a batch (an earlier form divided a row's summed step by
-sqrt(n)): n counts uses, not occurrences. A word is the context of about 6 centres around each of
-its occurrences (2 x mean reduced window), so every input row, rare or not, was cut to about
-6 / sqrt(6) of its steps, and on text8 skip-gram NS lost most of its analogy accuracy (README,
-"what a batch is"). The summed stale steps of hot rows (frequent noise words) did not diverge at
-batch 1024 in those runs.
+Why a cap, and which: n summed stale steps of one row are one step of n times the rate along the
+same curvature. A row r's logistic loss in the batch has curvature (Hessian) sum_i s'(S_i) x_i x_i^T
+over its uses i (x_i the vector it was scored against, s' = sigma (1 - sigma)); gradient descent on
+it overshoots, and oscillates, once lr times its largest eigenvalue passes 1-2. One use is far
+below that (lr s' |x|^2 ~ 0.025 * 0.25 * 10), but a frequent noise word or context word is used
+hundreds of times in a batch of 1024 windows: on text8 skip-gram NS's loss rose from 3.2 to 40 in
+the first epoch at batch 1024, and its 5-epoch run ended at 16.0 analogy against numba's 35.6
+(README). So row r's summed step is divided by max(1, k_r), k_r = lr sum_i s'(S_i) |x_i|^2 (the
+trace, an upper bound of lr times the largest eigenvalue): a row the batch uses a few times keeps
+the plain sum, so a batch of one window (skip-gram "window", CBOW) or one pair (skip-gram "pair")
+is still exactly the numba kernel's update on the same draws; a hot row takes at most a Newton-length
+step. It also covers HS's inner nodes (the root is on every path), which earlier took their sum
+/ sqrt(uses). Dividing every row by sqrt(uses) instead cut rare rows too (README, "what a batch is").
 
 Noise words are drawn per example, as in the numba kernels: per window for skip-gram "window"
 (the window's context words share one set of `negative` noise words: HogBatch / BlazingText),
@@ -35,6 +38,8 @@ be cheaper (one dense product) but would give each noise row the summed step of 
 examples at once; we do not.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from embedkit.torch.device import import_torch
 
@@ -47,15 +52,25 @@ def logistic_loss(S, labels, mask):
     return (torch.nn.functional.softplus(-margin) * mask).sum(dtype=torch.float64)
 
 
-def logistic_batch(H, O, labels, mask, lr: float):
-    """H (E, P, D), O (E, n_o, D) float32, labels (E, n_o) float32, mask (E, P, n_o) float32.
-    Returns dH (E, P, D), dO (E, n_o, D) (steps: -lr times the gradients) and the loss sum
-    (0-d float64 tensor, not synchronised)."""
+class BatchStep(NamedTuple):
+    """One batch's steps, loss and curvatures (the k of add_rows_capped, per use)."""
+    dH: object           # (E, P, D) -lr dL/dH
+    dO: object           # (E, n_o, D) -lr dL/dO
+    loss: object         # 0-d float64, not synchronised
+    kH: object           # (E, P) lr sum_o s'(S) mask |O_o|^2
+    kO: object           # (E, n_o) lr sum_p s'(S) mask |H_p|^2
+
+
+def logistic_batch(H, O, labels, mask, lr: float) -> BatchStep:
+    """H (E, P, D), O (E, n_o, D) float32, labels (E, n_o) float32, mask (E, P, n_o) float32."""
     torch = import_torch()
     S = torch.bmm(H, O.transpose(1, 2))                          # (E, P, n_o) scores
-    y = labels[:, None, :]
-    G = (y - torch.sigmoid(S)).mul_(mask).mul_(lr)               # (E, P, n_o)
-    return torch.bmm(G, O), torch.bmm(G.transpose(1, 2), H), logistic_loss(S, labels, mask)
+    p = torch.sigmoid(S)
+    G = (labels[:, None, :] - p).mul_(mask).mul_(lr)             # (E, P, n_o)
+    curv = p.mul_(1.0 - p).mul_(mask).mul_(lr)                   # lr s'(S) (p is not needed after)
+    kH = torch.bmm(curv, O.square().sum(2, keepdim=True)).squeeze(2)
+    kO = torch.bmm(curv.transpose(1, 2), H.square().sum(2, keepdim=True)).squeeze(2)
+    return BatchStep(torch.bmm(G, O), torch.bmm(G.transpose(1, 2), H), logistic_loss(S, labels, mask), kH, kO)
 
 
 def add_rows(w, rows, steps):
@@ -64,16 +79,14 @@ def add_rows(w, rows, steps):
     w.index_add_(0, rows.reshape(-1), steps.reshape(-1, steps.shape[-1]))
 
 
-def add_rows_damped(w, rows, steps, used):
-    """w[r] += (sum of the steps of row r) / sqrt(n_r), n_r = the real uses of r (used (...) float32:
-    1 for a use, 0 for padding). For HS's inner nodes only: the root is on every path, so it is used
-    by every example of a batch, and 1024 summed stale steps of it diverge (the smoke test's
-    skip-gram HS did, in epoch 1); sqrt(n) steps do not."""
+def add_rows_capped(w, rows, steps, k):
+    """w[r] += (the sum of the steps of row r) / max(1, k_r), k_r the sum of k (rows' shape) over
+    r's uses: the trace of lr times r's loss curvature in the batch (module docstring)."""
     torch = import_torch()
     rows = rows.reshape(-1)
-    steps = steps.reshape(-1, steps.shape[-1])
-    n = torch.bincount(rows, used.reshape(-1).to(steps.dtype), minlength=w.shape[0]).to(steps.dtype).clamp_(min=1.0)
-    w.index_add_(0, rows, steps * n[rows].rsqrt()[:, None])
+    k_row = torch.zeros(w.shape[0], dtype=steps.dtype, device=w.device).index_add_(0, rows, k.reshape(-1))
+    scale = k_row.clamp_(min=1.0).reciprocal_()[rows]
+    w.index_add_(0, rows, steps.reshape(-1, steps.shape[-1]) * scale[:, None])
 
 
 # ---- objectives: targets -> output rows, labels, mask ----
@@ -108,10 +121,6 @@ class NoiseOutputs:
                           (noise != targets[:, None]).float()], dim=1)
         return outs, self.labels.expand(outs.shape), mask
 
-    def push(self, w_out, outs, steps, used):
-        """Output rows += their steps, summed (a frequent noise word's sum did not diverge at batch 1024)."""
-        add_rows(w_out, outs, steps)
-
 
 class HuffmanOutputs:
     """Hierarchical softmax: the inner nodes on the target's Huffman path, labels 1 - code."""
@@ -126,10 +135,6 @@ class HuffmanOutputs:
     def outputs(self, targets, gen, noise=None):
         return self.points[targets], self.labels[targets], self.mask[targets]
 
-    def push(self, w_out, outs, steps, used):
-        """Inner nodes += their summed steps / sqrt(uses): the top nodes are on every path."""
-        add_rows_damped(w_out, outs, steps, used)
-
 
 # ---- input sides: words -> the sums of their input rows, and the push of h-gradients back ----
 
@@ -143,10 +148,10 @@ class WordInputs:
         """words (...) int64, mask (...) float32 -> (row sums (..., D), row counts (...), handle)."""
         return self.w_in[words] * mask[..., None], mask, (words, mask)
 
-    def push(self, handle, grads):
-        """Every input row of every (unmasked) word += its grad (..., D), undivided."""
+    def push(self, handle, grads, k):
+        """Every input row of every (unmasked) word += its grad (..., D), undivided, capped by k (...)."""
         words, mask = handle
-        add_rows(self.w_in, words, grads * mask[..., None])
+        add_rows_capped(self.w_in, words, grads * mask[..., None], k * mask)
 
 
 class BagInputs:
@@ -179,10 +184,11 @@ class BagInputs:
         sums = torch.nn.functional.embedding_bag(rows, self.w_in, starts, mode="sum")  # (E, D)
         return sums.reshape(*words.shape, -1), n.reshape(words.shape).float(), (rows, occ)
 
-    def push(self, handle, grads):
+    def push(self, handle, grads, k):
         rows, occ = handle
-        # one word's bag and the bags of one window share n-gram rows: each use is a step, as in numba
-        add_rows(self.w_in, rows, grads.reshape(-1, grads.shape[-1])[occ])
+        # one word's bag and the bags of one window share n-gram rows: each use is a step, as in numba;
+        # each row of a bag takes the bag's whole step, so h moves by it and each row's k is the bag's
+        add_rows_capped(self.w_in, rows, grads.reshape(-1, grads.shape[-1])[occ], k.reshape(-1)[occ])
 
 
 # ---- steps: which words are inputs and which are targets ----
@@ -195,10 +201,10 @@ def skipgram_window(inputs, w_out, objective, words, context, valid, lr, gen, to
     vmask = valid.float()
     sums, rows, handle = inputs.gather(context, vmask, total)                 # (B, C, D), (B, C)
     H = sums / rows.clamp(min=1.0)[..., None]
-    dH, dO, loss = logistic_batch(H, w_out[outs], labels, vmask[:, :, None] * out_mask[:, None, :], lr)
-    objective.push(w_out, outs, dO, out_mask * (vmask.sum(1) > 0)[:, None])
-    inputs.push(handle, dH)
-    return loss, vmask.sum()
+    st = logistic_batch(H, w_out[outs], labels, vmask[:, :, None] * out_mask[:, None, :], lr)
+    add_rows_capped(w_out, outs, st.dO, st.kO)
+    inputs.push(handle, st.dH, st.kH)
+    return st.loss, vmask.sum()
 
 
 def skipgram_pair(inputs, w_out, objective, words, context, valid, lr, gen, total=None, noise=None):
@@ -213,10 +219,10 @@ def skipgram_pair(inputs, w_out, objective, words, context, valid, lr, gen, tota
     h = sums / rows.clamp(min=1.0)[:, None]
     H = h[:, None, :].expand(B, C, h.shape[1]).reshape(B * C, 1, h.shape[1])
     vmask = valid.float().reshape(-1)
-    dH, dO, loss = logistic_batch(H, w_out[outs], labels, vmask[:, None, None] * out_mask[:, None, :], lr)
-    objective.push(w_out, outs, dO, out_mask * vmask[:, None])
-    inputs.push(handle, dH.reshape(B, C, -1).sum(1))
-    return loss, vmask.sum()
+    st = logistic_batch(H, w_out[outs], labels, vmask[:, None, None] * out_mask[:, None, :], lr)
+    add_rows_capped(w_out, outs, st.dO, st.kO)
+    inputs.push(handle, st.dH.reshape(B, C, -1).sum(1), st.kH.reshape(B, C).sum(1))
+    return st.loss, vmask.sum()
 
 
 def cbow(inputs, w_out, objective, words, context, valid, lr, gen, total=None, noise=None):
@@ -229,10 +235,10 @@ def cbow(inputs, w_out, objective, words, context, valid, lr, gen, total=None, n
     n_rows = rows.sum(1)                                                       # (B,)
     h = sums.sum(1) / n_rows.clamp(min=1.0)[:, None]                           # (B, D)
     has = (n_rows > 0).float()
-    dH, dO, loss = logistic_batch(h[:, None, :], w_out[outs], labels, has[:, None, None] * out_mask[:, None, :], lr)
-    objective.push(w_out, outs, dO, out_mask * has[:, None])
-    inputs.push(handle, dH.expand(B, C, dH.shape[-1]))
-    return loss, has.sum()
+    st = logistic_batch(h[:, None, :], w_out[outs], labels, has[:, None, None] * out_mask[:, None, :], lr)
+    add_rows_capped(w_out, outs, st.dO, st.kO)
+    inputs.push(handle, st.dH.expand(B, C, st.dH.shape[-1]), st.kH.expand(B, C))
+    return st.loss, has.sum()
 
 
 STEPS = {"skipgram-window": skipgram_window, "skipgram-pair": skipgram_pair, "cbow": cbow}
