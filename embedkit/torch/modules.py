@@ -16,7 +16,9 @@ sampling: the centre and its noise words; hierarchical softmax: the centre's Huf
 Skip-gram scores every (context word, output) pair, word2vec C's direction (trainers' default
 sg_update "window"); CBOW scores the mean of the context rows against the outputs. The loss and
 its gradients are those of the torch backend's batch step (torch/word2vec_batch.py), which applies
--lr times them (tests/test_torch_word2vec.py): SGD on these modules trains the same model.
+-lr times them (tests/test_torch_word2vec.py), except that it caps the summed step of a row a batch
+uses so often that the plain sum would overshoot (add_rows_capped): SGD on these modules trains the
+same model, and with large batches wants a smaller lr or an adaptive optimizer.
 """
 from __future__ import annotations
 
