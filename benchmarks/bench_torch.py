@@ -95,7 +95,8 @@ def main():
                 args["batch_size"] = a.batch_size
             elif backend == "torch":
                 from embedkit.config import FastTextConfig, Word2VecConfig
-                args["batch_size"] = (FastTextConfig if model == "fasttext" else Word2VecConfig)().batch_size
+                cfg_cls = FastTextConfig if model == "fasttext" else Word2VecConfig
+                args["batch_size"] = cfg_cls(arch=opts.get("arch", model)).start_batch_size()
             r = run_child(CHILD, args, timeout=3 * 3600)   # torch-CPU subword: ~30 min for 5 epochs, more under load
             r.update(evaluate(str(out)), variant=variant, backend=backend)
             r["words_per_s"] = r["tokens"] * a.epochs / r["train_s"]

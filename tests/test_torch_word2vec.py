@@ -377,7 +377,7 @@ def test_api_output_folder_and_log_as_numba(tmp_path):
     assert sorted(p.name for p in outs["torch"].iterdir()) == sorted(p.name for p in outs["numba"].iterdir())
     import json
     logs = {b: json.loads((o / "training_log.json").read_text()) for b, o in outs.items()}
-    assert logs["torch"]["backend"] == "torch" and logs["torch"]["config"]["batch_size"] == 1024
+    assert logs["torch"]["backend"] == "torch" and logs["torch"]["config"]["batch_size"] == 128   # CBOW's default
     assert [sorted(e) for e in logs["torch"]["epochs"]] == [sorted(e) for e in logs["numba"]["epochs"]]
     back = embedkit.load(outs["torch"])
     assert back.vectors.shape == (len(corpus.vocab), 8)

@@ -132,7 +132,7 @@ def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in
                         keep_prob=keep_probabilities(counts, cfg.sample).astype(np.float32),
                         weights=Weights(w_in, w_out, bag_ptr, bag_ids), tables=tables, window=cfg.window,
                         lr_start=lr0, lr_end=lr0 * cfg.min_lr_ratio, epochs=cfg.epochs, workers=cfg.workers,
-                        seed=cfg.seed, device=cfg.device, batch_size=cfg.batch_size)
+                        seed=cfg.seed, device=cfg.device, batch_size=cfg.start_batch_size())
 
 
 def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int,
@@ -148,7 +148,8 @@ def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_i
     V = len(words)
     view = view or (lambda w_in: w_in[:V])
     arrays, log = run_task("word2vec", cfg, task, ctx, view=lambda arrays: (words, view(arrays["w_in"])))
-    log.update({"config": dataclasses.asdict(cfg), "backend": cfg.backend, "step": task.step,
+    config = dict(dataclasses.asdict(cfg), batch_size=task.batch_size)   # the batch the torch backend took
+    log.update({"config": config, "backend": cfg.backend, "step": task.step,
                 "corpus_tokens": int(corpus.n_tokens), "vocab_size": len(corpus.vocab)})
     return arrays["w_in"], arrays["w_out"], log
 
