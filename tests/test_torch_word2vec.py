@@ -390,6 +390,16 @@ def test_one_run_is_reproducible_on_cpu():
     np.testing.assert_array_equal(a.vectors, b.vectors)
 
 
+@pytest.mark.parametrize("model, opts, batch", [("skipgram", {}, 1024), ("cbow", {}, 128),
+                                                ("fasttext", {"arch": "cbow", "bucket": 1000}, 128),
+                                                ("cbow", {"batch_size": 64}, 64)])
+def test_the_default_batch_is_the_architectures(model, opts, batch):
+    """CBOW's default batch is 128 centre words, skip-gram's 1024 (config.BATCH_SIZES); the training
+    log records the batch the run took."""
+    emb = embedkit.train(model, small_corpus(n_sent=20), dim=8, epochs=1, backend="torch", **opts)
+    assert emb.training_log["config"]["batch_size"] == batch
+
+
 def run_cli(*args, env_extra=None):
     return subprocess.run([sys.executable, "-m", "embedkit", "train", *args], capture_output=True, text=True,
                           env={**os.environ, **(env_extra or {})})
