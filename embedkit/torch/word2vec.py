@@ -28,6 +28,7 @@ import numpy as np
 from embedkit.errors import EmbedkitError
 from embedkit.kernels.objectives import HuffmanTables, NoiseTables
 from embedkit.torch.device import import_torch, resolve_device
+from embedkit.torch.chunk_program import ChunkProgram, replay_for
 from embedkit.torch.windows import chunk_windows
 from embedkit.torch.word2vec_batch import STEPS, BagInputs, HuffmanOutputs, NoiseOutputs, WordInputs, rows_per_centre
 from embedkit.trainers.tasks import Word2VecTask
@@ -68,8 +69,11 @@ class TorchWord2Vec:
         self.w_out = torch.from_numpy(wts.w_out).to(device)    # (R_out, D) float32
         self.inputs = input_side(self.w_in, np.asarray(wts.bag_ptr), np.asarray(wts.bag_ids))
         self.objective = OBJECTIVES[type(task.tables)](task.tables, device)
-        self.step = STEPS[task.step]
         self.chunks = chunk_ranges(self.host_offsets, 0, len(self.host_offsets) - 1, chunk_words)
+        n_max = max((int(self.host_offsets[s1] - self.host_offsets[s0]) for s0, s1 in self.chunks), default=0)
+        self.program = ChunkProgram(task.step, STEPS[task.step], self.inputs, self.w_out, self.objective,
+                                    task.batch_size, task.window, n_max, device)
+        self.replay = replay_for(device, self.inputs)
         self.gen = torch.Generator(device=device)
         self.gen.manual_seed(task.seed)
         self.units_per_epoch = task.n_tokens
@@ -84,29 +88,32 @@ class TorchWord2Vec:
     def run_epoch(self, epoch: int, tick):
         torch = import_torch()
         t = self.task
-        B = t.batch_size
-        acc = torch.zeros(2, dtype=torch.float64, device=self.device)   # (loss sum, examples) of the epoch
+        B, program = t.batch_size, self.program
+        program.acc.zero_()
         self._loss, self._n = 0.0, 0
         start = epoch * t.n_tokens
         for s0, s1 in self.chunks:
             words_before = start + int(self.host_offsets[s0])
             chunk_words = int(self.host_offsets[s1] - self.host_offsets[s0])
             cw = chunk_windows(self.tokens, self.offsets, self.host_offsets, self.keep_prob, s0, s1, t.window, self.gen)
-            n = cw.n
-            totals = self._batch_totals(cw, B)
-            for k, a in enumerate(range(0, n, B)):
-                b = min(a + B, n)
-                lr = self.lr_at(words_before + chunk_words * (a + b) / (2.0 * n))
-                loss, count = self.step(self.inputs, self.w_out, self.objective, cw.words[a:b], cw.context[a:b],
-                                        cw.valid[a:b], lr, self.gen, None if totals is None else totals[k])
-                acc[0] += loss
-                acc[1] += count
-            self._loss, self._n = acc.tolist()                         # the chunk's read of the device
+            batches = program.load(cw, self.gen, *self.lr_line(words_before, chunk_words, cw.n))
+            self.replay.run(program, batches, self._batch_totals(cw, B))
+            self._loss, self._n = program.acc.tolist()                 # the chunk's read of the device
             self._done = words_before + chunk_words
             yield
         if not bool(torch.isfinite(self.w_out).all()):
             raise EmbedkitError(f"training diverged in epoch {epoch + 1} (non-finite weights); {self.hints['diverged']}")
         return {}
+
+    def lr_line(self, words_before: int, chunk_words: int, n: int):
+        """The chunk's lr as a line in its batch's first kept position p, clamped to the schedule's ends:
+        lr_at(the corpus word at the batch's middle) = a + b p, as the batch [p, p + B) spans
+        chunk_words * B / n corpus words (a, b, lo, hi for ChunkProgram.load)."""
+        t = self.task
+        per_kept = chunk_words / max(n, 1)
+        slope = (t.lr_end - t.lr_start) / self.total_words
+        a = t.lr_start + slope * (words_before + per_kept * t.batch_size / 2.0)
+        return a, slope * per_kept, min(t.lr_start, t.lr_end), max(t.lr_start, t.lr_end)
 
     def _batch_totals(self, cw, B: int):
         """Input rows expanded by each batch of the chunk (subword bags only), read in one go."""

@@ -141,6 +141,8 @@ class HuffmanOutputs:
 class WordInputs:
     """Plain word2vec: word w's input row is w_in[w]."""
 
+    capturable = True       # fixed shapes: a CUDA graph can replay its batches (chunk_program.py)
+
     def __init__(self, w_in):
         self.w_in = w_in
 
@@ -157,7 +159,10 @@ class WordInputs:
 class BagInputs:
     """Subword bags (CSR): word w's input rows are bag_ids[bag_ptr[w]:bag_ptr[w + 1]]. A batch's bags
     are expanded into one flat row list of `total` entries; the caller knows `total` (the trainer
-    computes every batch's total once per chunk), so the expansion needs no read from the device."""
+    computes every batch's total once per chunk), so the expansion needs no read from the device.
+    That total changes from batch to batch, so a CUDA graph cannot replay it."""
+
+    capturable = False
 
     def __init__(self, w_in, bag_ptr, bag_ids):
         torch = import_torch()
@@ -211,11 +216,10 @@ def skipgram_pair(inputs, w_out, objective, words, context, valid, lr, gen, tota
     """fastText's direction (kernels/word2vec.py skipgram_pair_step): the centre word's input mean
     predicts each context word, one example (and one set of noise words) per pair. The centre's
     input rows take the sum of its pairs' steps."""
-    torch = import_torch()
     B, C = context.shape
     outs, labels, out_mask = objective.outputs(context.reshape(-1), gen, noise)   # (B C, n_o)
-    ones = torch.ones_like(words, dtype=torch.float32)
-    sums, rows, handle = inputs.gather(words, ones, total)                     # (B, D), (B,)
+    has = valid.any(1).float()                        # a centre without context (or past a chunk's end) is no input
+    sums, rows, handle = inputs.gather(words, has, total)                      # (B, D), (B,)
     h = sums / rows.clamp(min=1.0)[:, None]
     H = h[:, None, :].expand(B, C, h.shape[1]).reshape(B * C, 1, h.shape[1])
     vmask = valid.float().reshape(-1)
@@ -247,5 +251,5 @@ STEPS = {"skipgram-window": skipgram_window, "skipgram-pair": skipgram_pair, "cb
 def rows_per_centre(step: str, inputs: BagInputs, words, context, valid):
     """(n,) int64: the input rows each centre's step expands (what BagInputs.gather's `total` sums)."""
     if step == "skipgram-pair":
-        return inputs.sizes[words]
+        return inputs.rows_of(words, valid.any(1).float())
     return inputs.rows_of(context, valid).sum(1)

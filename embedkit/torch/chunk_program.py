@@ -1,0 +1,136 @@
+"""A chunk's batches as one fixed-shape program, run eagerly (CPU, subword bags) or replayed as a
+CUDA graph (plain word2vec on a GPU).
+
+Why: a batch is some 60 small kernels. Launched one by one from Python, a GPU spends most of a
+batch waiting for the host (about 1.4 ms a batch on an H200, README), whatever the batch holds. A CUDA
+graph records the launches once and replays them with one call, so a batch costs the kernels alone.
+A graph replays fixed shapes and fixed addresses, so everything a batch reads is a slice, taken on
+the device, of buffers that outlive the chunk:
+
+    words (n_max,), context (n_max, C), valid (n_max, C)   the chunk's kept centres and windows
+    noise (n_max, T, negative)                             its noise words, drawn once per chunk
+    ptr (0-d int64)                                        the next batch's first centre
+    lr_line (4,)                                           lr = clamp(a + b ptr, lo, hi)
+
+One batch: idx = ptr + arange(B); the step on words[idx], context[idx], valid[idx], noise[idx] at
+lr(ptr); acc += (loss, examples); ptr += B. Centres past the chunk's end are invalid (valid False):
+their examples are masked, so a batch that runs past the end changes nothing. The noise words are
+drawn for the whole chunk before its first batch, from the same alias table and per example as
+before (T = the step's targets per centre), so the model is the same and only the order of the
+random numbers changes. Subword bags expand to a per-batch number of rows that the host passes in
+(BagInputs), which a graph cannot take: they run eagerly on every device.
+"""
+from __future__ import annotations
+
+import math
+
+from embedkit.torch.device import import_torch
+
+GRAPH_BATCHES = 8        # batches per graph replay: fewer host calls; at most 7 batches past a chunk's end
+WARMUP_BATCHES = 3       # eager batches before capture (cuBLAS handles, the allocator's pools)
+
+TARGETS_PER_CENTRE = {"skipgram-window": lambda C: 1, "skipgram-pair": lambda C: C, "cbow": lambda C: 1}
+
+
+class ChunkProgram:
+    """Static buffers for chunks of up to n_max kept centres, and one batch of the step over them."""
+
+    def __init__(self, step_name: str, step, inputs, w_out, objective, batch_size: int, window: int,
+                 n_max: int, device):
+        torch = import_torch()
+        self.step, self.inputs, self.w_out, self.objective = step, inputs, w_out, objective
+        self.B = B = batch_size
+        C = 2 * window
+        self.T = TARGETS_PER_CENTRE[step_name](C)
+        # room for the largest chunk, the warm-up and a last graph replay that runs past its end
+        self.n_max = n_max = B * (math.ceil(n_max / B) + WARMUP_BATCHES + GRAPH_BATCHES)
+        self.words = torch.zeros(n_max, dtype=torch.int64, device=device)
+        self.context = torch.zeros(n_max, C, dtype=torch.int64, device=device)
+        self.valid = torch.zeros(n_max, C, dtype=torch.bool, device=device)
+        negative = getattr(objective, "negative", None)             # NS draws noise words; HS draws nothing
+        self.noise = None if negative is None else torch.zeros(n_max, self.T, negative, dtype=torch.int64,
+                                                               device=device)
+        self.ptr = torch.zeros((), dtype=torch.int64, device=device)
+        self.lr_line = torch.zeros(4, dtype=torch.float32, device=device)
+        self.acc = torch.zeros(2, dtype=torch.float64, device=device)      # (loss sum, examples) of the epoch
+        self.offsets = torch.arange(B, device=device)
+
+    def load(self, cw, gen, lr_a: float, lr_b: float, lr_lo: float, lr_hi: float) -> int:
+        """Copy a chunk's windows in, draw its noise words, set its lr line; returns its batch count."""
+        torch = import_torch()
+        n = cw.n
+        if n > self.n_max - self.B * (WARMUP_BATCHES + GRAPH_BATCHES):
+            raise ValueError(f"chunk of {n} kept words > the program's {self.n_max}")   # chunk_ranges bounds it
+        self.words[:n] = cw.words
+        self.context[:n] = cw.context
+        self.valid[:n] = cw.valid
+        self.valid[n:] = False
+        if self.noise is not None:
+            self.noise[:n] = self.objective.draw((n, self.T), gen)
+        self.ptr.zero_()
+        self.lr_line.copy_(torch.tensor([lr_a, lr_b, lr_lo, lr_hi], dtype=torch.float32))
+        return math.ceil(n / self.B)
+
+    def __call__(self, total=None):
+        """One batch at ptr (no read of the device)."""
+        idx = self.ptr + self.offsets
+        a, b, lo, hi = self.lr_line
+        lr = (a + b * self.ptr).clamp(lo, hi)
+        noise = None if self.noise is None else self.noise[idx].reshape(-1, self.noise.shape[-1])
+        loss, count = self.step(self.inputs, self.w_out, self.objective, self.words[idx], self.context[idx],
+                                self.valid[idx], lr, None, total, noise)
+        self.acc[0] += loss
+        self.acc[1] += count
+        self.ptr += self.B
+
+
+class EagerReplay:
+    """Every batch launched from Python: the CPU, and subword bags on any device."""
+
+    def run(self, program: ChunkProgram, batches: int, totals=None):
+        for k in range(batches):
+            program(None if totals is None else totals[k])
+
+
+class GraphReplay:
+    """The program captured once as a CUDA graph of GRAPH_BATCHES batches, then replayed. Capture needs
+    a few eager batches first (on a side stream, as torch.cuda.graph asks); they are real batches.
+    A chunk's last replay may run up to GRAPH_BATCHES - 1 batches past its end: they change nothing."""
+
+    def __init__(self):
+        self.replay = None       # runs GRAPH_BATCHES batches, once captured
+        self.warm = 0
+
+    def run(self, program: ChunkProgram, batches: int, totals=None):
+        done = 0
+        if self.replay is None:
+            done = self.warm_up(program, batches)
+        while self.replay is not None and done < batches:
+            self.replay()
+            done += GRAPH_BATCHES
+
+    def warm_up(self, program: ChunkProgram, batches: int) -> int:
+        """Eager batches until WARMUP_BATCHES have run (over chunks, for a tiny corpus), then capture;
+        returns the batches it ran."""
+        torch = import_torch()
+        done = 0
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            while done < batches and self.warm < WARMUP_BATCHES:
+                program()
+                done += 1
+                self.warm += 1
+        torch.cuda.current_stream().wait_stream(side)
+        if self.warm == WARMUP_BATCHES:
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):          # records the launches; runs nothing
+                for _ in range(GRAPH_BATCHES):
+                    program()
+            self.replay = graph.replay
+        return done
+
+
+def replay_for(device, inputs):
+    """GraphReplay on a CUDA device for plain word inputs; EagerReplay otherwise."""
+    return GraphReplay() if device.type == "cuda" and getattr(inputs, "capturable", False) else EagerReplay()

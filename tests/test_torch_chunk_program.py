@@ -1,0 +1,130 @@
+"""The chunk program (embedkit/torch/chunk_program.py): a graph replay's batch accounting gives the
+eager run's weights exactly (batches past a chunk's end change nothing), the lr line is the
+schedule's, and on a GPU the captured graph trains as the eager launches do."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from embedkit.config import FastTextConfig, Word2VecConfig  # noqa: E402
+from embedkit.tables.subwords import subword_bags  # noqa: E402
+from embedkit.torch import chunk_program as cp  # noqa: E402
+from embedkit.torch.word2vec import TorchWord2Vec  # noqa: E402
+from embedkit.trainers import word2vec as w2v  # noqa: E402
+from embedkit.trainers.word2vec import plain_bags  # noqa: E402
+from test_torch_word2vec import small_corpus  # noqa: E402
+
+
+def backend(model, extra, device="cpu", batch_size=16, chunk_words=3000):
+    """Three chunks of about 3000 words, many batches each."""
+    corpus = small_corpus(n_sent=300)
+    cfg_cls = FastTextConfig if model == "fasttext" else Word2VecConfig
+    fixed = {} if model == "fasttext" else {"arch": model}
+    cfg = cfg_cls(dim=8, window=3, epochs=2, batch_size=batch_size, backend="torch", device=device, seed=5,
+                  workers=1, **fixed, **extra)
+    V = len(corpus.vocab)
+    if model == "fasttext":
+        bag_ptr, bag_ids = subword_bags(list(corpus.vocab.words), cfg.minn, cfg.maxn, cfg.bucket)
+        n_in = V + cfg.bucket
+    else:
+        (bag_ptr, bag_ids), n_in = plain_bags(V), V
+    return TorchWord2Vec(w2v.make_task(corpus, cfg, bag_ptr, bag_ids, n_in), chunk_words=chunk_words)
+
+
+def train(b, epochs=2):
+    losses = []
+    for epoch in range(epochs):
+        list(b.run_epoch(epoch, lambda: None))
+        losses.append(b.running())
+    return losses, b.w_in.cpu().clone(), b.w_out.cpu().clone()
+
+
+class EagerGraphReplay(cp.GraphReplay):
+    """GraphReplay's accounting (warm-up batches, then GRAPH_BATCHES a replay) with the capture
+    replaced by eager batches: the CPU has no CUDA graphs."""
+
+    def warm_up(self, program, batches):
+        done = 0
+        while done < batches and self.warm < cp.WARMUP_BATCHES:
+            program()
+            done += 1
+            self.warm += 1
+        if self.warm == cp.WARMUP_BATCHES:
+            self.replay = lambda: [program() for _ in range(cp.GRAPH_BATCHES)]
+        return done
+
+
+@pytest.mark.parametrize("model,extra", [("skipgram", {}), ("skipgram", {"sg_update": "pair"}),
+                                         ("cbow", {}), ("cbow", {"objective": "hs"})])
+def test_graph_accounting_equals_the_eager_run(model, extra):
+    """Replays of GRAPH_BATCHES batches run past each chunk's end; those batches are all padding,
+    so the weights and losses are the eager run's, bit for bit."""
+    eager = backend(model, extra)
+    assert isinstance(eager.replay, cp.EagerReplay) and len(eager.chunks) == 3
+    eager.program = Counting(eager.program)
+    replayed = backend(model, extra)
+    replayed.replay = EagerGraphReplay()
+    replayed.program = Counting(replayed.program)
+    (l0, i0, o0), (l1, i1, o1) = train(eager), train(replayed)
+    assert l0 == l1
+    np.testing.assert_array_equal(i0.numpy(), i1.numpy())
+    np.testing.assert_array_equal(o0.numpy(), o1.numpy())
+    assert replayed.program.calls > eager.program.calls                # replays ran past the chunks' ends
+    assert not np.array_equal(i0.numpy(), backend(model, extra).w_in.cpu().numpy())   # and it trained
+
+
+class Counting:
+    """A ChunkProgram that counts its batches."""
+
+    def __init__(self, program):
+        self.program, self.calls = program, 0
+
+    def __getattr__(self, name):
+        return getattr(self.program, name)
+
+    def __call__(self, total=None):
+        self.calls += 1
+        self.program(total)
+
+
+def test_past_the_end_batches_change_nothing():
+    b = backend("cbow", {})
+    from embedkit.torch.windows import chunk_windows
+    s0, s1 = b.chunks[0]
+    cw = chunk_windows(b.tokens, b.offsets, b.host_offsets, b.keep_prob, s0, s1, 3, b.gen)
+    batches = b.program.load(cw, b.gen, 0.05, 0.0, 0.0, 1.0)
+    for _ in range(batches):
+        b.program()
+    before = b.w_in.clone(), b.w_out.clone(), b.program.acc.clone()
+    for _ in range(cp.GRAPH_BATCHES):
+        b.program()
+    for x, y in zip(before, (b.w_in, b.w_out, b.program.acc)):
+        assert torch.equal(x, y)
+
+
+def test_the_lr_line_is_the_schedule_at_each_batchs_middle():
+    b = backend("skipgram", {}, batch_size=10)
+    a, slope, lo, hi = b.lr_line(words_before=1234, chunk_words=3000, n=2000)
+    for p in (0, 10, 1990):
+        mid = 1234 + 3000 * (p + 5) / 2000
+        assert a + slope * p == pytest.approx(b.lr_at(mid), rel=1e-9)
+    assert (lo, hi) == (b.task.lr_end, b.task.lr_start)
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+
+
+@cuda
+@pytest.mark.parametrize("model,extra", [("skipgram", {}), ("cbow", {}), ("cbow", {"objective": "hs"})])
+def test_cuda_graph_trains_as_the_eager_launches(model, extra):
+    """The same run with the captured graph and with eager launches on the GPU: the same losses and
+    weights but for the order of float atomics (index_add_ on CUDA)."""
+    graphed = backend(model, extra, device="cuda")
+    assert isinstance(graphed.replay, cp.GraphReplay)
+    eager = backend(model, extra, device="cuda")
+    eager.replay = cp.EagerReplay()
+    (l0, i0, o0), (l1, i1, o1) = train(eager), train(graphed)
+    assert graphed.replay.replay is not None                            # it was captured and replayed
+    for (a, n), (b, m) in zip(l0, l1):
+        assert n == m and a == pytest.approx(b, rel=1e-3)
+    assert torch.allclose(i0, i1, atol=1e-3) and torch.allclose(o0, o1, atol=1e-3)
