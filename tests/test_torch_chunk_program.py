@@ -128,3 +128,45 @@ def test_cuda_graph_trains_as_the_eager_launches(model, extra):
     for (a, n), (b, m) in zip(l0, l1):
         assert n == m and a == pytest.approx(b, rel=1e-3)
     assert torch.allclose(i0, i1, atol=1e-3) and torch.allclose(o0, o1, atol=1e-3)
+
+
+def test_a_failed_compile_says_so_and_runs_the_plain_batch(monkeypatch, capsys):
+    """No Triton (say): one line on stderr, the batch still runs once, and the graph captures the
+    plain launches."""
+    def broken(fn, **kw):
+        def call(*a):
+            raise RuntimeError("no triton")
+        return call
+    monkeypatch.setattr(torch, "compile", broken)
+    b = backend("skipgram", {})
+    s0, s1 = b.chunks[0]
+    from embedkit.torch.windows import chunk_windows
+    b.program.load(chunk_windows(b.tokens, b.offsets, b.host_offsets, b.keep_prob, s0, s1, 3, b.gen), b.gen,
+                   0.05, 0.0, 0.0, 1.0)
+    replay = cp.GraphReplay(compiled=True)
+    replay.first_batch(b.program)
+    assert int(b.program.ptr) == b.program.B and replay.batch is b.program
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "torch.compile failed (RuntimeError)" in err[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model,extra", [("skipgram", {}), ("cbow", {"objective": "hs"})])
+def test_the_compiled_batch_is_the_plain_batch(model, extra):
+    """torch.compile's fused batch (what the CUDA graph captures) on the CPU: the same weights and
+    loss as the plain launches over a chunk's batches (about 30 s of compiling on 2 cores)."""
+    from embedkit.torch.windows import chunk_windows
+    runs = []
+    for compiled in (False, True):
+        b = backend(model, extra)
+        s0, s1 = b.chunks[0]
+        batches = b.program.load(chunk_windows(b.tokens, b.offsets, b.host_offsets, b.keep_prob, s0, s1, 3, b.gen),
+                                 b.gen, 0.05, -1e-5, 0.01, 0.05)
+        replay = cp.GraphReplay(compiled=compiled)
+        replay.first_batch(b.program)
+        assert (replay.batch is not b.program) == compiled
+        for _ in range(batches - 1):
+            replay.batch()
+        runs.append((b.w_in.clone(), b.w_out.clone(), b.program.acc.clone()))
+    for x, y in zip(*runs):
+        torch.testing.assert_close(x, y, rtol=1e-5, atol=1e-6)
