@@ -4,10 +4,12 @@ CPU or a CUDA device (trainers/backends.py).
 The encoded corpus (int32), the subsampling probabilities, the objective's tables, the input bags
 and the weights live on the device. An epoch runs over chunks of about CHUNK_WORDS corpus words
 (whole sentences): windows.chunk_windows subsamples a chunk and draws its reduced windows with a
-few torch ops, then the chunk's kept words are stepped through `batch_size` centre words at a time
-(word2vec_batch.py: one batch is a few kernel launches). The host reads from the device once per
-chunk, never per batch: the kept-word count (torch.nonzero), the subword model's per-batch bag
-sizes, and the running loss, together (tests/test_torch_word2vec.py counts the reads).
+few torch ops, ChunkProgram.load copies them into fixed buffers and draws the chunk's noise words,
+and the chunk's kept words are stepped through `batch_size` centre words at a time
+(chunk_program.py: eagerly on the CPU and for subword bags; compiled and replayed as a CUDA graph on
+a GPU). The host reads from the device once per chunk, never per batch: the kept-word count
+(torch.nonzero), the subword model's per-batch bag sizes, and the running loss, together
+(tests/test_torch_word2vec.py counts the reads).
 
 What a batch is: `batch_size` consecutive kept centre words with all their (reduced-window)
 examples: up to 2 window pairs each for skip-gram, one example each for CBOW. All of a batch's
@@ -19,7 +21,7 @@ under 0.02, where batch 128 closes most of the gap to numba (README): what costs
 staleness itself, not the cap.
 
 The learning rate decays linearly over all words of all epochs, as in the numba backend, and is
-set per batch from the batch's position in its chunk.
+set per batch from the batch's position in its chunk (lr_line: computed on the device).
 """
 from __future__ import annotations
 
