@@ -33,7 +33,7 @@ from embedkit.config import CorpusConfig
 from embedkit.corpus.prepare import prepare_corpus
 corpus = prepare_corpus([ARGS['corpus']], CorpusConfig(min_count=5))
 opts = dict(ARGS['opts'], dim=ARGS['dim'], window=5, negative=5, sample=1e-3, epochs=ARGS['epochs'],
-            workers=ARGS['workers'], backend=ARGS['backend'], seed=1)
+            workers=ARGS['workers'], backend=ARGS['backend'], seed=ARGS['seed'])
 if ARGS['backend'] == 'torch':
     opts.update(device=ARGS['device'], batch_size=ARGS['batch_size'])
 t0 = time.perf_counter()
@@ -78,6 +78,7 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="the torch backend's device")
     ap.add_argument("--batch-size", type=int, default=None, help="the torch backend's batch (default: the config's)")
+    ap.add_argument("--seed", type=int, default=1, help="both backends' seed (the spread of one setting)")
     ap.add_argument("--tokens", type=int, default=None, help="train on the first N tokens of text8 only")
     ap.add_argument("--workdir", default="/tmp/embedkit-bench-torch")
     ap.add_argument("--json", help="also write the results here")
@@ -92,7 +93,7 @@ def main():
         for backend in a.backends.split(","):
             out = work / f"{variant}-{backend}.bin"
             args = {"model": model, "opts": opts, "dim": a.dim, "epochs": a.epochs, "workers": a.workers,
-                    "backend": backend, "device": a.device, "corpus": corpus, "out": str(out)}
+                    "backend": backend, "device": a.device, "seed": a.seed, "corpus": corpus, "out": str(out)}
             if a.batch_size:
                 args["batch_size"] = a.batch_size
             elif backend == "torch":

@@ -28,7 +28,6 @@ import os
 import sys
 
 from embedkit.torch.device import import_torch
-from embedkit.torch.word2vec_batch import k_rows_of
 
 GRAPH_BATCHES = 8        # batches per graph replay: fewer host calls; at most 7 batches past a chunk's end
 WARMUP_BATCHES = 3       # eager batches before capture (cuBLAS handles, the allocator's pools)
@@ -59,8 +58,6 @@ class ChunkProgram:
         self.lr_line = torch.zeros(4, dtype=torch.float32, device=device)
         self.acc = torch.zeros(2, dtype=torch.float64, device=device)      # (loss sum, examples) of the epoch
         self.offsets = torch.arange(B, device=device)
-        for w in (inputs.w_in, w_out):                  # made here, not inside a compiled or captured batch
-            k_rows_of(w, w.dtype)
 
     def load(self, cw, gen, lr_a: float, lr_b: float, lr_lo: float, lr_hi: float) -> int:
         """Copy a chunk's windows in, draw its noise words, set its lr line; returns its batch count."""

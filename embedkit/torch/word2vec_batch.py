@@ -82,21 +82,11 @@ def add_rows(w, rows, steps):
 def add_rows_capped(w, rows, steps, k):
     """w[r] += (the sum of the steps of row r) / max(1, k_r), k_r the sum of k (rows' shape) over
     r's uses: the trace of lr times r's loss curvature in the batch (module docstring)."""
+    torch = import_torch()
     rows = rows.reshape(-1)
-    k_row = k_rows_of(w, steps.dtype).index_add_(0, rows, k.reshape(-1))
-    scale = k_row[rows].clamp_(min=1.0).reciprocal_()
-    k_row.index_fill_(0, rows, 0.0)                  # zero again: the next batch finds it as it was made
+    k_row = torch.zeros(w.shape[0], dtype=steps.dtype, device=w.device).index_add_(0, rows, k.reshape(-1))
+    scale = k_row.clamp_(min=1.0).reciprocal_()[rows]
     w.index_add_(0, rows, steps.reshape(-1, steps.shape[-1]) * scale[:, None])
-
-
-def k_rows_of(w, dtype):
-    """A zero buffer of one k per row of w, kept on w itself and zeroed after each use by the rows it
-    touched: a batch then costs its uses, not a memset of every row (the subword model's w_in has
-    V + 2M bucket rows: a fresh buffer per batch was about 45% of its CPU time at batch 128)."""
-    buf = getattr(w, "_k_rows", None)
-    if buf is None:
-        buf = w._k_rows = import_torch().zeros(w.shape[0], dtype=dtype, device=w.device)
-    return buf
 
 
 # ---- objectives: targets -> output rows, labels, mask ----
