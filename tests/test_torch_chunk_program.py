@@ -6,29 +6,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from embedkit.config import FastTextConfig, Word2VecConfig  # noqa: E402
-from embedkit.tables.subwords import subword_bags  # noqa: E402
 from embedkit.torch import chunk_program as cp  # noqa: E402
-from embedkit.torch.word2vec import TorchWord2Vec  # noqa: E402
-from embedkit.trainers import word2vec as w2v  # noqa: E402
-from embedkit.trainers.word2vec import plain_bags  # noqa: E402
-from test_torch_word2vec import small_corpus  # noqa: E402
+from test_torch_word2vec import torch_word2vec  # noqa: E402
 
 
 def backend(model, extra, device="cpu", batch_size=16, chunk_words=3000):
     """Three chunks of about 3000 words, many batches each."""
-    corpus = small_corpus(n_sent=300)
-    cfg_cls = FastTextConfig if model == "fasttext" else Word2VecConfig
-    fixed = {} if model == "fasttext" else {"arch": model}
-    cfg = cfg_cls(dim=8, window=3, epochs=2, batch_size=batch_size, backend="torch", device=device, seed=5,
-                  workers=1, **fixed, **extra)
-    V = len(corpus.vocab)
-    if model == "fasttext":
-        bag_ptr, bag_ids = subword_bags(list(corpus.vocab.words), cfg.minn, cfg.maxn, cfg.bucket)
-        n_in = V + cfg.bucket
-    else:
-        (bag_ptr, bag_ids), n_in = plain_bags(V), V
-    return TorchWord2Vec(w2v.make_task(corpus, cfg, bag_ptr, bag_ids, n_in), chunk_words=chunk_words)
+    return torch_word2vec(model, extra, chunk_words, batch_size=batch_size, device=device, seed=5, workers=1)
 
 
 def train(b, epochs=2):

@@ -307,27 +307,31 @@ class CountDeviceReads:
             setattr(torch.Tensor, meth, orig)
 
 
-@pytest.mark.parametrize("model,extra", [("skipgram", {}), ("cbow", {"objective": "hs"}),
-                                         ("fasttext", {"bucket": 500, "arch": "cbow"}),
-                                         ("fasttext", {"bucket": 500, "arch": "skipgram"})])
-def test_no_device_reads_per_batch(model, extra):
-    """Two epochs of 3 chunks of many batches: the reads are a fixed few per chunk and per epoch."""
+def torch_word2vec(model, extra, chunk_words=3000, **opts):
+    """A TorchWord2Vec on 300 small sentences (about 9000 words: 3 chunks of chunk_words), dim 8,
+    window 3, 2 epochs; opts go to the model's config."""
     from embedkit.config import FastTextConfig
     from embedkit.trainers import word2vec as w2v
     from embedkit.torch.word2vec import TorchWord2Vec
-    from embedkit.tables.subwords import subword_bags
     corpus = small_corpus(n_sent=300)
     cfg_cls = FastTextConfig if model == "fasttext" else Word2VecConfig
     fixed = {} if model == "fasttext" else {"arch": model}
-    cfg = cfg_cls(dim=8, window=3, epochs=2, batch_size=16, backend="torch", sample=0, **fixed, **extra)
+    cfg = cfg_cls(dim=8, window=3, epochs=2, backend="torch", **opts, **fixed, **extra)
     V = len(corpus.vocab)
     if model == "fasttext":
         bag_ptr, bag_ids = subword_bags(list(corpus.vocab.words), cfg.minn, cfg.maxn, cfg.bucket)
         n_in = V + cfg.bucket
     else:
         (bag_ptr, bag_ids), n_in = plain_bags(V), V
-    task = w2v.make_task(corpus, cfg, bag_ptr, bag_ids, n_in)
-    backend = TorchWord2Vec(task, chunk_words=3000)
+    return TorchWord2Vec(w2v.make_task(corpus, cfg, bag_ptr, bag_ids, n_in), chunk_words=chunk_words)
+
+
+@pytest.mark.parametrize("model,extra", [("skipgram", {}), ("cbow", {"objective": "hs"}),
+                                         ("fasttext", {"bucket": 500, "arch": "cbow"}),
+                                         ("fasttext", {"bucket": 500, "arch": "skipgram"})])
+def test_no_device_reads_per_batch(model, extra):
+    """Two epochs of 3 chunks of many batches: the reads are a fixed few per chunk and per epoch."""
+    backend = torch_word2vec(model, extra, batch_size=16, sample=0)
     n_chunks = len(backend.chunks)
     assert n_chunks == 3
     with CountDeviceReads() as reads:
