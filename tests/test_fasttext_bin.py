@@ -130,13 +130,15 @@ def test_embedkit_model_opens_in_fasttext_with_the_same_vectors(trained, tmp_pat
         args = ft.f.getArgs()
         assert (args.minn, args.maxn, args.bucket, args.dim, args.epoch) == (2, 5, 500, 8, 1)
         back = embedkit.load(path)                               # and embedkit reads its own file back
-        assert np.array_equal(back.ngram_rows, emb.ngram_rows) and np.array_equal(back.word_rows, emb.word_rows)
+        assert back.ngram_buckets is None and emb.ngram_buckets is not None      # every bucket's row, as fastText's
+        assert np.array_equal(back.ngram_rows, emb.ngram_block(0, 500)) and np.array_equal(back.word_rows, emb.word_rows)
         np.testing.assert_allclose(back.vectors, emb.vectors, atol=1e-7)   # the same means, summed in another order
 
 
 def test_means_only_model_is_solved_for_its_word_rows(trained, tmp_path):
     _, emb = trained
-    bare = SubwordEmbeddings(emb.words, emb.vectors, emb.ngram_rows, emb.minn, emb.maxn)
+    bare = SubwordEmbeddings(emb.words, emb.vectors, emb.ngram_rows, emb.minn, emb.maxn,
+                             ngram_buckets=emb.ngram_buckets, bucket=emb.bucket)     # compact, as trained
     assert bare.word_rows is None
     io.save(bare, tmp_path / "bare.bin", format="fasttext-bin")
     ft = fasttext.load_model(str(tmp_path / "bare.bin"))

@@ -111,48 +111,18 @@ def test_training_releases_every_chunk_it_read(tmp_path, monkeypatch):
     assert (covered == 2).all()                               # each token once per epoch
 
 
-def test_init_weights_leaves_unused_rows_zero_and_draws_used_rows_as_before():
-    """used= changes nothing for a used row (the same stream, block by block) and writes no other row."""
-    from embedkit.trainers import word2vec
-    n, dim = 3 * word2vec.INIT_ROWS + 17, 4
-    used = np.random.default_rng(0).random(n) < 0.1
-    full, _ = word2vec.init_weights(n, 5, dim, seed=3)
-    part, w_out = word2vec.init_weights(n, 5, dim, seed=3, used=used)
-    assert part.dtype == np.float32 and part.shape == (n, dim) and part.flags.writeable
-    assert np.array_equal(part[used], full[used])
-    assert not part[~used].any()
-    assert w_out.shape == (5, dim) and not w_out.any()
-
-
-def _resident_bytes(a: np.ndarray) -> int:
-    """Rss of the memory map that holds array a (/proc/self/smaps)."""
-    addr = a.ctypes.data
-    with open("/proc/self/smaps") as f:
-        inside = False
-        for line in f:
-            head = line.split()[0]
-            if "-" in head and not head.endswith(":"):
-                lo, hi = (int(x, 16) for x in head.split("-"))
-                inside = lo <= addr < hi
-            elif inside and head == "Rss:":
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no mapping holds the array")
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs Linux's /proc/self/smaps")
-def test_subword_bucket_rows_of_no_bag_take_no_memory():
-    """A subword model's w_in is (V + bucket) rows, but only the pages of rows some bag holds are
-    resident, after training and after reading them all (as saving does): 200,000 buckets x 100
-    dims is 80 MB of address space; 4 words use a few pages."""
+def test_subword_input_matrix_holds_only_the_buckets_of_some_bag():
+    """200,000 buckets x 100 dims would be 80 MB; 4 words' n-grams hold a few dozen buckets, and
+    w_in has a row for those only."""
     from embedkit.config import FastTextConfig
     from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.tables.subwords import ngram_buckets
     from embedkit.trainers.subword import train_subword
     words = ["alpha", "beta", "gamma", "delta"]
     corpus = EncodedCorpus.from_id_lists([[0, 1, 2, 3, 1, 0, 2]] * 50, Vocab(words, np.array([100, 100, 100, 50])))
     result = train_subword(corpus, FastTextConfig(dim=100, bucket=200_000, epochs=1, workers=1, sample=0))
-    w_in = result.arrays["w_in"]
-    assert w_in.shape == (4 + 200_000, 100)
-    assert np.isfinite(w_in.sum(dtype=np.float64))            # reading every row (as saving does) maps no memory
-    assert _resident_bytes(w_in) < 2 << 20                    # of 80 MB
+    held = np.unique(np.concatenate([ngram_buckets(w, 3, 6, 200_000) for w in words]))
+    assert result.arrays["ngram_buckets"].tolist() == held.tolist()
+    assert result.arrays["w_in"].shape == (4 + len(held), 100) and len(held) < 100
     emb = result.embeddings
     assert np.isfinite(emb.vectors).all() and emb["alphabet"].shape == (100,)

@@ -302,6 +302,32 @@ def test_resume_refuses_conflicting_options(corpus_file, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_resume_refuses_a_checkpoint_of_another_layout(corpus_file, tmp_path):
+    """A checkpoint whose arrays do not fit the run (another version's layout, say the subword
+    model's bucket rows) is a one-line error, not numpy's broadcast traceback."""
+    env = child_env(tmp_path)
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, CHILD, *train_args("skipgram", corpus_file, out)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "checkpoint" / "state.npz"
+    deadline = time.monotonic() + 240
+    while not state.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    if not state.exists():
+        pytest.skip("the run finished before the kill")
+    with np.load(state) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["w_in"] = arrays["w_in"][:-1]
+    with open(state, "wb") as f:
+        np.savez(f, **arrays)
+    r = child(["train", "--resume", str(out), "--quiet"], env)
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "state.npz" in last and "does not fit" in last
+
+
 # ---- continued training ----
 
 class Begin(embedkit.Callback):

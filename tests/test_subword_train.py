@@ -146,9 +146,14 @@ def test_vectors_are_fasttext_word_vectors(corpus, tmp_path):
     """Vocabulary vectors = mean of the bag rows; unseen = mean of the n-gram bucket rows
     (fastText's getWordVector), recomputed here from the saved w_in by the str definition."""
     emb = embedkit.train("fasttext", corpus, output=tmp_path / "m", minn=3, maxn=5, **OPTS)
-    w_in = np.load(tmp_path / "m" / "arrays.npz")["w_in"]
+    saved = np.load(tmp_path / "m" / "arrays.npz")
     V, bucket = len(emb), OPTS["bucket"]
-    assert w_in.shape == (V + bucket, 16)
+    held = saved["ngram_buckets"]             # compact: rows only for the buckets some word's n-grams hash to
+    used = {fasttext_hash(g) % bucket for w in emb.words for g in char_ngrams(w, 3, 5)}
+    assert held.tolist() == sorted(used) and len(used) < bucket
+    assert saved["w_in"].shape == (V + len(held), 16)
+    w_in = np.zeros((V + bucket, 16), np.float32)                    # the full matrix; other buckets read 0
+    w_in[:V], w_in[V + held] = saved["w_in"][:V], saved["w_in"][V:]
     rows = lambda w: [V + fasttext_hash(g) % bucket for g in char_ngrams(w, 3, 5)]
     for i in (0, 7, V - 1):
         w = emb.words[i]
@@ -167,6 +172,18 @@ def test_save_load_keeps_unseen_words(corpus, tmp_path):
     assert back.most_similar("zorxyz", topn=5) == emb.most_similar("zorxyz", topn=5)
     text = embedkit.load(out / "vectors.txt")                       # .vec-style export: vocabulary only
     assert text.words == emb.words and "unseenword" not in text
+    assert np.array_equal(back.ngram_buckets, emb.ngram_buckets) and len(back.ngram_rows) < back.bucket
+
+
+@pytest.mark.parametrize("edit", [lambda b: b[::-1], lambda b: b + 5000, lambda b: b[:-1], lambda b: b * 0.5])
+def test_damaged_ngram_buckets_are_a_clear_error(corpus, tmp_path, edit):
+    out = tmp_path / "model"
+    embedkit.train("fasttext", corpus, output=out, **OPTS)
+    arrays = dict(np.load(out / "arrays.npz"))
+    arrays["ngram_buckets"] = edit(arrays["ngram_buckets"])
+    np.savez(out / "arrays.npz", **arrays)
+    with pytest.raises(embedkit.EmbedkitError, match=r"(model\.json|arrays\.npz).*(ngram_buckets|shape)"):
+        embedkit.load(out)
 
 
 def test_word_without_ngrams_is_a_clear_error(corpus):

@@ -159,3 +159,22 @@ def test_bag_building_is_fast_enough():
     bag_ptr, bag_ids = subword_bags(words, 3, 6, 2_000_000)
     assert time.perf_counter() - t0 < 5
     assert bag_ids.min() >= 0 and bag_ids.max() < len(words) + 2_000_000
+
+
+def test_compact_bags_renumber_the_held_buckets_in_order():
+    """Row V + k of the compact matrix holds the k-th smallest bucket some bag holds; each bag
+    entry points at its bucket's row, word rows unchanged; bucket_rows_of inverts it (-1: none)."""
+    from embedkit.tables.subwords import bucket_rows_of, compact_bags
+    words = ["where", "here", "hero", "日本語"]
+    V, bucket = len(words), 1000
+    bag_ptr, bag_ids = subword_bags(words, 3, 5, bucket)
+    compact, held = compact_bags(bag_ptr, bag_ids, V)
+    assert held.tolist() == sorted(set((bag_ids[bag_ids >= V] - V).tolist()))
+    assert compact.dtype == np.int32 and compact[bag_ptr[:-1]].tolist() == list(range(V))
+    ngram = bag_ids >= V
+    assert np.array_equal(held[compact[ngram] - V], bag_ids[ngram] - V)        # each entry keeps its bucket
+    absent = np.setdiff1d(np.arange(bucket), held)[:5]
+    assert bucket_rows_of(held, np.concatenate([held[::-1], absent])).tolist() == \
+        list(range(len(held)))[::-1] + [-1] * 5
+    assert bucket_rows_of(None, [3, 7]).tolist() == [3, 7]
+    assert bucket_rows_of(np.zeros(0, np.int64), [3]).tolist() == [-1]

@@ -219,26 +219,29 @@ def _read_matrix(r: _Reader, what: str, mmap_path: Path | None, shape: tuple[int
     return m
 
 
-def _ngram_sums(words, ngram_rows, minn: int, maxn: int) -> tuple[np.ndarray, np.ndarray]:
+def _ngram_sums(words, ngram_rows, minn: int, maxn: int, held=None, bucket=None) -> tuple[np.ndarray, np.ndarray]:
     """Sum of each word's n-gram rows (V, D) float32 and its bag size (V,) (own row included), as
-    fastText's getWordVector counts them ("</s>" has no n-grams); one sparse product."""
+    fastText's getWordVector counts them ("</s>" has no n-grams); one sparse product. held: the
+    bucket of each row of a compact ngram_rows (SubwordEmbeddings.ngram_buckets), of `bucket`."""
     import scipy.sparse as sp
 
-    from embedkit.tables.subwords import subword_bags
+    from embedkit.tables.subwords import bucket_rows_of, subword_bags
     V, dim = len(words), ngram_rows.shape[1]
     if maxn <= 0 or V == 0:
         return np.zeros((V, dim), np.float32), np.ones(V, np.int64)
-    bag_ptr, bag_ids = subword_bags(words, minn, maxn, ngram_rows.shape[0])
+    bag_ptr, bag_ids = subword_bags(words, minn, maxn, ngram_rows.shape[0] if held is None else bucket)
     sizes = np.diff(bag_ptr)                                         # (V,) rows per bag, own row included
     keep = np.ones(len(bag_ids), bool)
     keep[bag_ptr[:-1]] = False                                       # each bag's own row comes first
     ngram_ptr = bag_ptr - np.arange(V + 1)                           # (V+1,) int64
-    ngram_ids = bag_ids[keep].astype(np.int64) - V                   # (nnz - V,) bucket ids
+    ngram_ids = bucket_rows_of(held, bag_ids[keep].astype(np.int64) - V)   # (nnz - V,) rows, -1: none
     weights = np.ones(len(ngram_ids), np.float32)
     if EOS in words:
         e = words.index(EOS)
         weights[ngram_ptr[e]:ngram_ptr[e + 1]] = 0
         sizes[e] = 1
+    weights[ngram_ids < 0] = 0                                       # a bucket with no row adds zeros
+    ngram_ids = np.maximum(ngram_ids, 0)
     op = sp.csr_matrix((weights, ngram_ids, ngram_ptr), shape=(V, ngram_rows.shape[0]))
     return np.asarray(op @ ngram_rows, dtype=np.float32), sizes
 
@@ -293,18 +296,19 @@ def read_fasttext_bin(path, limit: int | None = None, unicode_errors: str = "str
 # ---- writing ----
 
 def _model_parts(emb: Embeddings):
-    """(word_rows (V, D), ngram_rows (B, D), minn, maxn, output_rows or None, args) of any Embeddings."""
+    """(word_rows (V, D), bucket B, block(start, stop) -> n-gram rows (stop - start, D), minn, maxn,
+    output_rows or None, args) of any Embeddings."""
     from embedkit.subword_embeddings import SubwordEmbeddings
     if not isinstance(emb, SubwordEmbeddings):
-        return emb.vectors, np.empty((0, emb.dim), np.float32), 0, 0, None, {}
+        return emb.vectors, 0, None, 0, 0, None, {}
     minn, maxn = (emb.minn, emb.maxn) if emb.maxn > 0 else (0, 0)
-    ngram_rows = emb.ngram_rows if maxn > 0 or emb.fasttext_args else emb.ngram_rows[:0]
+    bucket = emb.bucket if maxn > 0 or emb.fasttext_args else 0
     word_rows = emb.word_rows
     if word_rows is None:
         # Only the means are known: the own row is size * mean - sum of the n-gram rows.
-        sums, sizes = _ngram_sums(emb.words, ngram_rows, minn, maxn)
+        sums, sizes = _ngram_sums(emb.words, emb.ngram_rows, minn, maxn, emb.ngram_buckets, emb.bucket)
         word_rows = emb.vectors * sizes.astype(np.float32)[:, None] - sums
-    return word_rows, ngram_rows, minn, maxn, emb.output_rows, dict(emb.fasttext_args or {})
+    return word_rows, bucket, emb.ngram_block, minn, maxn, emb.output_rows, dict(emb.fasttext_args or {})
 
 
 def write_fasttext_bin(emb: Embeddings, path) -> None:
@@ -312,13 +316,13 @@ def write_fasttext_bin(emb: Embeddings, path) -> None:
     get_word_vector returns emb's vectors (vocabulary and unseen words). Plain Embeddings become
     a model without n-grams (maxn 0, bucket 0). The output matrix is the model's own when known
     (a trained or read subword model), zeros otherwise: fastText needs it only to train further."""
-    word_rows, ngram_rows, minn, maxn, output_rows, args = _model_parts(emb)
+    word_rows, bucket, ngram_block, minn, maxn, output_rows, args = _model_parts(emb)
     V, dim = len(emb), emb.dim
     for i, w in enumerate(emb.words):
         if not w or "\0" in w:
             raise EmbedkitError(f"cannot write fasttext-bin file {path}: word #{i} {w!r} is empty or contains "
                                 "a NUL character, which ends a word in this format")
-    a = {**DEFAULT_ARGS, **args, "dim": dim, "bucket": int(ngram_rows.shape[0]), "maxn": maxn,
+    a = {**DEFAULT_ARGS, **args, "dim": dim, "bucket": int(bucket), "maxn": maxn,
          "minn": minn if maxn > 0 else args.get("minn", 0)}        # minn of a model without n-grams: as read
     if a["model"] == "sup":                     # labels are not kept: write an unsupervised model
         a["model"], output_rows = "sg", None
@@ -339,10 +343,11 @@ def write_fasttext_bin(emb: Embeddings, path) -> None:
         for s in range(0, V, WRITE_ROWS):
             f.write(b"".join(w.encode("utf-8") + b"\0" + struct.pack("<qb", int(c), 0)
                              for w, c in zip(emb.words[s:s + WRITE_ROWS], counts[s:s + WRITE_ROWS].tolist())))
-        f.write(b"\0" + MATRIX_HEAD.pack(V + ngram_rows.shape[0], dim))
-        for block in (word_rows, ngram_rows):
-            for s in range(0, block.shape[0], WRITE_ROWS):
-                f.write(np.ascontiguousarray(block[s:s + WRITE_ROWS], dtype="<f4").tobytes())
+        f.write(b"\0" + MATRIX_HEAD.pack(V + bucket, dim))
+        for s in range(0, V, WRITE_ROWS):
+            f.write(np.ascontiguousarray(word_rows[s:s + WRITE_ROWS], dtype="<f4").tobytes())
+        for s in range(0, bucket, WRITE_ROWS):          # fastText stores every bucket's row
+            f.write(np.ascontiguousarray(ngram_block(s, min(s + WRITE_ROWS, bucket)), dtype="<f4").tobytes())
         if output_rows is None or output_rows.shape[1] != dim or output_rows.shape[0] > V:
             output_rows = np.zeros((0, dim), np.float32)
         f.write(b"\0" + MATRIX_HEAD.pack(V, dim))

@@ -153,16 +153,14 @@ class Start:
         log = self.training_log
         return float(log.get("corpus_tokens", 0)) * float(self.config.get("epochs", 0))
 
-    def apply_word2vec(self, task, cfg) -> None:
-        """Put the trained rows into a word2vec-family task (fresh rows stay as make_task drew them)."""
+    def apply_word2vec(self, task, cfg, buckets=None) -> None:
+        """Put the trained rows into a word2vec-family task (fresh rows stay as make_task drew them).
+        buckets: the n-gram bucket each of the task's rows past V holds (subword model)."""
         w = task.weights
         V, V0 = len(task.keep_prob), len(self.words)
         w_in, w_out = self._array("w_in", w.w_in.shape[1]), self._array("w_out", w.w_out.shape[1])
-        if w_in.shape[0] - V0 != w.w_in.shape[0] - V:
-            raise EmbedkitError(f"the --init model has {w_in.shape[0] - V0} n-gram bucket rows, this run "
-                                f"{w.w_in.shape[0] - V}: keep --bucket, --minn and --maxn")
         w.w_in[self.new_of_old] = w_in[:V0]
-        w.w_in[V:] = w_in[V0:]                                    # n-gram buckets, unchanged
+        self._apply_buckets(w.w_in[V:], w_in[V0:], buckets)
         if cfg.objective == "ns":
             w.w_out[self.new_of_old] = w_out
         elif not self.vocab_changed:
@@ -171,6 +169,23 @@ class Start:
             old, new = self._old_words_trained(), float(task.n_tokens) * task.epochs
             f = old / (old + new) if old + new > 0 else 0.0
             task.lr_start = task.lr_start * (1.0 - f) + task.lr_end * f
+
+    def _apply_buckets(self, rows: np.ndarray, old_rows: np.ndarray, buckets) -> None:
+        """Each n-gram bucket the old model has a row for and this run holds keeps its row. A bucket
+        new to this run (an n-gram only the new words have) starts as a fresh row."""
+        from embedkit.tables.subwords import bucket_rows_of
+        held = self.arrays.get("ngram_buckets")                    # None: a row for every bucket
+        held = np.arange(len(old_rows)) if held is None else np.asarray(held, dtype=np.int64)
+        if len(held) != len(old_rows):
+            raise EmbedkitError(f"{self.source or 'the init model'}: {len(old_rows):,} n-gram rows but "
+                                f"{len(held):,} ngram_buckets")
+        if buckets is None:
+            buckets = np.arange(len(rows))
+        if len(held) and not len(buckets):
+            raise EmbedkitError(f"the --init model has {len(held):,} n-gram bucket rows, this run none: "
+                                "keep --bucket, --minn and --maxn")
+        at = bucket_rows_of(np.asarray(buckets, dtype=np.int64), held)   # (U_old,) row in this run, or -1
+        rows[at[at >= 0]] = old_rows[at >= 0]
 
     def apply_glove(self, task) -> None:
         """Put W, W~, the biases and the accumulators into a GloVe task, rows moved to the new ids."""

@@ -178,7 +178,11 @@ def run_task(family: str, cfg, task, ctx: TrainContext, view=None, hints: dict |
         backend.hints = hints
     resume = None
     if ctx.resume is not None:
-        backend.load_state(ctx.resume.arrays)
+        try:
+            backend.load_state(ctx.resume.arrays)
+        except (ValueError, KeyError) as e:            # arrays of another shape: another version's layout
+            raise EmbedkitError(f"{ctx.resume.path}: this checkpoint does not fit the run ({e}); it was written "
+                                "by another version of embedkit. Start the run again without --resume") from None
         resume = ctx.resume.runner
     log = run_epochs(backend, cfg.epochs, quiet=ctx.quiet, hooks=ctx.hooks, curve_every=ctx.log_every, view=view,
                      resume=resume)

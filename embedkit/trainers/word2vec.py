@@ -13,7 +13,6 @@ never cross sentence pieces (gensim and word2vec C cut long lines the same way).
 from __future__ import annotations
 
 import dataclasses
-import mmap
 
 import numpy as np
 
@@ -54,43 +53,13 @@ def plain_bags(V: int):
     return np.arange(V + 1, dtype=np.int64), np.arange(V, dtype=np.int32)
 
 
-INIT_ROWS = 1 << 16      # rows drawn at a time when only some rows are used (a 26 MB block at dim 100)
-
-
-def zeroed_rows(rows: int, dim: int) -> np.ndarray:
-    """(rows, dim) float32 zeros in an anonymous memory map: a page takes memory only once written.
-    Transparent huge pages are turned off for it, so that one written row makes 4 KB resident, not
-    the 2 MB around it (with huge pages, rows scattered over the whole table would fault it all in)."""
-    try:
-        # private: a read of an unwritten page maps the shared zero page (a shared map would allocate it)
-        buf = mmap.mmap(-1, max(rows * dim * 4, 1), flags=mmap.MAP_PRIVATE)
-    except OSError as e:                                   # ENOMEM: the memory check's error (make_task)
-        raise MemoryError(str(e)) from None
-    if hasattr(mmap, "MADV_NOHUGEPAGE"):
-        buf.madvise(mmap.MADV_NOHUGEPAGE)
-    return np.frombuffer(buf, dtype=np.float32, count=rows * dim).reshape(rows, dim)
-
-
-def init_weights(n_in: int, n_out: int, dim: int, seed: int, used: np.ndarray | None = None):
-    """w_in ~ U(-0.5/dim, 0.5/dim) (word2vec C), w_out = 0; both (rows, dim) float32.
-
-    used: (n_in,) bool, the input rows some bag holds, or None for all. Rows no bag holds (n-gram
-    buckets of no vocabulary word: 85% of 2M buckets on text8) are never trained; they stay 0 and
-    are never written (zeroed_rows), so they take no memory. A used row gets the value it gets
-    with used=None: the rows are drawn in order, block by block, from the same stream."""
+def init_weights(n_in: int, n_out: int, dim: int, seed: int):
+    """w_in ~ U(-0.5/dim, 0.5/dim) (word2vec C), w_out = 0; both (rows, dim) float32. Every input
+    row is in some bag: the subword model keeps rows only for the buckets its bags hold."""
     rng = np.random.default_rng(seed)
-    if used is None:
-        w_in = rng.random((n_in, dim), dtype=np.float32)   # filled in place: no second copy of the table
-        w_in -= np.float32(0.5)
-        w_in /= np.float32(dim)
-    else:
-        w_in = zeroed_rows(n_in, dim)
-        for start in range(0, n_in, INIT_ROWS):
-            block = rng.random((min(INIT_ROWS, n_in - start), dim), dtype=np.float32)
-            block -= np.float32(0.5)
-            block /= np.float32(dim)
-            rows = np.flatnonzero(used[start:start + len(block)])
-            w_in[start + rows] = block[rows]
+    w_in = rng.random((n_in, dim), dtype=np.float32)       # filled in place: no second copy of the table
+    w_in -= np.float32(0.5)
+    w_in /= np.float32(dim)
     w_out = np.zeros((n_out, dim), dtype=np.float32)
     return w_in, w_out
 
@@ -120,12 +89,8 @@ def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in
     arrays, settings, fix = weights_plan(cfg, len(counts), n_in_rows)
     check_fits(arrays, settings, fix)                      # before allocating (embedkit/memory.py's rule)
     tables, n_out = objective_tables(counts, cfg)
-    used = None
-    if n_in_rows > len(counts):                            # n-gram buckets: only those in some bag are trained
-        used = np.zeros(n_in_rows, dtype=np.bool_)         # (n_in_rows,) bool
-        used[bag_ids] = True
     with allocating(settings, fix):
-        w_in, w_out = init_weights(n_in_rows, n_out, cfg.dim, cfg.seed, used)
+        w_in, w_out = init_weights(n_in_rows, n_out, cfg.dim, cfg.seed)
     lr0 = float(cfg.start_lr())
     return Word2VecTask(step=step_name(cfg), tokens=np.asarray(corpus.tokens),
                         offsets=np.asarray(corpus.offsets, dtype=np.int64),
@@ -136,14 +101,15 @@ def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in
 
 
 def train_bags(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in_rows: int,
-               ctx: TrainContext = TrainContext(), view=None) -> tuple[np.ndarray, np.ndarray, dict]:
+               ctx: TrainContext = TrainContext(), view=None, buckets=None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Train on input bags with cfg.backend; returns (w_in (n_in_rows, dim), w_out, training log).
     view: w_in -> the output vectors (V, D), for hooks (default: the first V rows of w_in).
-    ctx.init (continued training) gives the starting rows and learning rates; ctx.resume a
-    checkpoint to go on from (trainers/checkpoint.py)."""
+    buckets: (n_in_rows - V,) the n-gram bucket each row past V holds (subword model), so that
+    continued training finds each bucket's trained row. ctx.init (continued training) gives the
+    starting rows and learning rates; ctx.resume a checkpoint to go on from (trainers/checkpoint.py)."""
     task = make_task(corpus, cfg, bag_ptr, bag_ids, n_in_rows)
     if ctx.init is not None:
-        ctx.init.apply_word2vec(task, cfg)
+        ctx.init.apply_word2vec(task, cfg, buckets)
     words = list(corpus.vocab.words)
     V = len(words)
     view = view or (lambda w_in: w_in[:V])
