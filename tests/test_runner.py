@@ -10,7 +10,8 @@ from embedkit.corpus.vocab import Vocab
 from embedkit.errors import EmbedkitError
 from embedkit.trainers.backends import BACKENDS, check_backend
 from embedkit.trainers.runner import run_epochs
-from embedkit.trainers.word2vec_numba import chunk_ranges
+from embedkit.trainers.base import split_shards, whole_targets
+from embedkit.trainers.word2vec_numba import chunk_ranges, chunk_shard
 
 
 class FakeBackend:
@@ -76,6 +77,52 @@ def test_chunks_cover_a_shard_in_order():
         assert chunks[0][0] == 1 and chunks[-1][1] == 8
         assert all(a < b for a, b in chunks) and all(b == c for (_, b), (c, _) in zip(chunks, chunks[1:]))
     assert chunk_ranges(offsets, 3, 3, 5) == []
+
+
+def test_whole_targets_find_the_sentences_float_targets_find():
+    """Cutting shards and chunks with int64 targets (so numpy does not convert a memory-mapped
+    offsets array to float64 whole) gives the cuts the float targets gave."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 9, rng.integers(1, 60)))]).astype(np.int64)
+        targets = np.concatenate([np.linspace(0, offsets[-1], rng.integers(2, 9)), rng.random(5) * offsets[-1]])
+        assert np.array_equal(np.searchsorted(offsets, whole_targets(targets), side="left"),
+                              np.searchsorted(offsets, targets, side="left"))
+    offsets = np.cumsum([0] + [7, 1, 30, 2, 2, 9, 40, 1]).astype(np.int64)      # 92 tokens
+    assert split_shards(offsets, 3) == [(0, 3), (3, 7), (7, 8)]                  # cut at >= 30.7 and >= 61.3
+
+
+def test_walking_a_chunk_shard_is_walking_the_chunk():
+    """chunk_shard(corpus, s0, s1) walked over [0, s1 - s0) gives the same weights, loss, progress and
+    random state as the corpus walked over [s0, s1)."""
+    from embedkit.kernels.random import seed_states
+    from embedkit.kernels.walker import Schedule, Shard, Shared, walk_shard
+    from embedkit.kernels.word2vec import Weights
+    from embedkit.trainers.word2vec import objective_tables, plain_bags
+    from embedkit.trainers.word2vec_numba import STEPS
+    rng = np.random.default_rng(1)
+    V, D = 30, 8
+    counts = np.sort(rng.integers(5, 500, V))[::-1].astype(np.int64)
+    lens = rng.integers(1, 25, 40)
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    corpus = Shard(rng.integers(0, V, offsets[-1]).astype(np.int32), offsets,
+                   rng.uniform(0.3, 1.0, V).astype(np.float32))
+    s0, s1 = 7, 31
+    part = chunk_shard(corpus, s0, s1)
+    assert np.array_equal(part.tokens, corpus.tokens[offsets[s0]:offsets[s1]])
+    assert part.offsets.tolist() == (offsets[s0:s1 + 1] - offsets[s0]).tolist()
+    results = []
+    for shard, begin, end in ((corpus, s0, s1), (part, 0, s1 - s0)):
+        tables, n_out = objective_tables(counts, Word2VecConfig(negative=3))
+        w_in = np.random.default_rng(2).normal(0, 0.1, (V, D)).astype(np.float32)
+        w_out = np.zeros((n_out, D), np.float32)
+        progress, state = np.zeros(1, np.int64), seed_states(5, 1)
+        loss = walk_shard(STEPS["cbow"], shard, begin, end, Weights(w_in, w_out, *plain_bags(V)), tables,
+                          Schedule(3, 0.05, 0.0001, 1e4), Shared(progress, np.zeros((1, 2)), 0, state))
+        results.append((loss, w_in, w_out, progress, state))
+    (loss_a, *arrays_a), (loss_b, *arrays_b) = results
+    assert loss_a == loss_b and loss_a[1] > 0
+    assert all(np.array_equal(a, b) for a, b in zip(arrays_a, arrays_b))
 
 
 def test_every_family_has_a_numba_backend_and_device_checks_come_first():

@@ -12,10 +12,17 @@ import time
 import numpy as np
 
 
+def whole_targets(targets: np.ndarray) -> np.ndarray:
+    """Token positions to look up in an (S+1,) int64 offsets array, rounded up to int64: searchsorted
+    finds the same sentences (offsets are whole numbers), but float targets would make numpy convert
+    the whole offsets array to float64, a copy that reads every page of a memory-mapped corpus's."""
+    return np.ceil(targets).astype(np.int64)
+
+
 def split_shards(offsets: np.ndarray, n_shards: int) -> list[tuple[int, int]]:
     """Split sentences [0, S) into n contiguous ranges holding about equal numbers of tokens."""
     n_sent = len(offsets) - 1
-    targets = np.linspace(0, offsets[-1], n_shards + 1)
+    targets = whole_targets(np.linspace(0, offsets[-1], n_shards + 1))
     cuts = np.searchsorted(offsets, targets[1:-1], side="left")
     bounds = [0, *np.clip(cuts, 0, n_sent).tolist(), n_sent]
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
