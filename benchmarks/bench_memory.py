@@ -18,8 +18,10 @@ the CLI's parser for `train`, numba, the walker's module, the first kernel call 
 run would find it) and gensim its streaming Text8Corpus; `--cold` also runs embedkit with an empty
 cache, so that counting and encoding happen in the measured process, as gensim's build_vocab does.
 `growth` runs `embedkit train --model cbow` with an empty cache on each corpus (counting, encoding
-and the epoch all in the measured process). Before any measured embedkit child, the same command
-runs on the bundled corpus, so that its kernels are compiled into the numba cache
+and the epoch all in the measured process), then on text8 with the raw dump's vocabulary size, so
+that what grows with the corpus and what grows with the vocabulary are measured apart (--no-control
+skips that run). Before any measured embedkit child, the same command runs on the bundled corpus,
+so that its kernels are compiled into the numba cache
 ($NUMBA_CACHE_DIR, default WORKDIR/numba-cache): a measured child only loads machine code.
 """
 from __future__ import annotations
@@ -211,16 +213,28 @@ def text8(a, work: Path) -> list:
 
 
 def growth(a, work: Path) -> list:
+    """text8 and the raw dump, then text8 again with the raw dump's vocabulary size (--min-count 1
+    --max-size V of the raw run): that third run has the raw run's model and O(V) tables on text8's
+    corpus, so raw minus it is what grows with the corpus alone, and it minus text8 measures the
+    allowance (model + O(V)) instead of estimating it."""
     import os
     results = []
     _warm(work, _train_argv("cbow", "ns", "", str(work / "warm")))
-    for name, path in (("text8", TEXT8_GZ), ("enwiki2015-raw", RAW_GZ)):
+    runs = [("text8", TEXT8_GZ, []), ("enwiki2015-raw", RAW_GZ, [])]
+    if not a.no_control:
+        runs.append(("text8, raw's V", TEXT8_GZ, None))
+    for name, path, extra in runs:
+        if extra is None:                                 # the control: V from the raw run
+            extra = ["--min-count", "1", "--max-size", str(results[1]["V"])]
+        out = work / f"grow-{name.split(',')[0]}{'-V' if extra else ''}"
+        argv = _train_argv("cbow", "ns", str(path), str(out))
+        if extra:
+            i = argv.index("--min-count")
+            argv = argv[:i] + argv[i + 2:] + extra
         with tempfile.TemporaryDirectory(dir=work) as cache:
             os.environ["EMBEDKIT_CACHE_DIR"] = cache      # empty: count + encode in the measured process
-            r = _run(EMBEDKIT_CHILD, {"argv": _train_argv("cbow", "ns", str(path), str(work / f"grow-{name}"))},
-                     results, peer="embedkit", corpus=name)
-            log = json.loads((work / f"grow-{name}" / "training_log.json").read_text()) \
-                if (work / f"grow-{name}" / "training_log.json").exists() else {}
+            r = _run(EMBEDKIT_CHILD, {"argv": argv}, results, peer="embedkit", corpus=name)
+            log = json.loads((out / "training_log.json").read_text()) if (out / "training_log.json").exists() else {}
             r["tokens"] = log.get("corpus_tokens")
             r["V"] = log.get("vocab_size")
     rows = []
@@ -230,6 +244,14 @@ def growth(a, work: Path) -> list:
                      f"{r['seconds']:.0f}"])
     print()
     print(markdown_table(["corpus", "tokens trained", "vocabulary", "w_in + w_out", "peak RSS", "process s"], rows))
+    text8, raw = results[0], results[1]
+    model = (raw["V"] - text8["V"]) * SETTINGS["dim"] * 4 * 2 / 2**20
+    print(f"\nraw - text8: {raw['peak_rss_mb'] - text8['peak_rss_mb']:+.0f} MB (the model alone {model:+.0f} MB)")
+    if len(results) > 2:
+        same_v = results[2]
+        print(f"text8 at the raw dump's V - text8 (model + O(V) tables, measured): "
+              f"{same_v['peak_rss_mb'] - text8['peak_rss_mb']:+.0f} MB; raw - text8 at the same V "
+              f"(what grows with the corpus): {raw['peak_rss_mb'] - same_v['peak_rss_mb']:+.0f} MB")
     return results
 
 
@@ -240,6 +262,8 @@ def main():
     ap.add_argument("--peers", default="embedkit,gensim")
     ap.add_argument("--cold", action="store_true", help="text8: also embedkit with an empty cache")
     ap.add_argument("--subword", action="store_true", help="text8: also the subword model vs fastText (2M buckets)")
+    ap.add_argument("--no-control", action="store_true",
+                    help="growth: skip the third run (text8 with the raw dump's vocabulary size)")
     ap.add_argument("--verb", default="train", help="floor: build the parser for this verb only ('' : every verb)")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "embedkit-bench"))
     ap.add_argument("--json", help="also write the results here")
