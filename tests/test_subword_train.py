@@ -175,6 +175,23 @@ def test_save_load_keeps_unseen_words(corpus, tmp_path):
     assert np.array_equal(back.ngram_buckets, emb.ngram_buckets) and len(back.ngram_rows) < back.bucket
 
 
+def test_a_model_folder_of_the_full_layout_still_loads(corpus, tmp_path):
+    """Folders written before the compact layout hold every bucket's row in w_in and no
+    ngram_buckets: they load, with the same vectors for vocabulary and unseen words."""
+    out = tmp_path / "model"
+    emb = embedkit.train("fasttext", corpus, output=out, **OPTS)
+    arrays = dict(np.load(out / "arrays.npz"))
+    held, V = arrays.pop("ngram_buckets"), len(emb)
+    full = np.zeros((V + OPTS["bucket"], arrays["w_in"].shape[1]), np.float32)
+    full[:V], full[V + held] = arrays["w_in"][:V], arrays["w_in"][V:]
+    np.savez(out / "arrays.npz", **dict(arrays, w_in=full))
+    back = embedkit.load(out)
+    assert back.ngram_buckets is None and back.bucket == OPTS["bucket"]
+    np.testing.assert_array_equal(back.vectors, emb.vectors)
+    for w in ("zorxyz", "unseenword", "日本"):
+        np.testing.assert_allclose(back[w], emb[w], rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.parametrize("edit", [lambda b: b[::-1], lambda b: b + 5000, lambda b: b[:-1], lambda b: b * 0.5])
 def test_damaged_ngram_buckets_are_a_clear_error(corpus, tmp_path, edit):
     out = tmp_path / "model"
