@@ -280,10 +280,10 @@ def test_sigint_writes_a_checkpoint_and_exits_130(corpus_file, tmp_path):
     assert_bit_identical(ref, out)
 
 
-def test_resume_refuses_conflicting_options(corpus_file, tmp_path):
-    env = child_env(tmp_path)
-    out = tmp_path / "run"
-    args = train_args("skipgram", corpus_file, out)
+def killed_after_first_checkpoint(args, env) -> Path:
+    """Start `embedkit train args` in a child, SIGKILL it once its first checkpoint exists, and
+    return the checkpoint's state.npz (the test is skipped if the run finished first)."""
+    out = Path(args[args.index("--output") + 1])
     proc = subprocess.Popen([sys.executable, CHILD, *args], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     state = out / "checkpoint" / "state.npz"
@@ -294,6 +294,13 @@ def test_resume_refuses_conflicting_options(corpus_file, tmp_path):
     proc.wait()
     if not state.exists():
         pytest.skip("the run finished before the kill")
+    return state
+
+
+def test_resume_refuses_conflicting_options(corpus_file, tmp_path):
+    env = child_env(tmp_path)
+    out = tmp_path / "run"
+    killed_after_first_checkpoint(train_args("skipgram", corpus_file, out), env)
     r = child(["train", "--resume", str(out), "--dim", "50"], env)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "--dim" in r.stderr or "dim=50" in r.stderr
@@ -307,16 +314,7 @@ def test_resume_refuses_a_checkpoint_of_another_layout(corpus_file, tmp_path):
     model's bucket rows) is a one-line error, not numpy's broadcast traceback."""
     env = child_env(tmp_path)
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, CHILD, *train_args("skipgram", corpus_file, out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = out / "checkpoint" / "state.npz"
-    deadline = time.monotonic() + 240
-    while not state.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    proc.kill()
-    proc.wait()
-    if not state.exists():
-        pytest.skip("the run finished before the kill")
+    state = killed_after_first_checkpoint(train_args("skipgram", corpus_file, out), env)
     with np.load(state) as z:
         arrays = {k: z[k] for k in z.files}
     arrays["w_in"] = arrays["w_in"][:-1]
