@@ -2,6 +2,7 @@
 and offsets."""
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -179,3 +180,46 @@ def test_subword_input_matrix_holds_only_the_buckets_of_some_bag():
     assert result.arrays["w_in"].shape == (4 + len(held), 100) and len(held) < 100
     emb = result.embeddings
     assert np.isfinite(emb.vectors).all() and emb["alphabet"].shape == (100,)
+
+
+HEAP_PROBE = """
+import json, sys
+import numpy as np
+if sys.argv[1] == "cli":
+    from embedkit.cli import main
+    try:
+        main(["vocab", "--help"])                             # main() sets the threshold before parsing
+    except SystemExit:
+        pass
+def in_heap(a):
+    for line in open("/proc/self/maps"):
+        if line.rstrip().endswith("[heap]"):
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            return lo <= a.ctypes.data < hi
+    return False
+big = np.ones(16 << 20, np.uint8)
+del big                                   # glibc's dynamic threshold rises to 16 MiB here, unless fixed
+block = np.ones(3 << 20, np.uint8)
+print(json.dumps(in_heap(block)))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+def test_the_cli_keeps_large_blocks_out_of_the_heap():
+    """After a large block is freed, glibc puts blocks up to its size in the heap, where counting's
+    freed tables leave holes that later blocks fill (README, Memory: Growth). The CLI fixes the
+    threshold, so a 3 MiB block after a freed 16 MiB one is still a memory map of its own."""
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    got = {}
+    for mode in ("plain", "cli"):
+        r = subprocess.run([sys.executable, "-c", HEAP_PROBE, mode], capture_output=True, text=True, env=env,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        got[mode] = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got == {"plain": True, "cli": False}
+
+
+def test_a_users_malloc_setting_is_left_alone(monkeypatch):
+    from embedkit import memory
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert memory.map_large_blocks() is False

@@ -4,7 +4,8 @@ Each module in this package that defines `register(subparsers)` adds its verbs; 
 handler is stored with `set_defaults(func=...)` and receives the parsed args. VERBS names the
 module of each verb, so that `embedkit VERB` imports only VERB's module (and what it uses):
 `embedkit train` from a cached corpus loads no text-scan kernels, evaluators, plots or other
-verbs' modules (tests/test_footprint.py). `embedkit --help` and an unknown verb import them all. Handlers hold no
+verbs' modules (tests/test_footprint.py). `embedkit --help` and an unknown verb import them all. Large C
+blocks are served from their own memory maps (memory.map_large_blocks). Handlers hold no
 logic beyond turning flags into calls of the library. A verb that writes files declares them
 with `set_defaults(outputs=lambda args: [fsutil.Output(...), ...])`; they are checked here
 (fsutil.check_outputs) before the handler runs, so no work is done for an output that cannot be
@@ -24,6 +25,7 @@ import sys
 from embedkit.cli.parser import Parser, parse_args
 from embedkit.errors import EmbedkitError
 from embedkit.fsutil import check_outputs
+from embedkit.memory import map_large_blocks
 
 
 # verb -> the module of this package that registers it (a test checks this against the modules)
@@ -78,6 +80,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     verb = argv[0] if argv and not argv[0].startswith("-") else "?"
     _stopped_by.clear()
+    map_large_blocks()                  # the process is embedkit's: large blocks go back when freed
     previous = _install_stop_handlers()
     try:
         parser = build_parser(argv[0] if argv else None)
