@@ -192,7 +192,7 @@ def test_malformed_files_name_the_problem(ft_bin, tmp_path):
         load(data + b"\0")
     with pytest.raises(EmbedkitError, match="version 13"):
         load(data[:4] + struct.pack("<i", 13) + data[8:])
-    with pytest.raises(EmbedkitError, match="unknown fastText loss code 9"):
+    with pytest.raises(EmbedkitError, match="bad.bin, byte 32: unknown fastText loss code 9"):
         load(data[:8 + 24] + struct.pack("<i", 9) + data[8 + 28:])
     with pytest.raises(EmbedkitError, match="not a fastText model"):
         load(b"\0" * 64)
@@ -201,9 +201,15 @@ def test_malformed_files_name_the_problem(ft_bin, tmp_path):
     dict_end = 8 + 56 + 28 + sum(len(w.encode()) + 10 for w in emb.words)
     with pytest.raises(EmbedkitError, match="quantized"):
         load(data[:dict_end] + b"\x01" + data[dict_end + 1:])
+    at = dict_end + 17                                             # the input matrix's first value
+    with pytest.raises(EmbedkitError, match=rf"bad.bin, byte {at:,}: row 1 of the input matrix holds nan"):
+        load(data[:at] + struct.pack("<f", float("nan")) + data[at + 4:])
     with pytest.raises(EmbedkitError, match="is not valid UTF-8"):
         load(data.replace("café".encode(), b"caf\xff\xfe", 1))
     assert "caf" in "".join(embedkit.load(bad, unicode_errors="replace").words)
+    at = data.index("café".encode() + b"\0")
+    with pytest.raises(EmbedkitError, match=rf"bad.bin, byte {at + 3}: dictionary entry \d+ holds whitespace \(byte 0x0a\)"):
+        load(data[:at + 3] + b"\n" + data[at + 4:])                # a flipped byte: "caf\n", the length kept
 
 
 def test_unwritable_words(tmp_path):

@@ -52,6 +52,7 @@ MATRIX_HEAD = struct.Struct("<qq")              # rows, cols
 DEFAULT_ARGS = {"ws": 5, "epoch": 5, "minCount": 5, "neg": 5, "wordNgrams": 1, "loss": "ns", "model": "sg",
                 "lrUpdateRate": 100, "t": 1e-4}
 READ_BYTES = 1 << 20
+WHITESPACE = np.frombuffer(b" \n\r\t\v\f", np.uint8)   # fastText's word separators: never inside a word
 WRITE_ROWS = 1 << 14
 
 
@@ -60,8 +61,10 @@ class _Reader:
 
     def __init__(self, f, path):
         self.f, self.path, self.pos = f, path, 0
+        self.start = 0                       # the byte offset of the last read: errors about it name it
 
     def read(self, n: int, what: str) -> bytes:
+        self.start = self.pos
         data = self.f.read(n)
         if len(data) != n:
             raise EmbedkitError(f"{self.path}: truncated at byte {self.pos + len(data)} while reading {what} "
@@ -96,16 +99,17 @@ def _read_args(r: _Reader) -> tuple[int, dict]:
     args = dict(zip(ARG_NAMES, r.unpack(ARGS, "the model settings (Args)")))
     for key, names in (("loss", LOSSES), ("model", MODELS)):
         if args[key] not in names:
-            raise EmbedkitError(f"{r.path}: unknown fastText {key} code {args[key]} in the model settings")
+            raise EmbedkitError(f"{r.path}, byte {r.start + 4 * ARG_NAMES.index(key)}: unknown fastText {key} "
+                                f"code {args[key]} in the model settings")
         args[key] = names[args[key]]
     if version == 11 and args["model"] == "sup":
         args["maxn"] = 0                          # fastText: version-11 supervised models have no char n-grams
     if args["dim"] < 1 or args["bucket"] < 0 or args["maxn"] < 0 or (args["maxn"] > 0 and not
                                                                     1 <= args["minn"] <= args["maxn"]):
-        raise EmbedkitError(f"{r.path}: invalid model settings dim {args['dim']}, bucket {args['bucket']}, "
+        raise EmbedkitError(f"{r.path}, byte {r.start}: invalid model settings dim {args['dim']}, bucket {args['bucket']}, "
                             f"minn {args['minn']}, maxn {args['maxn']}")
     if args["maxn"] > 0 and args["bucket"] < 1:
-        raise EmbedkitError(f"{r.path}: the model uses n-grams (maxn {args['maxn']}) but has bucket 0")
+        raise EmbedkitError(f"{r.path}, byte {r.start}: the model uses n-grams (maxn {args['maxn']}) but has bucket 0")
     return version, args
 
 
@@ -114,9 +118,9 @@ def _read_dictionary(r: _Reader, unicode_errors: str) -> tuple[list, np.ndarray,
     are read past and dropped. Entries are parsed from blocks of the file."""
     size, nwords, nlabels, ntokens, prune_size = r.unpack(DICT_HEAD, "the dictionary header")
     if not (0 <= nwords and 0 <= nlabels and size == nwords + nlabels):
-        raise EmbedkitError(f"{r.path}: invalid dictionary header (size {size}, nwords {nwords}, nlabels {nlabels})")
+        raise EmbedkitError(f"{r.path}, byte {r.start}: invalid dictionary header (size {size}, nwords {nwords}, nlabels {nlabels})")
     if prune_size > 0:
-        raise EmbedkitError(f"{r.path}: a pruned dictionary (a quantized .ftz model); embedkit reads "
+        raise EmbedkitError(f"{r.path}, byte {r.start}: a pruned dictionary (a quantized .ftz model); embedkit reads "
                             "unquantized .bin models only")
     from embedkit.kernels.records import scan_nul_records
 
@@ -141,6 +145,13 @@ def _read_dictionary(r: _Reader, unicode_errors: str) -> tuple[list, np.ndarray,
             i = int(bad[0])
             raise EmbedkitError(f"{r.path}, byte {base + starts[i]}: dictionary entry {done + i + 1} is damaged "
                                 f"(an empty word, a bad type byte, or a label where the header puts words)")
+        spaced = np.concatenate([[0], np.cumsum(np.isin(buf[:end], WHITESPACE))])     # (end + 1,) running count
+        bad = np.flatnonzero(spaced[ends] > spaced[starts])
+        if bad.size:
+            i = int(bad[0])
+            at = int(starts[i] + np.flatnonzero(np.isin(buf[starts[i]:ends[i]], WHITESPACE))[0])
+            raise EmbedkitError(f"{r.path}, byte {base + at}: dictionary entry {done + i + 1} holds whitespace "
+                                f"(byte {buf[at]:#04x}); fastText splits words at it, so the file is damaged")
         n_words = int(max(0, min(k, nwords - done)))
         counts.append(tails[:n_words, :8].copy().view("<i8").ravel())
         try:
@@ -158,8 +169,8 @@ def _read_dictionary(r: _Reader, unicode_errors: str) -> tuple[list, np.ndarray,
     r.pos = base
     if len(set(words)) != len(words):
         seen = set()
-        dup = next(w for w in words if w in seen or seen.add(w))
-        raise EmbedkitError(f"{r.path}: duplicate word {dup!r} in the dictionary")
+        i, dup = next((i, w) for i, w in enumerate(words) if w in seen or seen.add(w))
+        raise EmbedkitError(f"{r.path}: duplicate word {dup!r} in the dictionary (record {i + 1} of {size})")
     counts = np.concatenate(counts) if counts else np.zeros(0, np.int64)   # (nwords,) int64
     return words, counts, int(ntokens), nlabels, pending
 
@@ -182,7 +193,7 @@ def _read_matrix(r: _Reader, what: str, mmap_path: Path | None, shape: tuple[int
     """The (rows, cols) float32 matrix that must follow, memory-mapped from `mmap_path` when given."""
     quant = r.read(1, f"the {what} matrix flag")[0]
     if quant:
-        raise EmbedkitError(f"{r.path}: the {what} matrix is quantized (an .ftz model); embedkit reads "
+        raise EmbedkitError(f"{r.path}, byte {r.start}: the {what} matrix is quantized (an .ftz model); embedkit reads "
                             "unquantized .bin models only")
     rows, n = r.unpack(MATRIX_HEAD, f"the {what} matrix shape")
     if (rows, n) != shape:
@@ -192,8 +203,8 @@ def _read_matrix(r: _Reader, what: str, mmap_path: Path | None, shape: tuple[int
     if mmap_path is not None:
         size = mmap_path.stat().st_size
         if r.pos + nbytes > size:
-            raise EmbedkitError(f"{r.path}: truncated: the {what} matrix ({rows:,} x {n}) needs bytes "
-                                f"{r.pos:,}..{r.pos + nbytes:,}, the file has {size:,}")
+            raise EmbedkitError(f"{r.path}: truncated: the {what} matrix ({rows:,} x {n}) runs from byte "
+                                f"{r.pos:,} to byte {r.pos + nbytes:,}, the file has {size:,} bytes")
         m = np.memmap(mmap_path, dtype="<f4", mode="r", offset=r.pos, shape=(rows, n)) if rows else \
             np.empty((0, n), np.float32)
         r.f.seek(r.pos + nbytes)
@@ -202,7 +213,8 @@ def _read_matrix(r: _Reader, what: str, mmap_path: Path | None, shape: tuple[int
     try:
         m = np.empty((rows, n), dtype="<f4")                     # (rows, dim) float32
     except (MemoryError, ValueError):
-        raise EmbedkitError(f"{r.path}: the {what} matrix ({rows:,} x {n} float32) does not fit in memory") from None
+        raise EmbedkitError(f"{r.path}, byte {r.start}: the {what} matrix ({rows:,} x {n} float32) does not fit "
+                            "in memory") from None
     view = memoryview(m).cast("B")
     done = 0
     while done < nbytes:
@@ -217,6 +229,27 @@ def _read_matrix(r: _Reader, what: str, mmap_path: Path | None, shape: tuple[int
         done += got
     r.pos += nbytes
     return m
+
+
+def _first_nonfinite(rows: np.ndarray, block: int = 1 << 16):
+    """(row, column) of the first nan or inf in rows, or None; block rows at a time, so a model of
+    millions of rows needs no matrix-sized temporary."""
+    for b0 in range(0, rows.shape[0], block):
+        bad = ~np.isfinite(rows[b0:b0 + block])
+        if bad.any():
+            i, j = (int(x) for x in np.argwhere(bad)[0])
+            return b0 + i, j
+    return None
+
+
+def _check_finite(path, rows: np.ndarray, at: int, what: str) -> None:
+    """A nan or inf in rows (a block of a matrix whose first value is at byte `at`) is an error naming
+    its byte. The callers pass the word and output rows; the words' n-gram rows are checked through
+    the word vectors they make."""
+    if (got := _first_nonfinite(rows)) is not None:
+        i, j = got
+        raise EmbedkitError(f"{path}, byte {at + 4 * (i * rows.shape[1] + j):,}: row {i + 1} of the {what} matrix "
+                            f"holds {rows[i, j]}; the model is damaged")
 
 
 def _ngram_sums(words, ngram_rows, minn: int, maxn: int, held=None, bucket=None) -> tuple[np.ndarray, np.ndarray]:
@@ -271,9 +304,11 @@ def read_fasttext_bin(path, limit: int | None = None, unicode_errors: str = "str
             f.seek(r.pos)
         else:
             r.f = _Rest(rest, f)
+        input_at = r.pos + 17                                  # past the quant flag and the shape
         input_rows = _read_matrix(r, "input", mmap_path, (nwords + args["bucket"], dim),
                                   f"{nwords:,} words + {args['bucket']:,} buckets, dim {dim}")
         n_out = nlabels if args["model"] == "sup" else nwords
+        output_at = r.pos + 17
         output_rows = _read_matrix(r, "output", mmap_path, (n_out, dim),
                                    f"one row per {'label' if args['model'] == 'sup' else 'word'}, dim {dim}")
         tail = r.f.read(1)
@@ -283,7 +318,15 @@ def read_fasttext_bin(path, limit: int | None = None, unicode_errors: str = "str
     n = nwords if limit is None else min(limit, nwords)
     words, counts = words[:n], counts[:n]
     word_rows, ngram_rows = input_rows[:n], input_rows[nwords:]
-    vectors = word_vectors(words, word_rows, ngram_rows, args["minn"], args["maxn"])
+    _check_finite(path, word_rows, input_at, "input")
+    _check_finite(path, output_rows, output_at, "output")
+    with np.errstate(invalid="ignore", over="ignore"):
+        vectors = word_vectors(words, word_rows, ngram_rows, args["minn"], args["maxn"])
+    if (got := _first_nonfinite(vectors)) is not None:
+        i = got[0]
+        raise EmbedkitError(f"{path}: the vector of dictionary record {i + 1} ({words[i]!r}) is not finite: its "
+                            f"n-gram rows hold nan, inf or values too large to average (the input matrix starts "
+                            f"at byte {input_at:,}); the model is damaged")
     if args["model"] == "sup" or n < nwords:
         output_rows = None                          # label rows, or rows of words not kept
     emb = SubwordEmbeddings(words, vectors, ngram_rows, args["minn"] if args["maxn"] > 0 else 0, args["maxn"],
