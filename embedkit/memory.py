@@ -125,13 +125,13 @@ def map_large_blocks(threshold: int = LARGE_BLOCK) -> bool:
     By default glibc raises that threshold to the size of each mapped block freed, up to 32 MiB.
     Counting a corpus frees blocks of growing size (the hash table doubling, read buffers), so
     the blocks allocated after it, the training's tables among them, land in the heap, around
-    holes the counting left: the peak grew with the corpus (15-25 MB more on the 65M-token raw
-    dump than on text8 at the same vocabulary size; 1-7 MB with a fixed threshold, and 28 MB less
-    on text8 itself; README, "Where the memory goes"). A fixed threshold also keeps the weights
-    apart from the heap. The CLI (cli.main) calls this at its start. Library users may call it too; it
-    changes malloc for the whole process, which is why train() does not. Does nothing where
-    MALLOC_MMAP_THRESHOLD_ is set in the environment (the user's own setting) or the C library
-    has no mallopt (musl, macOS); returns whether the threshold was set."""
+    holes the counting left: the peak grew with the corpus (4-25 MB more on the 65M-token raw
+    dump than on text8 at the same vocabulary size; 3 MB with the threshold fixed at 2 MiB, and
+    27 MB less on text8 itself; README, "Memory", Growth). 2 MiB keeps the reader's 1 MiB text
+    blocks in the heap, where they are reused. The CLI (cli.main) calls this at its start. Library
+    users may call it too; it changes malloc for the whole process, which is why train() does not.
+    Does nothing where MALLOC_MMAP_THRESHOLD_ is set in the environment (the user's own setting)
+    or the C library has no mallopt (musl, macOS); returns whether the threshold was set."""
     global _mallopt
     if "MALLOC_MMAP_THRESHOLD_" in os.environ:
         return False
