@@ -486,3 +486,35 @@ def test_cuda_training_runs(model):
                          **({"bucket": 500} if model == "fasttext" else {}))
     assert np.isfinite(emb.vectors).all()
     assert emb.training_log["epochs"][-1]["loss"] < emb.training_log["epochs"][0]["loss"] * 1.05
+
+
+@pytest.mark.parametrize("subword", [False, True])
+def test_a_cbow_bag_rows_k_is_its_words_share_of_the_mean(subword, monkeypatch):
+    """In a CBOW mean over every row of every context word, one bag row moves h by 1/rows(h) of its
+    step and its word's rows move together: the k its cap sums is the example's k (lr sum_o s'(S)
+    |O_o|^2, computed here from the weights) times rows(word) / rows(h). Plain rows keep the full k."""
+    sent, lr, noise = [3, 7, 1, 9, 0], 0.05, [5, 6, 8, 10]
+    wts = weights(subword)
+    tables, _ = objective_tables(COUNTS, Word2VecConfig(negative=4))
+    context = np.array([3, 7, 9, 0])
+    bags = [wts.bag_ids[wts.bag_ptr[w]:wts.bag_ptr[w + 1]] for w in context]
+    h = np.concatenate([wts.w_in[b] for b in bags]).mean(0)
+    outs = [1] + noise
+    s = 1.0 / (1.0 + np.exp(-(wts.w_out[outs] @ h)))
+    k_example = lr * float(np.sum(s * (1 - s) * np.square(wts.w_out[outs]).sum(1)))
+    n_rows = sum(len(b) for b in bags)
+    want = np.concatenate([np.full(len(b), k_example * (len(b) / n_rows if subword else 1.0)) for b in bags])
+    calls, real = [], wb.add_rows_capped
+
+    def spy(w, rows, steps, k):                  # the output rows' call, then the input rows'
+        calls.append(k.reshape(-1).clone())
+        return real(w, rows, steps, k)
+
+    monkeypatch.setattr(wb, "add_rows_capped", spy)
+    w_in, w_out = torch.from_numpy(wts.w_in), torch.from_numpy(wts.w_out)
+    obj = OBJECTIVES[type(tables)](tables, "cpu")
+    wb.cbow(input_side(w_in, wts.bag_ptr, wts.bag_ids), w_out, obj, torch.tensor([1]),
+            torch.from_numpy(context[None]), torch.ones(1, 4, dtype=torch.bool), lr, None,
+            noise=torch.tensor([noise]))
+    assert len(calls) == 2
+    np.testing.assert_allclose(calls[1].numpy(), want, rtol=1e-5)
