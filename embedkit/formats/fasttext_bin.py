@@ -106,8 +106,8 @@ def _read_args(r: _Reader) -> tuple[int, dict]:
         args["maxn"] = 0                          # fastText: version-11 supervised models have no char n-grams
     if args["dim"] < 1 or args["bucket"] < 0 or args["maxn"] < 0 or (args["maxn"] > 0 and not
                                                                     1 <= args["minn"] <= args["maxn"]):
-        raise EmbedkitError(f"{r.path}, byte {r.start}: invalid model settings dim {args['dim']}, bucket {args['bucket']}, "
-                            f"minn {args['minn']}, maxn {args['maxn']}")
+        raise EmbedkitError(f"{r.path}, byte {r.start}: invalid model settings dim {args['dim']}, "
+                            f"bucket {args['bucket']}, minn {args['minn']}, maxn {args['maxn']}")
     if args["maxn"] > 0 and args["bucket"] < 1:
         raise EmbedkitError(f"{r.path}, byte {r.start}: the model uses n-grams (maxn {args['maxn']}) but has bucket 0")
     return version, args
@@ -118,7 +118,8 @@ def _read_dictionary(r: _Reader, unicode_errors: str) -> tuple[list, np.ndarray,
     are read past and dropped. Entries are parsed from blocks of the file."""
     size, nwords, nlabels, ntokens, prune_size = r.unpack(DICT_HEAD, "the dictionary header")
     if not (0 <= nwords and 0 <= nlabels and size == nwords + nlabels):
-        raise EmbedkitError(f"{r.path}, byte {r.start}: invalid dictionary header (size {size}, nwords {nwords}, nlabels {nlabels})")
+        raise EmbedkitError(f"{r.path}, byte {r.start}: invalid dictionary header (size {size}, nwords {nwords}, "
+                            f"nlabels {nlabels})")
     if prune_size > 0:
         raise EmbedkitError(f"{r.path}, byte {r.start}: a pruned dictionary (a quantized .ftz model); embedkit reads "
                             "unquantized .bin models only")
