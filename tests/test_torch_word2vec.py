@@ -152,6 +152,35 @@ def test_modules_loss_and_gradients_equal_the_backend_step(arch, objective, monk
     assert int(count) > 0
 
 
+@pytest.mark.parametrize("extra", [0, 1, 255, 256, 257, 5000])
+def test_a_padded_bag_gather_is_the_batchs_own(extra):
+    """A row budget past the batch's own rows (a CUDA graph's): the same sums and row counts, the
+    padding spread over PAD_BAGS bags of at most ceil(pad / PAD_BAGS) rows, and pushing through the
+    padded expansion gives the unpadded update exactly."""
+    wts = weights(subword=True)
+    words = torch.tensor([[3, 7, 1, 9], [0, 2, 11, 5]])
+    mask = torch.tensor([[1.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0]])
+    runs = []
+    for pad in (0, extra):
+        w_in = torch.from_numpy(wts.w_in.copy())
+        inputs = input_side(w_in, wts.bag_ptr, wts.bag_ids)
+        own = int(inputs.rows_of(words, mask).sum())
+        sums, rows, (flat_rows, occ) = inputs.gather(words, mask, own + pad)
+        assert flat_rows.shape == (own + pad,) and int((occ == words.numel()).sum()) == pad
+        grads = torch.randn(*words.shape, DIM, generator=torch.Generator().manual_seed(1))
+        inputs.push((flat_rows, occ), grads, torch.full(words.shape, 0.5))
+        runs.append((sums, rows, w_in))
+    for x, y in zip(*runs):
+        assert torch.equal(x, y)
+
+
+@pytest.mark.parametrize("pad", [0, 1, 255, 256, 257, 10 * 256 + 3])
+def test_padding_bags_sum_to_the_padding_and_hold_at_most_their_share(pad):
+    sizes = wb.padding_bags(torch.tensor(pad), 256)
+    assert sizes.shape == (256,) and int(sizes.sum()) == pad
+    assert int(sizes.min()) >= 0 and int(sizes.max()) == -(-pad // 256)
+
+
 def test_hot_rows_take_the_sum_of_their_steps():
     w = torch.zeros(4, 2)
     rows = torch.tensor([[0, 1, 1], [1, 1, 3]])

@@ -1,5 +1,5 @@
-"""A chunk's batches as one fixed-shape program, run eagerly (CPU, subword bags) or, on a GPU for plain
-word2vec, compiled by torch.compile and replayed as a CUDA graph.
+"""A chunk's batches as one fixed-shape program, run eagerly (CPU) or, on a GPU, compiled by
+torch.compile and replayed as a CUDA graph.
 
 Why: a batch is some 60 small kernels. Launched one by one from Python, a GPU spends most of a
 batch waiting for the host (0.7 ms a batch of 1024 on an H200, README), whatever the batch holds. A
@@ -18,8 +18,13 @@ lr(ptr); acc += (loss, examples); ptr += B. Centres past the chunk's end are inv
 their examples are masked, so a batch that runs past the end changes nothing. The noise words are
 drawn for the whole chunk before its first batch, from the same alias table and per example as
 before (T = the step's targets per centre), so the model is the same and only the order of the
-random numbers changes. Subword bags expand to a per-batch number of rows that the host passes in
-(BagInputs), which a graph cannot take: they run eagerly on every device.
+random numbers changes.
+
+Subword bags expand to a number of rows that differs from batch to batch. The host reads every
+batch's rows once per chunk; a graph replays a fixed row budget (row_budget: the chunk's largest
+batch and an eighth more, rounded up to one of 8 steps an octave) and pads each batch to it
+(BagInputs). A chunk whose largest batch passes the budget captures the graph again with a larger
+one, so a run compiles and captures a few times at most (budgets only grow).
 """
 from __future__ import annotations
 
@@ -89,7 +94,7 @@ class ChunkProgram:
 
 
 class EagerReplay:
-    """Every batch launched from Python: the CPU, and subword bags on any device."""
+    """Every batch launched from Python (the CPU), with each batch's own rows for subword bags."""
 
     def run(self, program: ChunkProgram, batches: int, totals=None):
         for k in range(batches):
@@ -100,6 +105,7 @@ class GraphReplay:
     """The program captured once as a CUDA graph of GRAPH_BATCHES batches, then replayed. Capture needs
     a few eager batches first (on a side stream, as torch.cuda.graph asks); they are real batches.
     A chunk's last replay may run up to GRAPH_BATCHES - 1 batches past its end: they change nothing.
+    Subword bags are captured at a row budget and again at a larger one when a chunk needs it.
 
     compiled: the batch goes through torch.compile first (inductor fuses its elementwise kernels,
     fewer launches per batch); where compiling fails (no Triton, say) it says so once on stderr and
@@ -109,9 +115,13 @@ class GraphReplay:
         self.compiled = compiled
         self.batch = None        # the program's batch, compiled or not
         self.replay = None       # runs GRAPH_BATCHES batches, once captured
+        self.budget = None       # the row budget of the captured batches (subword bags; None for words)
         self.warm = 0
 
     def run(self, program: ChunkProgram, batches: int, totals=None):
+        if totals and (self.budget is None or max(totals) > self.budget):
+            self.budget = row_budget(max(totals))
+            self.replay, self.warm = None, 0              # capture again, at the larger budget
         done = 0
         if self.replay is None:
             done = self.warm_up(program, batches)
@@ -119,20 +129,20 @@ class GraphReplay:
             self.replay()
             done += GRAPH_BATCHES
 
-    def first_batch(self, program: ChunkProgram):
+    def first_batch(self, program: ChunkProgram, total=None):
         """The first batch, compiling it if asked; falls back to the plain launches."""
         torch = import_torch()
         self.batch = program
         if self.compiled:
             fused = torch.compile(program.__call__, fullgraph=True, dynamic=False)
             try:
-                fused()
+                fused(total)
                 self.batch = fused
                 return
             except Exception as e:          # compiling runs nothing before it fails: the batch is still to do
                 print(f"embedkit: torch.compile failed ({type(e).__name__}); the CUDA graph replays the "
                       f"plain launches", file=sys.stderr)
-        program()
+        program(total)
 
     def warm_up(self, program: ChunkProgram, batches: int) -> int:
         """Eager batches until WARMUP_BATCHES have run (over chunks, for a tiny corpus), then capture;
@@ -143,22 +153,42 @@ class GraphReplay:
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             while done < batches and self.warm < WARMUP_BATCHES:
-                self.first_batch(program) if self.batch is None else self.batch()
+                self.first_batch(program, self.budget) if self.batch is None else self.batch(self.budget)
                 done += 1
                 self.warm += 1
         torch.cuda.current_stream().wait_stream(side)
         if self.warm == WARMUP_BATCHES:
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):          # records the launches; runs nothing
-                for _ in range(GRAPH_BATCHES):
-                    self.batch()
-            self.replay = graph.replay
+            self.replay = self.capture()
         return done
 
+    def capture(self):
+        """The graph's replay; where capturing fails (an op that reads the device, say), says so once
+        on stderr and launches the same GRAPH_BATCHES batches eagerly instead."""
+        torch = import_torch()
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):          # records the launches; runs nothing
+                for _ in range(GRAPH_BATCHES):
+                    self.batch(self.budget)
+            return graph.replay
+        except Exception as e:
+            print(f"embedkit: capturing the CUDA graph failed ({type(e).__name__}); batches launch eagerly",
+                  file=sys.stderr)
+            budget, batch = self.budget, self.batch
+            return lambda: [batch(budget) for _ in range(GRAPH_BATCHES)]
 
-def replay_for(device, inputs):
-    """GraphReplay on a CUDA device for plain word inputs; EagerReplay otherwise.
-    EMBEDKIT_TORCH_COMPILE=0 replays the plain launches (no torch.compile)."""
-    if device.type == "cuda" and getattr(inputs, "capturable", False):
+
+def row_budget(rows: int) -> int:
+    """A padded batch's rows: rows and an eighth more (room for the next chunks' batches), rounded up
+    to m 2^e with m in 8..16, so that few budgets (compiles and captures) serve a whole run."""
+    need = rows + rows // 8
+    e = max(need.bit_length() - 4, 0)
+    return -(-need >> e) << e
+
+
+def replay_for(device):
+    """GraphReplay on a CUDA device, EagerReplay otherwise. EMBEDKIT_TORCH_COMPILE=0 replays the plain
+    launches (no torch.compile)."""
+    if device.type == "cuda":
         return GraphReplay(compiled=os.environ.get("EMBEDKIT_TORCH_COMPILE", "1") != "0")
     return EagerReplay()

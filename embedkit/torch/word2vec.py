@@ -6,10 +6,10 @@ and the weights live on the device. An epoch runs over chunks of about CHUNK_WOR
 (whole sentences): windows.chunk_windows subsamples a chunk and draws its reduced windows with a
 few torch ops, ChunkProgram.load copies them into fixed buffers and draws the chunk's noise words,
 and the chunk's kept words are stepped through `batch_size` centre words at a time
-(chunk_program.py: eagerly on the CPU and for subword bags; compiled and replayed as a CUDA graph on
-a GPU). The host reads from the device once per chunk, never per batch: the kept-word count
-(torch.nonzero), the subword model's per-batch bag sizes, and the running loss, together
-(tests/test_torch_word2vec.py counts the reads).
+(chunk_program.py: eagerly on the CPU; compiled and replayed as a CUDA graph on a GPU). The host
+reads from the device once per chunk, never per batch: the kept-word count (torch.nonzero), the
+subword model's per-batch bag sizes, and the running loss, together (tests/test_torch_word2vec.py
+counts the reads).
 
 What a batch is: `batch_size` consecutive kept centre words with all their (reduced-window)
 examples: up to 2 window pairs each for skip-gram, one example each for CBOW. All of a batch's
@@ -75,7 +75,7 @@ class TorchWord2Vec:
         n_max = max((int(self.host_offsets[s1] - self.host_offsets[s0]) for s0, s1 in self.chunks), default=0)
         self.program = ChunkProgram(task.step, STEPS[task.step], self.inputs, self.w_out, self.objective,
                                     task.batch_size, task.window, n_max, device)
-        self.replay = replay_for(device, self.inputs)
+        self.replay = replay_for(device)
         self.gen = torch.Generator(device=device)
         self.gen.manual_seed(task.seed)
         self.units_per_epoch = task.n_tokens

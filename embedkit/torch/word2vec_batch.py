@@ -73,13 +73,29 @@ class BatchStep(NamedTuple):
 def logistic_batch(H, O, labels, mask, lr: float) -> BatchStep:
     """H (E, P, D), O (E, n_o, D) float32, labels (E, n_o) float32, mask (E, P, n_o) float32."""
     torch = import_torch()
-    S = torch.bmm(H, O.transpose(1, 2))                          # (E, P, n_o) scores
+    S = bmm(H, O.transpose(1, 2))                                # (E, P, n_o) scores
     p = torch.sigmoid(S)
     G = (labels[:, None, :] - p).mul_(mask).mul_(lr)             # (E, P, n_o)
     curv = p.mul_(1.0 - p).mul_(mask).mul_(lr)                   # lr s'(S) (p is not needed after)
-    kH = torch.bmm(curv, O.square().sum(2, keepdim=True)).squeeze(2)
-    kO = torch.bmm(curv.transpose(1, 2), H.square().sum(2, keepdim=True)).squeeze(2)
-    return BatchStep(torch.bmm(G, O), torch.bmm(G.transpose(1, 2), H), logistic_loss(S, labels, mask), kH, kO)
+    kH = bmm(curv, O.square().sum(2, keepdim=True)).squeeze(2)
+    kO = bmm(curv.transpose(1, 2), H.square().sum(2, keepdim=True)).squeeze(2)
+    return BatchStep(bmm(G, O), bmm(G.transpose(1, 2), H), logistic_loss(S, labels, mask), kH, kO)
+
+
+def bmm(X, Y):
+    """X (E, m, k) @ Y (E, k, n). A product whose X is a column (k = 1), a row (m = 1), or whose Y is
+    a column (n = 1) is written as elementwise products and one sum: CBOW's and skip-gram "pair"'s
+    single input row make four of logistic_batch's five products so, skip-gram "window"'s curvatures
+    two. Why: on a GPU each cuBLAS call is a fixed cost of the batch, while torch.compile fuses an
+    elementwise product and its sum with their neighbours (README, "On a GPU")."""
+    torch = import_torch()
+    if X.shape[2] == 1:
+        return X * Y                                              # outer products: no sum
+    if X.shape[1] == 1:
+        return (X.transpose(1, 2) * Y).sum(1, keepdim=True)
+    if Y.shape[2] == 1:
+        return (X * Y.transpose(1, 2)).sum(2, keepdim=True)
+    return torch.bmm(X, Y)
 
 
 def add_rows(w, rows, steps):
@@ -94,7 +110,7 @@ def add_rows_capped(w, rows, steps, k):
     torch = import_torch()
     rows = rows.reshape(-1)
     k_row = torch.zeros(w.shape[0], dtype=steps.dtype, device=w.device).index_add_(0, rows, k.reshape(-1))
-    scale = k_row.clamp_(min=1.0).reciprocal_()[rows]
+    scale = k_row[rows].clamp_(min=1.0).reciprocal_()      # per use, not per row: fuses into the add below
     w.index_add_(0, rows, steps.reshape(-1, steps.shape[-1]) * scale[:, None])
 
 
@@ -150,8 +166,6 @@ class HuffmanOutputs:
 class WordInputs:
     """Plain word2vec: word w's input row is w_in[w]."""
 
-    capturable = True       # fixed shapes: a CUDA graph can replay its batches (chunk_program.py)
-
     def __init__(self, w_in):
         self.w_in = w_in
 
@@ -171,11 +185,15 @@ class WordInputs:
 
 class BagInputs:
     """Subword bags (CSR): word w's input rows are bag_ids[bag_ptr[w]:bag_ptr[w + 1]]. A batch's bags
-    are expanded into one flat row list of `total` entries; the caller knows `total` (the trainer
-    computes every batch's total once per chunk), so the expansion needs no read from the device.
-    That total changes from batch to batch, so a CUDA graph cannot replay it."""
+    are expanded into one flat row list of `total` entries, a budget the caller knows to be at least
+    the batch's rows (the trainer reads every batch's rows once per chunk), so the expansion needs no
+    read from the device. Eager launches pass each batch's own rows; a CUDA graph passes one budget
+    for all the batches it replays (chunk_program.py), and PAD_BAGS padding bags after the batch's
+    own share the rows it leaves: their rows carry zero steps and zero k, so they change nothing.
+    Why several: embedding_bag on CUDA sums each bag in one thread block, one row after another, so
+    one padding bag of thousands of rows would be the batch's longest kernel by far."""
 
-    capturable = False
+    PAD_BAGS = 256
 
     def __init__(self, w_in, bag_ptr, bag_ids):
         torch = import_torch()
@@ -192,25 +210,44 @@ class BagInputs:
     def gather(self, words, mask, total=None):
         torch = import_torch()
         flat = words.reshape(-1)
+        E = flat.shape[0]
         n = self.rows_of(flat, mask.reshape(-1))                                     # (E,)
-        starts = torch.cumsum(n, 0) - n
         if total is None:
             total = int(n.sum())                                                      # reads the device: tests only
-        occ = torch.repeat_interleave(torch.arange(flat.shape[0], device=flat.device), n, output_size=total)
+        P = self.PAD_BAGS
+        n = torch.cat([n, padding_bags(total - n.sum(), P)])                          # (E + P,)
+        starts = torch.cumsum(n, 0) - n
+        occ = torch.repeat_interleave(n, output_size=total)                          # (total,) each row's bag
         within = torch.arange(total, device=flat.device) - starts[occ]
-        rows = self.bag_ids[self.bag_ptr[flat[occ]] + within]                         # (total,) input rows
-        sums = torch.nn.functional.embedding_bag(rows, self.w_in, starts, mode="sum")  # (E, D)
-        return sums.reshape(*words.shape, -1), n.reshape(words.shape).float(), (rows, occ)
+        word = torch.cat([flat, flat.new_zeros(P)])[occ]
+        # a padding row is bag_ids[within mod nnz]: real rows, spread, so its zero steps (index_add_
+        # atomics on a GPU) do not queue on one row
+        rows = self.bag_ids[(self.bag_ptr[word] + within) % self.bag_ids.shape[0]]   # (total,) input rows
+        sums = torch.nn.functional.embedding_bag(rows, self.w_in, starts, mode="sum")  # (E + P, D)
+        return sums[:E].reshape(*words.shape, -1), n[:E].reshape(words.shape).float(), (rows, occ.clamp(max=E))
 
     def share(self, rows, n_rows):
         """(B, C): each context word's rows over the rows of its example's mean (module docstring)."""
         return rows / n_rows.clamp(min=1.0)[:, None]
 
     def push(self, handle, grads, k):
+        torch = import_torch()
         rows, occ = handle
         # one word's bag and the bags of one window share n-gram rows: each use is a step, as in numba;
-        # each row of a bag takes the bag's whole step, with the k its step passes (cbow: times share)
-        add_rows_capped(self.w_in, rows, grads.reshape(-1, grads.shape[-1])[occ], k.reshape(-1)[occ])
+        # each row of a bag takes the bag's whole step, with the k its step passes (cbow: times share);
+        # the padding bags' rows (occ = E) take zeros
+        grads = grads.reshape(-1, grads.shape[-1])
+        grads = torch.cat([grads, grads.new_zeros(1, grads.shape[1])])
+        k = k.reshape(-1)
+        add_rows_capped(self.w_in, rows, grads[occ], torch.cat([k, k.new_zeros(1)])[occ])
+
+
+def padding_bags(pad, count: int):
+    """(count,) int64 bag sizes that sum to pad (a 0-d tensor on the device), none above
+    ceil(pad / count): the padding of a batch's rows, spread (BagInputs)."""
+    torch = import_torch()
+    per = (pad + count - 1) // count
+    return (pad - per * torch.arange(count, device=pad.device)).clamp(min=0).minimum(per)
 
 
 # ---- steps: which words are inputs and which are targets ----
