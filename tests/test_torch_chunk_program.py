@@ -28,7 +28,9 @@ class EagerGraphReplay(cp.GraphReplay):
     """GraphReplay's accounting (warm-up batches, then GRAPH_BATCHES a replay) with the capture
     replaced by eager batches: the CPU has no CUDA graphs."""
 
-    budgets = []
+    def __init__(self):
+        super().__init__()
+        self.budgets = []            # the budget of each capture
 
     def warm_up(self, program, batches):
         done = 0
@@ -58,7 +60,6 @@ def test_graph_accounting_equals_the_eager_run(model, extra):
     eager.program = Counting(eager.program)
     replayed = backend(model, extra)
     replayed.replay = EagerGraphReplay()
-    replayed.replay.budgets = []
     replayed.program = Counting(replayed.program)
     (l0, i0, o0), (l1, i1, o1) = train(eager), train(replayed)
     assert l0 == l1

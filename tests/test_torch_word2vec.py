@@ -154,9 +154,9 @@ def test_modules_loss_and_gradients_equal_the_backend_step(arch, objective, monk
 
 @pytest.mark.parametrize("extra", [0, 1, 255, 256, 257, 5000])
 def test_a_padded_bag_gather_is_the_batchs_own(extra):
-    """A row budget past the batch's own rows (a CUDA graph's): the same sums and row counts, the
-    padding spread over PAD_BAGS bags of at most ceil(pad / PAD_BAGS) rows, and pushing through the
-    padded expansion gives the unpadded update exactly."""
+    """A row budget past the batch's own rows (a CUDA graph's): the same sums and row counts, every
+    padding row marked as padding, and pushing through the padded expansion gives the unpadded
+    update exactly."""
     wts = weights(subword=True)
     words = torch.tensor([[3, 7, 1, 9], [0, 2, 11, 5]])
     mask = torch.tensor([[1.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0]])

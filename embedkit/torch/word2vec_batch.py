@@ -218,14 +218,15 @@ class BagInputs:
         n = torch.cat([n, padding_bags(total - n.sum(), P)])                          # (E + P,)
         starts = torch.cumsum(n, 0) - n
         occ = torch.repeat_interleave(n, output_size=total)                          # (total,) each row's bag
-        at = torch.arange(total, device=flat.device)
-        word = torch.cat([flat, flat.new_zeros(P)])[occ]
+        pos = torch.arange(total, device=flat.device)
+        bag = occ.clamp(max=E)                                                        # E: padding
+        word = torch.cat([flat, flat.new_zeros(1)])[bag]
         # a padding row is bag_ids[its position mod nnz]: real rows, spread, so its zero steps
         # (index_add_ atomics on a GPU) do not queue on a few rows
-        at = torch.where(occ < E, self.bag_ptr[word] + at - starts[occ], at % self.bag_ids.shape[0])
+        at = torch.where(bag < E, self.bag_ptr[word] + pos - starts[occ], pos % self.bag_ids.shape[0])
         rows = self.bag_ids[at]                                                       # (total,) input rows
         sums = torch.nn.functional.embedding_bag(rows, self.w_in, starts, mode="sum")  # (E + P, D)
-        return sums[:E].reshape(*words.shape, -1), n[:E].reshape(words.shape).float(), (rows, occ.clamp(max=E))
+        return sums[:E].reshape(*words.shape, -1), n[:E].reshape(words.shape).float(), (rows, bag)
 
     def share(self, rows, n_rows):
         """(B, C): each context word's rows over the rows of its example's mean (module docstring)."""
