@@ -12,9 +12,11 @@ all ranks / training seconds of rank 0 (syncs included). Evaluation as bench_wor
 analogy 3CosAdd over the 30,000 most frequent words, case-folded; WS-353 and SimLex-999 Spearman.
 
 The projection to 8, 64 and 512 ranks: each rank computes at the measured per-rank rate c (units
-per second between syncs, from the 2x1 run), and every sync_every units it all-reduces S bytes
-with a ring (2 (R-1)/R x S sent and received per rank) over a link of --link-gbit Gbit/s with
---latency-us per message step (2 (R-1) steps): words/s(R) = R x N / (N / c + t_sync(R)).
+per second between syncs, from the 2x1 run); every sync_every units N it all-reduces the S bytes
+of all rows, and every hot_sync_every units in between the S_hot bytes of the hot rows, each with a
+ring (2 (R-1)/R x the bytes sent and received per rank) over a link of --link-gbit Gbit/s with
+--latency-us per message step (2 (R-1) steps): words/s(R) = R x N / (N / c + t_sync(R)), t_sync(R)
+the time of one full sync and its hot syncs.
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ def train(variant: str, layout: str, a, out: Path) -> dict:
             cmd += ["--sync-every", str(a.sync_every)]
         if a.sync_rule:
             cmd += ["--sync-rule", a.sync_rule]
+        cmd += a.distributed_args.split()
     env = dict(os.environ, OMP_NUM_THREADS="1", LOGLEVEL="ERROR")
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
     if r.returncode != 0:
@@ -62,7 +65,9 @@ def train(variant: str, layout: str, a, out: Path) -> dict:
     if d:
         compute_s = log["train_seconds"] - d["sync_seconds"]
         res.update(sync_rule=d["sync_rule"], syncs=d["syncs"], sync_s=d["sync_seconds"], bytes_per_sync=d["bytes_per_sync"],
-                   sync_every=d["sync_every"], rate_per_rank_compute=d["units_all_ranks"] / ranks / compute_s)
+                   sync_every=d["sync_every"], rate_per_rank_compute=d["units_all_ranks"] / ranks / compute_s,
+                   hot_syncs=d["hot_syncs"], hot_rows=d["hot_rows"], bytes_per_hot_sync=d["bytes_per_hot_sync"],
+                   hot_sync_every=d["hot_sync_every"])
     return res
 
 
@@ -94,16 +99,21 @@ def sync_seconds(bytes_: float, ranks: int, link_gbit: float, latency_us: float)
 
 
 def projection(r: dict, a) -> tuple[list[str], list[list]]:
-    """Projected rate and sync cost at 8, 64, 512 ranks from a measured 2x1 run."""
+    """Projected rate and sync cost at 8, 64, 512 ranks from a measured 2x1 run: per full interval of
+    n units a rank computes n / c seconds, makes one full sync of S bytes and hot syncs of S_hot
+    bytes in between (one every hot_sync_every units, the last of them being the full one)."""
     c, n, S = r["rate_per_rank_compute"], r["sync_every"], r["bytes_per_sync"]
+    hot = n // r["hot_sync_every"] - 1 if r.get("hot_sync_every") else 0
+    S_hot = r.get("bytes_per_hot_sync", 0)
     rows = []
     for R in (2, 8, 64, 512):
-        t = sync_seconds(S, R, a.link_gbit, a.latency_us)
+        t = sync_seconds(S, R, a.link_gbit, a.latency_us) + hot * sync_seconds(S_hot, R, a.link_gbit, a.latency_us)
+        sent = 2 * (R - 1) / R * (S + hot * S_hot)
         rate = R * n / (n / c + t)
-        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB", f"{2 * (R - 1) / R * S / 1e6:,.1f} MB", f"{t:.3f}",
-                     f"{n / c:.3f}", f"{rate / 1e6:,.2f}M", f"{rate / (R * c):.2f}"])
-    return ["variant", "ranks", "S (bytes/sync)", "sent per rank per sync", "sync s", "compute s per sync",
-            f"projected {r['unit']}/s", "efficiency"], rows
+        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB", f"{hot} x {S_hot / 1e6:,.1f} MB", f"{sent / 1e6:,.1f} MB",
+                     f"{t:.3f}", f"{n / c:.3f}", f"{rate / 1e6:,.2f}M", f"{rate / (R * c):.2f}"])
+    return ["variant", "ranks", "S (full sync)", "hot syncs x S_hot", "sent per rank per interval", "sync s",
+            "compute s per interval", f"projected {r['unit']}/s", "efficiency"], rows
 
 
 def main():
@@ -114,7 +124,8 @@ def main():
     ap.add_argument("--glove-epochs", type=int, default=15)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--sync-every", type=int, help="--sync-every of the distributed runs (default: embedkit's)")
-    ap.add_argument("--sync-rule", choices=("adaptive", "sum"), help="--sync-rule of the distributed runs (default: embedkit's)")
+    ap.add_argument("--sync-rule", choices=("sum", "adaptive", "bmuf"), help="--sync-rule of the distributed runs (default: embedkit's)")
+    ap.add_argument("--distributed-args", default="", help="more options of the distributed runs, one string")
     ap.add_argument("--link-gbit", type=float, default=10.0, help="projection: link bandwidth per rank")
     ap.add_argument("--latency-us", type=float, default=50.0, help="projection: latency per ring step")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "embedkit-bench-distributed"))
@@ -139,11 +150,11 @@ def main():
         rows.append([r["variant"], r["layout"], r["epochs"], f"{r['train_s']:.0f}", f"{r['rate'] / 1e3:,.0f}k {r['unit']}",
                      f"{r['rate'] / b['rate']:.2f}x", f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
                      f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
-                     f"{r['sync_rule']}: {r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s"
-                     if "syncs" in r else "-"])
+                     f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB + {r['hot_syncs']} x "
+                     f"{r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s" if "syncs" in r else "-"])
     print()
     print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", f"vs {layouts[0]}",
-                          "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs"], rows))
+                          "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs (full + hot)"], rows))
     for r in results:
         if r["layout"] == "2x1":
             print()

@@ -124,7 +124,7 @@ def test_two_ranks_match_one_process(corpus_file, tmp_path):
     assert rho_d > rho_s - 0.05, f"distributed MEN {rho_d:.3f} vs single process {rho_s:.3f}"
 
 
-@pytest.mark.parametrize("model,extra", [("cbow", []),
+@pytest.mark.parametrize("model,extra", [("cbow", ["--hot-rows", "2048", "--hot-sync-every", "50000"]),
                                          ("skipgram", ["--backend", "torch", "--sync-rule", "adaptive"]),
                                          pytest.param("fasttext", ["--bucket", "20000"], marks=pytest.mark.slow),
                                          pytest.param("glove", ["--window", "5"], marks=pytest.mark.slow)])
@@ -141,7 +141,11 @@ def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
     log = json.loads((tmp_path / "out" / "training_log.json").read_text())
     d = log["distributed"]
     assert np.isfinite(emb.vectors).all() and d["syncs"] >= 2 and len(emb) == 12299
-    assert d["sync_rule"] == ("adaptive" if "adaptive" in extra else "sum")      # sum: the default at 2 ranks
+    assert d["sync_rule"] == ("adaptive" if "adaptive" in extra else "sum")      # sum: the default
+    if "--hot-rows" in extra:       # 3 hot syncs between two full ones; none by default at 2 ranks
+        assert d["hot_rows"] == 2048 and d["hot_sync_every"] == 50000 and d["hot_syncs"] >= 2
+    else:
+        assert d["hot_rows"] == 0 and d["hot_syncs"] == 0
     if model == "glove":     # each rank trained its half of the non-zeros
         assert abs(d["units_all_ranks"] - 2 * log["nonzeros"]) <= 2
     else:                    # the ranks' shards cover the corpus once (788,931 tokens kept)

@@ -4,7 +4,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from embedkit.distributed.rules import ALWAYS_SUMMED, SYNC_RULES, AdaptiveGainRule, SumRule, default_rule, make_rules
+from embedkit.distributed.rules import (ALWAYS_SUMMED, SYNC_RULES, AdaptiveGainRule, BlockMomentumRule, SumRule,
+                                       default_rule, make_rules)
 
 
 def oracle_adaptive(sums, ranks):
@@ -67,8 +68,54 @@ def test_accumulators_are_always_summed():
     arrays = {"w": torch.zeros((3, 2)), "gradsq": torch.zeros((3, 2))}
     rules = make_rules("adaptive", arrays, 2)
     assert isinstance(rules["w"], AdaptiveGainRule) and isinstance(rules["gradsq"], SumRule)
-    assert "gradsq" in ALWAYS_SUMMED and set(SYNC_RULES) == {"sum", "adaptive"}
+    assert "gradsq" in ALWAYS_SUMMED and set(SYNC_RULES) == {"sum", "adaptive", "bmuf"}
 
 
-def test_default_rule_is_the_sum_for_two_ranks_only():
-    assert default_rule(2) == "sum" and default_rule(3) == default_rule(64) == "adaptive"
+def test_default_rule_is_the_sum():
+    assert default_rule(2) == default_rule(3) == default_rule(64) == "sum"
+
+
+def oracle_bmuf(start, deltas, ranks):
+    """Chen & Huo's block momentum with Nesterov's look-ahead, kept as global weights: the starts
+    the ranks train from after each sync, and the global weights at the end."""
+    eta = 1 - 1 / ranks
+    w_g, Delta = start.astype(np.float64), np.zeros_like(start, dtype=np.float64)
+    s, starts = w_g.copy(), []
+    for D in deltas:                   # D: the sum of the ranks' updates from start s
+        Delta = eta * Delta + D / ranks
+        w_g = w_g + Delta
+        s = w_g + eta * Delta
+        starts.append(s)
+    return starts, w_g
+
+
+@pytest.mark.parametrize("ranks", [2, 4, 8])
+def test_bmuf_matches_the_oracle(ranks):
+    rng = np.random.default_rng(ranks)
+    w0 = rng.normal(size=(6, 3)).astype(np.float32)
+    deltas = [rng.normal(size=(6, 3)).astype(np.float32) for _ in range(10)]
+    rule = BlockMomentumRule(torch.from_numpy(w0), ranks)
+    w = torch.from_numpy(w0.copy())
+    starts, w_g = oracle_bmuf(w0, deltas, ranks)
+    for D, want in zip(deltas, starts):
+        d = torch.from_numpy(D.copy())
+        rule.combine(d)
+        w += d                                     # w = w_last + rule(D), as sync.py applies it
+        np.testing.assert_allclose(w.numpy(), want, rtol=1e-4, atol=1e-5)
+    rule.finish(w)
+    np.testing.assert_allclose(w.numpy(), w_g, rtol=1e-4, atol=1e-5)
+
+
+def test_bmuf_lands_a_converged_row_on_its_optimum_and_sums_a_steady_one():
+    """Row 0 reaches its optimum t within every interval on every rank (each delta is t - start):
+    one sync puts it on t and it stays there (the sum would swing it R times as far). Row 1 moves
+    by the same step on every rank at every sync: its applied update grows to the sum."""
+    ranks, t = 4, 3.0
+    rule = BlockMomentumRule(torch.zeros(2), ranks)
+    w = torch.zeros(2)
+    for _ in range(60):
+        D = torch.tensor([ranks * (t - float(w[0])), ranks * 0.01])
+        rule.combine(D)
+        w += D
+    assert abs(float(w[0]) - t) < 1e-6
+    assert float(D[1]) == pytest.approx(ranks * 0.01, rel=1e-3)

@@ -15,6 +15,7 @@ import sys
 from embedkit.cli.common import add_corpus_arg, add_no_cache_arg
 from embedkit.cli.options import add_config_options
 from embedkit.config import CLI, CorpusConfig
+from embedkit.distributed.rules import SYNC_RULES
 
 
 def _models():
@@ -47,11 +48,17 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
                    help="this process is one rank of a torchrun launch: train its shard, sync with the others, "
                         "rank 0 writes the output")
     d.add_argument("--sync-every", type=int, metavar="N",
-                   help="words (GloVe: co-occurrence entries) each rank trains between two syncs "
+                   help="words (GloVe: co-occurrence entries) each rank trains between two syncs of all rows "
                         "(default: 524288 words, 8388608 entries)")
-    d.add_argument("--sync-rule", choices=("adaptive", "sum"),
-                   help="how the ranks' updates since the last sync combine: adaptive (per-row gain between "
-                        "their sum and their mean, by whether the row overshot) or sum (default: adaptive)")
+    d.add_argument("--sync-rule", choices=tuple(SYNC_RULES),
+                   help="how the ranks' updates of the rows outside the hot set combine: sum (the default), "
+                        "adaptive (a per-row gain between their sum and their mean) or bmuf (block momentum)")
+    d.add_argument("--hot-rows", type=int, metavar="H",
+                   help="rows of each array (the H that moved most) synced every --hot-sync-every words and "
+                        "combined by block momentum; 0: none (default: 16384 from 3 ranks on, 0 at 2 ranks)")
+    d.add_argument("--hot-sync-every", type=int, metavar="N",
+                   help="words (GloVe: entries) each rank trains between two syncs of the hot rows "
+                        "(default: --sync-every / 16)")
     d.add_argument("--sync-timeout", type=float, metavar="SECONDS", default=60.0,
                    help="how long a sync waits for a rank that does not answer before every rank stops "
                         "(default: 60)")
@@ -204,6 +211,7 @@ def run(args) -> int:
             emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
                         cooccur=getattr(args, "cooccur", None), report=report, init=args.init,
                         distributed=args.distributed, sync_every=args.sync_every, sync_rule=args.sync_rule,
+                        hot_rows=args.hot_rows, hot_sync_every=args.hot_sync_every,
                         sync_timeout=args.sync_timeout if args.distributed else None, **options, **lifecycle)
     except Interrupted as e:
         print(f"embedkit train: interrupted; checkpoint written to {os.path.dirname(e.path)}; go on with "

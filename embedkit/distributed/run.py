@@ -11,9 +11,11 @@ single-process trainer.
    ranks)[rank], a slice of the memory-mapped tokens (a rank's pages are the only ones it reads);
    GloVe: every ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix
    is counted once per node, like the corpus);
-4. the trainer runs unchanged on the shard, with chunks of sync_every / workers units per worker
-   and the DeltaSync hook (sync.py, with the sync rule of rules.py) last among the hooks; rank 0 keeps the given seed, rank r
-   uses seed + r for its random streams and starts from rank 0's weights (broadcast);
+4. the trainer runs unchanged on the shard, with chunks of hot_sync_every / workers units per
+   worker (sync_every / workers without hot rows) and the DeltaSync hook (sync.py: hot rows at
+   every chunk end, all rows every sync_every units; rules.py) last among the hooks; rank 0 keeps
+   the given seed, rank r uses seed + r for its random streams and starts from rank 0's weights
+   (broadcast);
 5. only rank 0 writes the output folder (atomically, as a single-process run).
 
 The learning rate decays on each rank's own progress over its own shard. Shards hold equal numbers
@@ -30,8 +32,17 @@ import numpy as np
 from embedkit.distributed.rules import SYNC_RULES, default_rule
 from embedkit.errors import EmbedkitError
 
-# units (words or co-occurrence entries) each rank trains between two syncs
+# units (words or co-occurrence entries) each rank trains between two full syncs
 SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
+HOT_ROWS = 16384         # rows of each array synced at every hot sync (the rows that moved most)
+HOT_SYNCS_PER_FULL = 16  # default --hot-sync-every: --sync-every / 16
+
+
+def default_hot_rows(ranks: int) -> int:
+    """HOT_ROWS from 3 ranks on, where the plain sum diverges; none at 2 ranks, where the sum is
+    stable and the hot syncs cost more words/s than they give in quality (README: Training on
+    several machines, measured on text8)."""
+    return HOT_ROWS if ranks > 2 else 0
 
 
 def process_group_backend(device: str) -> str:
@@ -79,25 +90,34 @@ def entries_shard(X, rank: int, world: int):
 class DistributedRun:
     """This rank's part of the run: the group, its shard and its sync hook."""
 
-    def __init__(self, group, family: str, sync_every: int | None, sync_rule: str | None = None):
+    def __init__(self, group, family: str, sync_every: int | None, sync_rule: str | None = None,
+                 hot_rows: int | None = None, hot_sync_every: int | None = None):
         self.group = group
         self.family = family
         self.sync_every = int(sync_every or SYNC_EVERY[family])
         self.sync_rule = sync_rule or default_rule(group.world)
+        self.hot_rows = default_hot_rows(group.world) if hot_rows is None else int(hot_rows)
+        self.hot_sync_every = int(hot_sync_every or max(1, self.sync_every // HOT_SYNCS_PER_FULL))
         self.hook = None
 
     @classmethod
     def start(cls, family: str, sync_every: int | None = None, timeout: float | None = None,
-              sync_rule: str | None = None, device: str = "cpu"):
+              sync_rule: str | None = None, device: str = "cpu", hot_rows: int | None = None,
+              hot_sync_every: int | None = None):
         from embedkit.distributed.group import SYNC_TIMEOUT_S, join
         if family not in SYNC_EVERY:
             raise EmbedkitError(f"--distributed does not support this model (family {family})")
         if sync_every is not None and sync_every < 1:
             raise EmbedkitError(f"--sync-every must be at least 1, got {sync_every}")
+        if hot_rows is not None and hot_rows < 0:
+            raise EmbedkitError(f"--hot-rows must be 0 (no hot syncs) or more, got {hot_rows}")
+        if hot_sync_every is not None and not 1 <= hot_sync_every <= (sync_every or SYNC_EVERY[family]):
+            raise EmbedkitError(f"--hot-sync-every must be at least 1 and at most --sync-every "
+                                f"({sync_every or SYNC_EVERY[family]}), got {hot_sync_every}")
         if sync_rule is not None and sync_rule not in SYNC_RULES:
             raise EmbedkitError(f"--sync-rule must be one of {', '.join(SYNC_RULES)}, got {sync_rule!r}")
         return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout, process_group_backend(device)), family,
-                   sync_every, sync_rule)
+                   sync_every, sync_rule, hot_rows, hot_sync_every)
 
     @property
     def rank(self) -> int:
@@ -119,9 +139,10 @@ class DistributedRun:
                                 "some node?); every rank must see the same corpus")
         cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank, device=rank_device(cfg.device, self.group.local_rank))
         from embedkit.distributed.sync import DeltaSync
-        self.hook = DeltaSync(self.group, self.sync_rule)
+        between = self.hot_sync_every if self.hot_rows else self.sync_every      # units per rank between two syncs
+        self.hook = DeltaSync(self.group, self.sync_rule, self.hot_rows, max(1, round(self.sync_every / between)))
         ctx = dataclasses.replace(ctx, quiet=ctx.quiet or self.rank != 0, hooks=[*ctx.hooks, self.hook],
-                                  chunk=max(1, self.sync_every // max(1, cfg.workers)))
+                                  chunk=max(1, between // max(1, cfg.workers)))
         if self.family == "glove":
             X = ctx.cooccur
             if X is None:
@@ -138,6 +159,7 @@ class DistributedRun:
         s = self.hook.summary() if self.hook else {}
         seconds = train_log.get("train_seconds") or float("nan")
         return {"ranks": self.group.world, "rank": self.rank, "sync_every": self.sync_every,
+                "hot_sync_every": self.hot_sync_every if self.hot_rows else None,
                 "sync_timeout": self.group.timeout, **s,
                 "units_per_second_all_ranks": s.get("units_all_ranks", 0) / seconds}
 

@@ -1,19 +1,27 @@
 """DeltaSync: the runner hook that keeps the ranks' weights together by combining their updates.
 
 Every rank trains its own copy of the weights on its own shard, as a single process would (worker
-threads, Hogwild inside the rank). At each chunk end (trainers/runner.py: the weights are
-consistent there, every few hundred thousand words per rank) every rank does, for each trained
-array w with its copy w_last taken at the previous sync:
+threads, Hogwild inside the rank). At chunk ends (trainers/runner.py: the weights are consistent
+there) every rank does, for each trained array w with its copy w_last taken at the previous sync:
 
     w -= w_last                     # w now holds this rank's delta since the last sync
     all_reduce(w, SUM)              # the sum of all ranks' deltas, in place
-    rule.combine(w)                 # the update to apply (rules.py: the sum, or per-row gains)
+    rule.combine(w)                 # the update to apply (rules.py)
     w += w_last; w_last[:] = w      # w = w_last + the update, the same on every rank
 
-Summing makes each update land once, as R Hogwild workers sharing one memory would have, unlike
-averaging the models, which divides every update by R (Spark MLlib's loss of accuracy as
-partitions grow). rules.py says where the plain sum goes wrong and what `adaptive` does instead.
-AdaGrad's accumulators (GloVe's gradsq) are always summed: each rank's squared gradients add up.
+Two speeds. A full sync does this for every row, every full_every-th chunk end (every
+--sync-every words per rank). At the chunk ends in between (every --hot-sync-every words) a hot
+sync does it for the hot rows only: the hot_rows rows of each array whose summed delta was largest
+at the last full sync (the first sync is a full one, with every row hot). Why: a frequent word's
+row moves far within an interval and every rank's next updates read it (as a context, a negative
+sample, a co-occurrence partner), so its staleness costs the most; it is also the row that
+reaches its optimum within an interval, where the sum of R ranks' moves overshoots R-fold. So the
+hot rows are synced often and combined by block momentum (HOT_RULE, rules.py), which lands such a
+row on its optimum; the other rows move little between full syncs and combine by the sync rule
+(the sum by default: each update lands once, as R Hogwild workers sharing one memory would have,
+unlike averaging the models, which divides every update by R: Spark MLlib's loss of accuracy as
+partitions grow). AdaGrad's accumulators (GloVe's gradsq) are always summed: each rank's squared
+gradients add up.
 
 Every sync first all-reduces a small control vector (stop flag, finished flag, units done), so a
 hook that sets run.stop on one rank stops all of them, and ranks whose shards end after different
@@ -21,9 +29,10 @@ numbers of chunks keep answering (with zero deltas) until the last one has finis
 makes the same sequence of collectives. Where the arrays are: the numba backends' host arrays,
 through torch.from_numpy views (no copies), and the torch backend's own tensors on its device; the
 process group (run.py) sends CPU tensors through gloo and CUDA tensors through NCCL, and the
-control vector stays on the CPU. Bytes per sync: the arrays' total size S = sum(w.nbytes)
-(word2vec: (R_in + R_out) x dim x 4; GloVe: 2 x 2V x (dim+1) x 4); a ring all-reduce sends and
-receives 2 (ranks-1)/ranks x S per rank.
+control vector stays on the CPU. Bytes: a full sync sends the arrays' total size S = sum(w.nbytes)
+(word2vec: (R_in + R_out) x dim x 4; GloVe: 2 x 2V x (dim+1) x 4), a hot sync S_hot = the hot
+rows' share of it (word2vec NS: 2 x H x dim x 4); a ring all-reduce sends and receives
+2 (ranks-1)/ranks x the bytes per rank. A hot sync gathers its rows into a new tensor first.
 """
 from __future__ import annotations
 
@@ -31,7 +40,7 @@ import time
 
 import numpy as np
 
-from embedkit.distributed.rules import make_rules
+from embedkit.distributed.rules import HOT_RULE, make_rules
 
 
 def live_tensors(backend) -> dict:
@@ -49,14 +58,19 @@ def live_tensors(backend) -> dict:
 
 
 class DeltaSync:
-    """Runner hook (on_train_begin, on_chunk_end, on_train_end): all-reduce the summed deltas."""
+    """Runner hook (on_train_begin, on_chunk_end, on_train_end): all-reduce the summed deltas, the
+    hot rows at every chunk end, all rows at every full_every-th (module doc)."""
 
-    def __init__(self, group, rule: str):
+    def __init__(self, group, rule: str, hot_rows: int = 0, full_every: int = 1):
         self.group = group
         self.rule = rule
-        self.syncs = 0
+        self.hot_rows = hot_rows
+        self.full_every = full_every if hot_rows else 1
+        self.chunks = 0
+        self.syncs = self.hot_syncs = 0
         self.seconds = 0.0
-        self.bytes = 0          # size of the synchronised arrays (bytes each rank contributes per sync)
+        self.bytes = 0          # size of the synchronised arrays (bytes each rank contributes per full sync)
+        self.hot_bytes = 0      # the same for a hot sync
         self.done_all = 0       # units done by all ranks, as of the last sync
 
     def on_train_begin(self, run) -> None:
@@ -65,21 +79,31 @@ class DeltaSync:
         # every rank starts from rank 0's initial weights (the ranks' seeds differ: their random streams must)
         self.group.collective(lambda: [dist.broadcast(t, src=0) for t in self.live.values()])
         self.last = {k: t.clone() for k, t in self.live.items()}       # w_last: the weights at the last sync
-        self.rules = make_rules(self.rule, self.live, self.group.world)
+        R = self.group.world
+        self.rules = make_rules(self.rule, self.live, R)
+        self.hot_rules = make_rules(HOT_RULE, self.live, R) if self.hot_rows else {}
+        self.hot = {}           # array name -> sorted row indices of its hot rows (chosen at each full sync)
         self.bytes = sum(t.numel() * t.element_size() for t in self.live.values())
+        self.hot_bytes = sum(min(self.hot_rows, len(t)) * t[:1].numel() * t.element_size() for t in self.live.values())
 
     def on_chunk_end(self, run) -> None:
-        stop, _ = self._sync(run, finished=False)
+        self.chunks += 1
+        full = not self.hot or self.chunks % self.full_every == 0     # the first sync is a full one
+        stop, _ = self._sync(run, finished=False, full=full)
         if stop:
             run.stop = True
 
     def on_train_end(self, run) -> None:
         while True:
-            _, all_finished = self._sync(run, finished=True)
+            _, all_finished = self._sync(run, finished=True, full=True)
             if all_finished:
+                for k, w in self.live.items():
+                    self.rules[k].finish(w)
+                    if k in self.hot_rules:
+                        self.hot_rules[k].finish(w)
                 return
 
-    def _sync(self, run, finished: bool) -> tuple[bool, bool]:
+    def _sync(self, run, finished: bool, full: bool) -> tuple[bool, bool]:
         import torch
         import torch.distributed as dist
         t0 = time.perf_counter()
@@ -88,19 +112,69 @@ class DeltaSync:
 
         def exchange():
             dist.all_reduce(ctl, op=dist.ReduceOp.SUM)
-            for k, w in self.live.items():
-                w -= self.last[k]
-                dist.all_reduce(w, op=dist.ReduceOp.SUM)
-                self.rules[k].combine(w)
-                w += self.last[k]
-                self.last[k].copy_(w)
+            for k in self.live:
+                (self._full if full else self._hot)(k)
         self.group.collective(exchange)
-        self.syncs += 1
+        self.syncs += full
+        self.hot_syncs += not full
         self.seconds += time.perf_counter() - t0
         self.done_all = int(control[2])
         return control[0] > 0, int(control[1]) == self.group.world
 
+    def _full(self, k: str) -> None:
+        """All rows of array k: the hot ones combined by HOT_RULE, the others by the sync rule."""
+        import torch
+        import torch.distributed as dist
+        w, last = self.live[k], self.last[k]
+        w -= last
+        dist.all_reduce(w, op=dist.ReduceOp.SUM)
+        if not self.hot_rows:
+            self.rules[k].combine(w)
+        else:
+            hot = self.hot.get(k)
+            if hot is None:                        # the first sync: every row is hot
+                hot = torch.arange(len(w), device=w.device)
+            self.hot[k] = self._hottest(w)         # for the syncs to come, from the summed deltas
+            for rows, rule in ((complement(hot, len(w)), self.rules[k]), (hot, self.hot_rules[k])):
+                if len(rows) and rule.changes:
+                    D = w[rows]
+                    rule.combine(D, rows)
+                    w[rows] = D
+        w += last
+        last.copy_(w)
+
+    def _hot(self, k: str) -> None:
+        """Only the hot rows of array k, combined by HOT_RULE."""
+        import torch.distributed as dist
+        rows = self.hot[k]
+        w, last = self.live[k], self.last[k]
+        D = w[rows] - last[rows]
+        dist.all_reduce(D, op=dist.ReduceOp.SUM)
+        self.hot_rules[k].combine(D, rows)
+        D += last[rows]
+        w[rows] = D
+        last[rows] = D
+
+    def _hottest(self, D):
+        """The sorted indices of the hot_rows rows of D (the ranks' summed deltas of an array) that moved
+        most. Every rank holds the same D, so it would choose the same rows; rank 0's choice is
+        broadcast all the same, since a rank that chose other rows would mix rows in the next syncs."""
+        import torch.distributed as dist
+        scores = D.view(len(D), -1).square().sum(1)
+        rows = scores.topk(min(self.hot_rows, len(D)), sorted=False).indices.sort().values
+        dist.broadcast(rows, src=0)
+        return rows
+
     def summary(self) -> dict:
         R = self.group.world
-        return {"sync_rule": self.rule, "syncs": self.syncs, "sync_seconds": self.seconds, "bytes_per_sync": self.bytes,
+        return {"sync_rule": self.rule, "syncs": self.syncs, "hot_syncs": self.hot_syncs, "hot_rows": self.hot_rows,
+                "sync_seconds": self.seconds, "bytes_per_sync": self.bytes, "bytes_per_hot_sync": self.hot_bytes,
                 "ring_bytes_sent_per_rank_per_sync": int(2 * (R - 1) / R * self.bytes), "units_all_ranks": self.done_all}
+
+
+def complement(rows, n: int):
+    """The sorted indices in [0, n) that are not in rows."""
+    import torch
+    keep = torch.ones(n, dtype=torch.bool, device=rows.device)
+    keep[rows] = False
+    return keep.nonzero().view(-1)

@@ -186,7 +186,8 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
           callbacks=None, eval_every_epoch: bool = False, log_every: int | None = None,
           checkpoint_every=None, init=None, update_vocab: bool = False, lr_schedule: str | None = None,
           _resume=None, distributed: bool = False, sync_every: int | None = None,
-          sync_timeout: float | None = None, sync_rule: str | None = None, **options):
+          sync_timeout: float | None = None, sync_rule: str | None = None, hot_rows: int | None = None,
+          hot_sync_every: int | None = None, **options):
     """Train `model` ("skipgram", "cbow", "fasttext", "glove", "classifier") and return its Embeddings
     (for "classifier", a Classifier: embedkit/classifier.py, with predict and test).
 
@@ -200,9 +201,12 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     a prepared co-occurrence matrix (scipy.sparse or the path of an `embedkit cooccur` .npz).
     report: called with the one-line corpus summary before training (the CLI prints it).
     distributed: this process is one rank of a run started by torchrun (embedkit/distributed/):
-    it trains its shard and syncs with the others every sync_every words (GloVe: entries) per
-    rank, combining the ranks' updates by sync_rule ("adaptive" or "sum", distributed/rules.py);
-    a rank that is gone stops the others within sync_timeout seconds; rank 0 writes output.
+    it trains its shard and syncs all rows with the others every sync_every words (GloVe: entries)
+    per rank, combining the ranks' updates by sync_rule ("sum", "adaptive" or "bmuf",
+    distributed/rules.py), and its hot_rows rows that moved most every hot_sync_every words, by
+    block momentum (distributed/sync.py; default 16384 rows from 3 ranks on, none at 2; hot_rows=0:
+    no hot syncs); a rank that is gone stops the others within sync_timeout seconds; rank 0
+    writes output.
 
     The training lifecycle: callbacks, a list of objects with on_train_begin / on_epoch_end /
     on_words (every_words) / on_train_end (trainers/callbacks.py); eval_every_epoch: analogy and
@@ -247,7 +251,8 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         from embedkit.corpus.cooccur import load_cooccur
         cooccur = load_cooccur(cooccur)
     ranks = lifecycle.start_ranks(distributed, row.family, model_cfg.device, sync_every, sync_timeout,
-                                  checkpoint_every=checkpoint_every, init=init, resume=_resume, sync_rule=sync_rule)
+                                  checkpoint_every=checkpoint_every, init=init, resume=_resume, sync_rule=sync_rule,
+                                  hot_rows=hot_rows, hot_sync_every=hot_sync_every)
     try:
         t0 = time.perf_counter()
         # continued training reads the new text with every word kept: old words count whatever their count in it

@@ -1,0 +1,158 @@
+"""DeltaSync's two speeds (embedkit/distributed/sync.py) on two real gloo ranks against a numpy oracle:
+the hot rows (the H rows whose summed delta was largest at the last full sync) are synced at every
+chunk end by block momentum, every row at every full_every-th by the sync rule (the sum)."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.multiprocessing as mp  # noqa: E402
+
+RANKS, ROWS, DIM, HOT, FULL_EVERY, CHUNKS = 2, 12, 3, 4, 3, 8
+
+
+def deltas_of(rank: int, chunk: int) -> dict:
+    """What rank's training adds to each array before chunk end `chunk` (rows of distinct scales,
+    so the hot set has no near-ties)."""
+    rng = np.random.default_rng(100 * rank + chunk)
+    scale = np.linspace(0.1, 2.0, ROWS)[rng.permutation(ROWS)][:, None]
+    return {"w_in": (rng.normal(size=(ROWS, DIM)) * scale).astype(np.float32),
+            "w_out": (rng.normal(size=(ROWS, DIM)) * scale).astype(np.float32)}
+
+
+class FakeGroup:
+    world = RANKS
+
+    @staticmethod
+    def collective(fn):
+        return fn()
+
+
+class FakeBackend:
+    def __init__(self, arrays):
+        self._arrays = arrays
+
+    def arrays(self):
+        return self._arrays
+
+
+class FakeRun:
+    def __init__(self, backend):
+        self.backend, self.stop, self.done = backend, False, 0
+
+
+def rank_main(rank: int, store_path: str, out: str) -> None:
+    import torch.distributed as dist
+    from embedkit.distributed.sync import DeltaSync
+    dist.init_process_group("gloo", store=dist.FileStore(store_path, RANKS), rank=rank, world_size=RANKS)
+    start = np.random.default_rng(7)
+    arrays = {k: start.normal(size=(ROWS, DIM)).astype(np.float32) for k in ("w_in", "w_out")}
+    if rank:
+        arrays = {k: np.zeros_like(a) for k, a in arrays.items()}      # rank 0's start is broadcast
+    hook = DeltaSync(FakeGroup(), "sum", hot_rows=HOT, full_every=FULL_EVERY)
+    run = FakeRun(FakeBackend(arrays))
+    hook.on_train_begin(run)
+    after = []
+    for chunk in range(CHUNKS):
+        for k, d in deltas_of(rank, chunk).items():
+            arrays[k] += d
+        hook.on_chunk_end(run)
+        after.append({k: a.copy() for k, a in arrays.items()})
+    hook.on_train_end(run)
+    np.savez(out, final_in=arrays["w_in"], final_out=arrays["w_out"],
+             **{f"{k}_{i}": a[k] for i, a in enumerate(after) for k in a}, syncs=hook.syncs, hot_syncs=hook.hot_syncs)
+    dist.destroy_process_group()
+
+
+def oracle():
+    """The weights each rank holds after each chunk end, and the final ones, from sync.py's words."""
+    start = np.random.default_rng(7)
+    w0 = {k: start.normal(size=(ROWS, DIM)).astype(np.float64) for k in ("w_in", "w_out")}
+    eta = 1 - 1 / RANKS
+    state = {}
+    for k in w0:
+        state[k] = {"last": w0[k].copy(), "local": [w0[k].copy() for _ in range(RANKS)],
+                    "Delta": np.zeros((ROWS, DIM)), "hot": None}
+
+    def bmuf(s, rows, D):
+        Delta_prev = s["Delta"][rows]
+        Delta = eta * Delta_prev + D / RANKS
+        s["Delta"][rows] = Delta
+        return (1 + eta) * Delta - eta * Delta_prev
+
+    def sync(full: bool):
+        for s in state.values():
+            if full:
+                D = sum(w - s["last"] for w in s["local"])
+                hot = np.arange(ROWS) if s["hot"] is None else s["hot"]
+                s["hot"] = np.sort(np.argsort(-(D ** 2).sum(1))[:HOT])
+                applied = D.copy()                                   # the cold rows: the sum
+                applied[hot] = bmuf(s, hot, D[hot])
+                s["last"] = s["last"] + applied
+                s["local"] = [s["last"].copy() for _ in range(RANKS)]
+            else:
+                hot = s["hot"]
+                D = sum(w[hot] - s["last"][hot] for w in s["local"])
+                s["last"][hot] += bmuf(s, hot, D)
+                for w in s["local"]:
+                    w[hot] = s["last"][hot]
+
+    seen = []
+    for chunk in range(CHUNKS):
+        for r in range(RANKS):
+            for k, d in deltas_of(r, chunk).items():
+                state[k]["local"][r] += d
+        sync(full=chunk == 0 or (chunk + 1) % FULL_EVERY == 0)
+        seen.append({k: [w.copy() for w in s["local"]] for k, s in state.items()})
+    sync(full=True)                                                  # on_train_end
+    final = {k: s["last"] - eta * s["Delta"] for k, s in state.items()}
+    return seen, final
+
+
+def test_hot_rows_sync_every_chunk_and_all_rows_at_full_syncs(tmp_path):
+    outs = [str(tmp_path / f"rank{r}.npz") for r in range(RANKS)]
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=rank_main, args=(r, str(tmp_path / "store"), outs[r])) for r in range(RANKS)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        if p.is_alive():
+            p.kill()
+    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
+    got = [np.load(o) for o in outs]
+    seen, final = oracle()
+    full_syncs = 1 + sum((c + 1) % FULL_EVERY == 0 for c in range(1, CHUNKS)) + 1     # first, scheduled, last
+    assert int(got[0]["syncs"]) == full_syncs and int(got[0]["hot_syncs"]) == CHUNKS + 1 - full_syncs
+    for chunk, want in enumerate(seen):
+        for k in ("w_in", "w_out"):
+            for r in range(RANKS):
+                np.testing.assert_allclose(got[r][f"{k}_{chunk}"], want[k][r], rtol=1e-4, atol=1e-4,
+                                           err_msg=f"{k} of rank {r} after chunk {chunk}")
+    # between full syncs the cold rows stay each rank's own: the hot syncs did not touch them
+    assert not np.allclose(got[0]["w_in_1"], got[1]["w_in_1"])
+    for r in range(RANKS):
+        np.testing.assert_allclose(got[r]["final_in"], final["w_in"], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(got[r]["final_out"], final["w_out"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"hot_rows": -1}, "--hot-rows must be 0"),
+    ({"hot_sync_every": 0}, "--hot-sync-every must be at least 1"),
+    ({"sync_every": 1000, "hot_sync_every": 2000}, "at most --sync-every (1000), got 2000"),
+])
+def test_bad_hot_options_are_refused_before_joining(options, message):
+    from embedkit.distributed.run import DistributedRun
+    from embedkit.errors import EmbedkitError
+    with pytest.raises(EmbedkitError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        DistributedRun.start("word2vec", **options)       # no launcher here: join() would fail otherwise
+
+
+def test_hot_options_need_distributed(tmp_path):
+    import subprocess
+    import sys
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c d e f\n" * 50)
+    r = subprocess.run([sys.executable, "-m", "embedkit", "train", "--model", "cbow", "--corpus", str(corpus),
+                        "-o", str(tmp_path / "out"), "--hot-rows", "8", "--min-count", "1", "--quiet"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "apply only to distributed runs" in r.stderr and "Traceback" not in r.stderr
