@@ -98,22 +98,47 @@ def sync_seconds(bytes_: float, ranks: int, link_gbit: float, latency_us: float)
     return 2 * (ranks - 1) / ranks * bytes_ / (link_gbit * 1e9 / 8) + 2 * (ranks - 1) * latency_us * 1e-6
 
 
-def projection(r: dict, a) -> tuple[list[str], list[list]]:
-    """Projected rate and sync cost at 8, 64, 512 ranks from a measured 2x1 run: per full interval of
-    n units a rank computes n / c seconds, makes one full sync of S bytes and hot syncs of S_hot
-    bytes in between (one every hot_sync_every units, the last of them being the full one)."""
+def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
+    """Projected rate and sync cost at 2, 8, 64 and 512 ranks from a measured 2x1 run r: per full
+    interval of n units a rank computes n / c seconds and makes one full sync of S bytes. From 3
+    ranks on (where embedkit syncs hot rows by default) it also makes the hot syncs of the run
+    `hot` (a 4x1 run of the same variant): n / hot_sync_every - 1 of S_hot bytes each."""
     c, n, S = r["rate_per_rank_compute"], r["sync_every"], r["bytes_per_sync"]
-    hot = n // r["hot_sync_every"] - 1 if r.get("hot_sync_every") else 0
-    S_hot = r.get("bytes_per_hot_sync", 0)
     rows = []
     for R in (2, 8, 64, 512):
-        t = sync_seconds(S, R, a.link_gbit, a.latency_us) + hot * sync_seconds(S_hot, R, a.link_gbit, a.latency_us)
-        sent = 2 * (R - 1) / R * (S + hot * S_hot)
+        src = r if R == 2 or not hot else hot
+        k = n // src["hot_sync_every"] - 1 if src.get("hot_sync_every") else 0
+        S_hot = src.get("bytes_per_hot_sync", 0) if k else 0
+        t = sync_seconds(S, R, a.link_gbit, a.latency_us) + k * sync_seconds(S_hot, R, a.link_gbit, a.latency_us)
+        sent = 2 * (R - 1) / R * (S + k * S_hot)
         rate = R * n / (n / c + t)
-        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB", f"{hot} x {S_hot / 1e6:,.1f} MB", f"{sent / 1e6:,.1f} MB",
+        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB", f"{k} x {S_hot / 1e6:,.1f} MB", f"{sent / 1e6:,.1f} MB",
                      f"{t:.3f}", f"{n / c:.3f}", f"{rate / 1e6:,.2f}M", f"{rate / (R * c):.2f}"])
     return ["variant", "ranks", "S (full sync)", "hot syncs x S_hot", "sent per rank per interval", "sync s",
             "compute s per interval", f"projected {r['unit']}/s", "efficiency"], rows
+
+
+def report(results: list, layouts: list, a) -> None:
+    """The results table against the first layout, and the projections from each 2x1 run."""
+    rows = []
+    ref = {r["variant"]: r for r in results if r["layout"] == layouts[0]}
+    for r in results:
+        b = ref[r["variant"]]
+        rows.append([r["variant"], r["layout"], r["epochs"], f"{r['train_s']:.0f}", f"{r['rate'] / 1e3:,.0f}k {r['unit']}",
+                     f"{r['rate'] / b['rate']:.2f}x", f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
+                     f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
+                     f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB + {r['hot_syncs']} x "
+                     f"{r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s" if "syncs" in r else "-"])
+    print()
+    print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", f"vs {layouts[0]}",
+                          "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs (full + hot)"], rows))
+    for r in results:
+        if r["layout"] == "2x1":
+            hot = next((h for h in results if h["variant"] == r["variant"] and h.get("hot_syncs")
+                        and h["layout"] != "2x1"), None)
+            print()
+            print(markdown_table(*projection(r, hot, a)))
+    print(f"\nprojection: ring all-reduce, {a.link_gbit:g} Gbit/s per rank, {a.latency_us:g} us per step")
 
 
 def main():
@@ -130,7 +155,12 @@ def main():
     ap.add_argument("--latency-us", type=float, default=50.0, help="projection: latency per ring step")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "embedkit-bench-distributed"))
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--report", metavar="JSON", help="print the tables of a saved --json file and stop")
     a = ap.parse_args()
+    if a.report:
+        results = json.loads(Path(a.report).read_text())
+        report(results, list(dict.fromkeys(r["layout"] for r in results)), a)
+        return
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
     layouts = a.layouts.split(",")
@@ -143,23 +173,7 @@ def main():
             r.update(evaluate(out))
             results.append(r)
             print(json.dumps(r), flush=True)
-    rows = []
-    ref = {r["variant"]: r for r in results if r["layout"] == layouts[0]}
-    for r in results:
-        b = ref[r["variant"]]
-        rows.append([r["variant"], r["layout"], r["epochs"], f"{r['train_s']:.0f}", f"{r['rate'] / 1e3:,.0f}k {r['unit']}",
-                     f"{r['rate'] / b['rate']:.2f}x", f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
-                     f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
-                     f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB + {r['hot_syncs']} x "
-                     f"{r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s" if "syncs" in r else "-"])
-    print()
-    print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", f"vs {layouts[0]}",
-                          "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs (full + hot)"], rows))
-    for r in results:
-        if r["layout"] == "2x1":
-            print()
-            print(markdown_table(*projection(r, a)))
-    print(f"\nprojection: ring all-reduce, {a.link_gbit:g} Gbit/s per rank, {a.latency_us:g} us per step")
+    report(results, layouts, a)
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
 

@@ -66,7 +66,7 @@ class DeltaSync:
         self.rule = rule
         self.hot_rows = hot_rows
         self.full_every = full_every if hot_rows else 1
-        self.chunks = 0
+        self.since_full = 0     # hot syncs since the last full one (the same on every rank)
         self.syncs = self.hot_syncs = 0
         self.seconds = 0.0
         self.bytes = 0          # size of the synchronised arrays (bytes each rank contributes per full sync)
@@ -87,36 +87,45 @@ class DeltaSync:
         self.hot_bytes = sum(min(self.hot_rows, len(t)) * t[:1].numel() * t.element_size() for t in self.live.values())
 
     def on_chunk_end(self, run) -> None:
-        self.chunks += 1
-        full = not self.hot or self.chunks % self.full_every == 0     # the first sync is a full one
-        stop, _ = self._sync(run, finished=False, full=full)
+        stop, _ = self._sync(run, finished=False)
         if stop:
             run.stop = True
 
     def on_train_end(self, run) -> None:
         while True:
-            _, all_finished = self._sync(run, finished=True, full=True)
-            if all_finished:
+            _, all_finished = self._sync(run, finished=True)
+            if all_finished:                       # that last sync was a full one
                 for k, w in self.live.items():
                     self.rules[k].finish(w)
                     if k in self.hot_rules:
                         self.hot_rules[k].finish(w)
                 return
 
-    def _sync(self, run, finished: bool, full: bool) -> tuple[bool, bool]:
+    def _sync(self, run, finished: bool) -> tuple[bool, bool]:
+        """One sync, full or hot. Every rank must make the same one, and a rank's own chunk count
+        may differ from another's (shards end at different chunks), so the choice is made from
+        what all ranks share: the syncs so far and the all-reduced control vector. Full: the
+        first sync (no hot rows yet), every full_every-th, and the one where all ranks have
+        finished."""
         import torch
         import torch.distributed as dist
         t0 = time.perf_counter()
         control = np.array([float(run.stop), float(finished), float(run.done)])   # (3,) float64
         ctl = torch.from_numpy(control)
+        kind = []
 
         def exchange():
             dist.all_reduce(ctl, op=dist.ReduceOp.SUM)
+            all_finished = int(control[1]) == self.group.world
+            full = not self.hot or self.since_full + 1 >= self.full_every or all_finished
+            kind.append(full)
             for k in self.live:
                 (self._full if full else self._hot)(k)
         self.group.collective(exchange)
+        full = kind[0]
         self.syncs += full
         self.hot_syncs += not full
+        self.since_full = 0 if full else self.since_full + 1
         self.seconds += time.perf_counter() - t0
         self.done_all = int(control[2])
         return control[0] > 0, int(control[1]) == self.group.world
