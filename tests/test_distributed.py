@@ -125,7 +125,8 @@ def test_two_ranks_match_one_process(corpus_file, tmp_path):
 
 
 @pytest.mark.parametrize("model,extra", [("cbow", ["--hot-rows", "2048", "--hot-sync-every", "50000"]),
-                                         ("skipgram", ["--backend", "torch", "--sync-rule", "adaptive"]),
+                                         ("skipgram", ["--backend", "torch", "--sync-rule", "adaptive",
+                                                       "--hot-rows", "1024"]),
                                          pytest.param("fasttext", ["--bucket", "20000"], marks=pytest.mark.slow),
                                          pytest.param("glove", ["--window", "5"], marks=pytest.mark.slow)])
 def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
@@ -142,10 +143,9 @@ def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
     d = log["distributed"]
     assert np.isfinite(emb.vectors).all() and d["syncs"] >= 2 and len(emb) == 12299
     assert d["sync_rule"] == ("adaptive" if "adaptive" in extra else "sum")      # sum: the default
-    if "--hot-rows" in extra:       # 3 hot syncs between two full ones; none by default at 2 ranks
-        assert d["hot_rows"] == 2048 and d["hot_sync_every"] == 50000 and d["hot_syncs"] >= 2
-    else:
-        assert d["hot_rows"] == 0 and d["hot_syncs"] == 0
+    # hot syncs: as asked for, or 2 ranks' default of 4096 rows every --sync-every / 4
+    hot = int(extra[extra.index("--hot-rows") + 1]) if "--hot-rows" in extra else 4096
+    assert d["hot_rows"] == hot and d["hot_syncs"] >= 2
     if model == "glove":     # each rank trained its half of the non-zeros
         assert abs(d["units_all_ranks"] - 2 * log["nonzeros"]) <= 2
     else:                    # the ranks' shards cover the corpus once (788,931 tokens kept)

@@ -34,15 +34,17 @@ from embedkit.errors import EmbedkitError
 
 # units (words or co-occurrence entries) each rank trains between two full syncs
 SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
-HOT_ROWS = 16384         # rows of each array synced at every hot sync (the rows that moved most)
-HOT_SYNCS_PER_FULL = 16  # default --hot-sync-every: --sync-every / 16
+# the hot syncs' defaults by number of ranks: (rows, hot syncs per full sync). From 3 ranks on the
+# plain sum diverges and the hot rows must be many and synced often; at 2 ranks the sum is stable,
+# and fewer, rarer hot syncs mend its quality at a small cost in words/s (README: Training on several
+# machines, measured on text8)
+HOT_DEFAULTS = {2: (4096, 4)}
+HOT_DEFAULT_MANY = (16384, 16)
 
 
-def default_hot_rows(ranks: int) -> int:
-    """HOT_ROWS from 3 ranks on, where the plain sum diverges; none at 2 ranks, where the sum is
-    stable and the hot syncs cost more words/s than they give in quality (README: Training on
-    several machines, measured on text8)."""
-    return HOT_ROWS if ranks > 2 else 0
+def default_hot(ranks: int) -> tuple[int, int]:
+    """(hot rows, hot syncs per full sync) by default for this many ranks."""
+    return HOT_DEFAULTS.get(ranks, HOT_DEFAULT_MANY)
 
 
 def process_group_backend(device: str) -> str:
@@ -96,8 +98,9 @@ class DistributedRun:
         self.family = family
         self.sync_every = int(sync_every or SYNC_EVERY[family])
         self.sync_rule = sync_rule or default_rule(group.world)
-        self.hot_rows = default_hot_rows(group.world) if hot_rows is None else int(hot_rows)
-        self.hot_sync_every = int(hot_sync_every or max(1, self.sync_every // HOT_SYNCS_PER_FULL))
+        rows, per_full = default_hot(group.world)
+        self.hot_rows = rows if hot_rows is None else int(hot_rows)
+        self.hot_sync_every = int(hot_sync_every or max(1, self.sync_every // per_full))
         self.hook = None
 
     @classmethod

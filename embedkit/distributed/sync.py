@@ -178,7 +178,8 @@ class DeltaSync:
         R = self.group.world
         return {"sync_rule": self.rule, "syncs": self.syncs, "hot_syncs": self.hot_syncs, "hot_rows": self.hot_rows,
                 "sync_seconds": self.seconds, "bytes_per_sync": self.bytes, "bytes_per_hot_sync": self.hot_bytes,
-                "ring_bytes_sent_per_rank_per_sync": int(2 * (R - 1) / R * self.bytes), "units_all_ranks": self.done_all}
+                "ring_bytes_sent_per_rank_per_sync": int(2 * (R - 1) / R * self.bytes),
+                "units_all_ranks": self.done_all}
 
 
 def complement(rows, n: int):
