@@ -9,7 +9,7 @@ there) every rank does, for each trained array w with its copy w_last taken at t
     rule.combine(w)                 # the update to apply (rules.py)
     w += w_last; w_last[:] = w      # w = w_last + the update, the same on every rank
 
-Two speeds. A full sync does this for every row, every full_every-th chunk end (every
+Two speeds. A full sync does this for every row, at every full_every-th sync (every
 --sync-every words per rank). At the chunk ends in between (every --hot-sync-every words) a hot
 sync does it for the hot rows only: the hot_rows rows of each array whose summed delta was largest
 at the last full sync (the first sync is a full one, with every row hot). Why: a frequent word's
@@ -59,7 +59,7 @@ def live_tensors(backend) -> dict:
 
 class DeltaSync:
     """Runner hook (on_train_begin, on_chunk_end, on_train_end): all-reduce the summed deltas, the
-    hot rows at every chunk end, all rows at every full_every-th (module doc)."""
+    hot rows at most chunk ends, all rows at every full_every-th sync (module doc)."""
 
     def __init__(self, group, rule: str, hot_rows: int = 0, full_every: int = 1):
         self.group = group
