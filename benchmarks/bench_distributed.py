@@ -149,7 +149,8 @@ def main():
     ap.add_argument("--glove-epochs", type=int, default=15)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--sync-every", type=int, help="--sync-every of the distributed runs (default: embedkit's)")
-    ap.add_argument("--sync-rule", choices=("sum", "adaptive", "bmuf"), help="--sync-rule of the distributed runs (default: embedkit's)")
+    from embedkit.distributed.rules import SYNC_RULES
+    ap.add_argument("--sync-rule", choices=tuple(SYNC_RULES), help="--sync-rule of the distributed runs (default: embedkit's)")
     ap.add_argument("--distributed-args", default="", help="more options of the distributed runs, one string")
     ap.add_argument("--link-gbit", type=float, default=10.0, help="projection: link bandwidth per rank")
     ap.add_argument("--latency-us", type=float, default=50.0, help="projection: latency per ring step")

@@ -157,10 +157,11 @@ class DeltaSync:
         import torch.distributed as dist
         rows = self.hot[k]
         w, last = self.live[k], self.last[k]
-        D = w[rows] - last[rows]
+        L = last[rows]                             # gathered once: the delta and the update both need it
+        D = w[rows] - L
         dist.all_reduce(D, op=dist.ReduceOp.SUM)
         self.hot_rules[k].combine(D, rows)
-        D += last[rows]
+        D += L
         w[rows] = D
         last[rows] = D
 
