@@ -64,7 +64,8 @@ def train(variant: str, layout: str, a, out: Path) -> dict:
            "rate": d["units_per_second_all_ranks"] if d else log[f"{unit[:-1]}s_per_second"], "unit": unit}
     if d:
         compute_s = log["train_seconds"] - d["sync_seconds"]
-        res.update(sync_rule=d["sync_rule"], syncs=d["syncs"], sync_s=d["sync_seconds"], bytes_per_sync=d["bytes_per_sync"],
+        res.update(sync_rule=d["sync_rule"], syncs=d["syncs"], sync_s=d["sync_seconds"], sync_wait_s=d["sync_wait_seconds"],
+                   bytes_per_sync=d["bytes_per_sync"],
                    sync_every=d["sync_every"], rate_per_rank_compute=d["units_all_ranks"] / ranks / compute_s,
                    hot_syncs=d["hot_syncs"], hot_rows=d["hot_rows"], bytes_per_hot_sync=d["bytes_per_hot_sync"],
                    hot_sync_every=d["hot_sync_every"])
@@ -128,7 +129,8 @@ def report(results: list, layouts: list, a) -> None:
                      f"{r['rate'] / b['rate']:.2f}x", f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
                      f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
                      f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB + {r['hot_syncs']} x "
-                     f"{r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s" if "syncs" in r else "-"])
+                     f"{r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s"
+                     + (f" ({r['sync_wait_s']:.1f} s waiting)" if "sync_wait_s" in r else "") if "syncs" in r else "-"])
     print()
     print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", f"vs {layouts[0]}",
                           "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs (full + hot)"], rows))

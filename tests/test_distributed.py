@@ -208,3 +208,36 @@ def test_shards_cover_the_corpus_and_the_entries_once():
     X = sp.random(50, 50, density=0.3, random_state=1, format="csr") + sp.eye(50)
     parts = [entries_shard(X, r, 3) for r in range(3)]
     assert sum(p.nnz for p in parts) == X.nnz and abs((sum(parts) - X)).max() == 0
+
+
+def test_cut_pieces_against_a_loop():
+    """Every piece longer than `longest` is cut into pieces of `longest` tokens and a shorter last
+    one; the new pieces continue their line, the first keeps its flag; short pieces are untouched."""
+    from embedkit.distributed.run import cut_pieces
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        lengths = rng.integers(0, 30, size=rng.integers(1, 20))
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        continues = rng.random(len(lengths)) < 0.3
+        longest = int(rng.integers(1, 8))
+        want_offsets, want_continues = [0], []
+        for s, (a, b) in enumerate(zip(offsets[:-1], offsets[1:])):
+            ends = list(range(a + longest, b, longest)) + [b]
+            want_offsets += ends
+            want_continues += [bool(continues[s])] + [True] * (len(ends) - 1)
+        got_offsets, got_continues = cut_pieces(offsets, continues, longest)
+        assert got_offsets.tolist() == want_offsets and got_continues.tolist() == want_continues
+
+
+def test_every_rank_gets_the_same_number_of_chunks():
+    """Shards of 1,049 and 1,051 tokens with 700 tokens between syncs: the same chunk for both would
+    cut 1 and 2 chunks (round(1.499), round(1.501)); rank_chunk's cut the same number."""
+    from embedkit.distributed.run import rank_chunk
+    from embedkit.trainers.word2vec_numba import chunk_ranges
+    for shards, between, workers in (([1049, 1051], 700, 1), ([5000, 5003, 4990], 300, 1), ([8000, 8013], 1000, 2)):
+        counts = set()
+        for n in shards:
+            chunk = rank_chunk(sum(shards), n, len(shards), between, workers)
+            offsets = np.arange(0, n // workers + 1, dtype=np.int64)      # one-token sentences: exact cuts
+            counts.add(len(chunk_ranges(offsets, 0, len(offsets) - 1, chunk)))
+        assert len(counts) == 1, (shards, counts)

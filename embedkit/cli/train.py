@@ -229,5 +229,7 @@ def run(args) -> int:
           f"final {metric} {last[metric]:.6g} -> {args.output}")
     if ranks:
         print(f"distributed: {ranks['ranks']} ranks, {ranks['units_per_second_all_ranks']:,.0f} {unit}s/s in all, "
-              f"{ranks['syncs']} syncs of {ranks['bytes_per_sync'] / 1e6:,.1f} MB in {ranks['sync_seconds']:.1f} s")
+              f"{ranks['syncs']} syncs of {ranks['bytes_per_sync'] / 1e6:,.1f} MB and {ranks['hot_syncs']} of "
+              f"{ranks['bytes_per_hot_sync'] / 1e6:,.1f} MB in {ranks['sync_seconds']:.1f} s "
+              f"({ranks['sync_wait_seconds']:.1f} s of it waiting for the slowest rank)")
     return 0

@@ -48,13 +48,13 @@ GAIN_DOWN, GAIN_UP = 0.5, 1.25
 
 def _take(state, rows):
     """The rows of a rule's per-row state that this combine sees (a view when rows is None)."""
-    return state if rows is None else state[rows]
+    return state if rows is None else state.index_select(0, rows)
 
 
 def _put(state, rows, value) -> None:
     """Write back what _take gave (a copy when rows is an index)."""
     if rows is not None:
-        state[rows] = value
+        state.index_copy_(0, rows, value)
 
 
 class SumRule:
@@ -98,7 +98,7 @@ class AdaptiveGainRule(SumRule):
         if rows is None:
             self.previous.copy_(D)
         else:
-            self.previous[rows] = D
+            self.previous.index_copy_(0, rows, D)
 
 
 class BlockMomentumRule(SumRule):

@@ -8,11 +8,12 @@ single-process trainer.
    then the node's other ranks read it from the cache; every rank's vocabulary fingerprint is
    compared (one all-reduce), so the ids agree or the run stops with an error;
 3. the shard: word2vec family and subword model: sentences [s0, s1) of split_shards(offsets,
-   ranks)[rank], a slice of the memory-mapped tokens (a rank's pages are the only ones it reads);
-   GloVe: every ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix
+   ranks)[rank], a slice of the memory-mapped tokens (a rank's pages are the only ones it reads),
+   its pieces cut to at most PIECE_TOKENS tokens (in a copy of its offsets); GloVe: every ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix
    is counted once per node, like the corpus);
-4. the trainer runs unchanged on the shard, with chunks of hot_sync_every / workers units per
-   worker (sync_every / workers without hot rows) and the DeltaSync hook (sync.py: hot rows at
+4. the trainer runs unchanged on the shard, with chunks of about hot_sync_every / workers units
+   per worker (sync_every / workers without hot rows; word2vec family: sized so that every rank
+   has as many, rank_chunk) and the DeltaSync hook (sync.py: hot rows at
    every chunk end, all rows every sync_every units; rules.py) last among the hooks; rank 0 keeps
    the given seed, rank r uses seed + r for its random streams and starts from rank 0's weights
    (broadcast);
@@ -40,6 +41,11 @@ SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
 # machines, measured on text8)
 HOT_DEFAULTS = {2: (4096, 4)}
 HOT_DEFAULT_MANY = (16384, 16)
+# the longest sentence piece a rank trains on (word2vec C's MAX_SENTENCE_LENGTH). A chunk ends at a
+# piece boundary, so a rank's chunk holds its target number of words to within a piece: with
+# text8's 10,000-token pieces, two ranks' chunks of 131,072 words differed by up to 8%, and at every
+# sync the faster rank waited for the other (README: Training on several machines)
+PIECE_TOKENS = 1000
 
 
 def default_hot(ranks: int) -> tuple[int, int]:
@@ -67,8 +73,9 @@ def vocab_hash(vocab) -> int:
     return int.from_bytes(h.digest(), "little") >> 2
 
 
-def corpus_shard(corpus, rank: int, world: int):
-    """The EncodedCorpus of rank's sentences: views of the (memory-mapped) tokens, same vocabulary."""
+def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
+    """The EncodedCorpus of rank's sentences: views of the (memory-mapped) tokens, same vocabulary,
+    its pieces longer than `longest` tokens cut (cut_pieces)."""
     from embedkit.corpus.encoded import EncodedCorpus
     from embedkit.trainers.base import split_shards
     offsets = np.asarray(corpus.offsets, dtype=np.int64)
@@ -76,8 +83,33 @@ def corpus_shard(corpus, rank: int, world: int):
         raise EmbedkitError(f"the corpus has {corpus.n_sentences} sentence pieces: too few for {world} ranks")
     s0, s1 = split_shards(offsets, world)[rank]
     o0, o1 = int(offsets[s0]), int(offsets[s1])
-    return EncodedCorpus(corpus.tokens[o0:o1], offsets[s0:s1 + 1] - o0, corpus.continues[s0:s1], corpus.vocab,
+    pieces, continues = cut_pieces(offsets[s0:s1 + 1] - o0, np.asarray(corpus.continues[s0:s1]), longest)
+    return EncodedCorpus(corpus.tokens[o0:o1], pieces, continues, corpus.vocab,
                          stats=corpus.stats, fingerprint=corpus.fingerprint)
+
+
+def rank_chunk(tokens: int, shard_tokens: int, world: int, between: int, workers: int) -> int:
+    """The chunk (tokens per worker) that cuts every rank's shard into the same number of chunks,
+    about `between` tokens a rank each. The backend cuts round(shard tokens / chunk) chunks and the
+    shards' sizes differ by up to a sentence, so the same chunk everywhere could give one rank one
+    chunk more, and the others would wait for it at the end of every epoch."""
+    n = max(1, round(tokens / world / between))
+    return max(1, -(-shard_tokens // (n * max(1, workers))))
+
+
+def cut_pieces(offsets: np.ndarray, continues: np.ndarray, longest: int) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, continues) of the same tokens with every piece longer than `longest` cut into pieces
+    of `longest` tokens and a last, shorter one; a new piece continues its line. The windows of the
+    word2vec family stop at a piece's ends, as at the reader's own cuts of over-long lines."""
+    lengths = np.diff(offsets)
+    cuts = np.maximum(0, (lengths - 1) // longest)           # cuts inside each piece
+    if not cuts.any():
+        return offsets, continues
+    piece = np.repeat(np.arange(len(lengths)), cuts)         # the piece each cut is in
+    nth = np.arange(len(piece)) - np.repeat(np.cumsum(cuts) - cuts, cuts) + 1
+    at = offsets[:-1][piece] + longest * nth                 # the cuts' token positions, in order
+    # np.insert keeps the order of values inserted at one index: a piece's cuts land after its start
+    return np.insert(offsets, piece + 1, at), np.insert(continues, piece + 1, True)
 
 
 def entries_shard(X, rank: int, world: int):
@@ -155,7 +187,9 @@ class DistributedRun:
             if X.shape[0] != len(corpus.vocab):
                 return corpus, cfg, ctx            # the trainer reports the mismatch
             return corpus, cfg, dataclasses.replace(ctx, cooccur=entries_shard(X, self.rank, self.group.world))
-        return corpus_shard(corpus, self.rank, self.group.world), cfg, ctx
+        shard = corpus_shard(corpus, self.rank, self.group.world)
+        chunk = rank_chunk(corpus.n_tokens, shard.n_tokens, self.group.world, between, cfg.workers)
+        return shard, cfg, dataclasses.replace(ctx, chunk=chunk)
 
     def log(self, train_log: dict) -> dict:
         """The distributed part of the training log."""
