@@ -2,6 +2,7 @@
 
     python benchmarks/bench_distributed.py                               # sg-ns, cbow-ns, glove; 1x2, 2x1, 4x1
     python benchmarks/bench_distributed.py --variants sg-ns --epochs 1 --layouts 1x2,2x1
+    python benchmarks/bench_distributed.py --layouts 1x2,2x1 --repeat 2  # each pair twice, ABBA order
 
 Every training is a `python -m embedkit train` (1 process) or `python -m torch.distributed.run
 --standalone --nproc-per-node R -m embedkit train --distributed` command on the shared text8 file,
@@ -17,6 +18,11 @@ of all rows, and every hot_sync_every units in between the S_hot bytes of the ho
 ring (2 (R-1)/R x the bytes sent and received per rank) over a link of --link-gbit Gbit/s with
 --latency-us per message step (2 (R-1) steps): words/s(R) = R x N / (N / c + t_sync(R)), t_sync(R)
 the time of one full sync and its hot syncs.
+
+--repeat N trains every layout N times, alternating the order (1x2 2x1, then 2x1 1x2, ...), so that
+a slow stretch of a shared machine falls on both layouts alike. A row of the table then gives the
+median of the runs' rates and seconds, the mean of their quality figures, and each repeat's rate
+against the reference layout's run of the same repeat.
 """
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import EVAL, TEXT8_GZ, markdown_table  # noqa: E402
@@ -119,20 +127,42 @@ def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
             "compute s per interval", f"projected {r['unit']}/s", "efficiency"], rows
 
 
+def aggregate(results: list) -> tuple[list, dict]:
+    """(one result per variant and layout: the median of its runs' rates and seconds, the mean of
+    their quality figures; {(variant, layout): [its runs]})."""
+    runs = {}
+    for r in results:
+        runs.setdefault((r["variant"], r["layout"]), []).append(r)
+    merged = []
+    for group in runs.values():
+        m = dict(group[0])
+        for key in ("train_s", "rate", "sync_s", "sync_wait_s", "rate_per_rank_compute"):
+            if key in m:
+                m[key] = float(np.median([g[key] for g in group]))
+        for key in ("analogy", "ws353", "simlex"):
+            m[key] = float(np.mean([g[key] for g in group]))
+        merged.append(m)
+    return merged, runs
+
+
 def report(results: list, layouts: list, a) -> None:
     """The results table against the first layout, and the projections from each 2x1 run."""
+    results, runs = aggregate(results)
+    repeats = max(len(g) for g in runs.values())
     rows = []
     ref = {r["variant"]: r for r in results if r["layout"] == layouts[0]}
     for r in results:
         b = ref[r["variant"]]
+        each = [g["rate"] / h["rate"] for g, h in zip(runs[r["variant"], r["layout"]], runs[r["variant"], layouts[0]])]
         rows.append([r["variant"], r["layout"], r["epochs"], f"{r['train_s']:.0f}", f"{r['rate'] / 1e3:,.0f}k {r['unit']}",
-                     f"{r['rate'] / b['rate']:.2f}x", f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
+                     f"{r['rate'] / b['rate']:.2f}x" + (f" ({', '.join(f'{x:.2f}' for x in each)})" if repeats > 1 else ""), f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
                      f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
                      f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB + {r['hot_syncs']} x "
                      f"{r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s"
                      + (f" ({r['sync_wait_s']:.1f} s waiting)" if "sync_wait_s" in r else "") if "syncs" in r else "-"])
     print()
-    print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", f"vs {layouts[0]}",
+    vs = f"vs {layouts[0]}" + (" (each repeat)" if repeats > 1 else "")
+    print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", vs,
                           "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs (full + hot)"], rows))
     for r in results:
         if r["layout"] == "2x1":
@@ -157,6 +187,8 @@ def main():
     ap.add_argument("--link-gbit", type=float, default=10.0, help="projection: link bandwidth per rank")
     ap.add_argument("--latency-us", type=float, default=50.0, help="projection: latency per ring step")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "embedkit-bench-distributed"))
+    ap.add_argument("--repeat", type=int, default=1, help="train every layout this many times (ABBA order); "
+                    "the table gives medians of rates, means of quality")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--report", metavar="JSON", help="print the tables of a saved --json file and stop")
     a = ap.parse_args()
@@ -170,12 +202,13 @@ def main():
     results = []
     for variant in a.variants.split(","):
         warm_cache(variant)
-        for layout in layouts:
-            out = work / f"{variant}-{layout}"
-            r = train(variant, layout, a, out)
-            r.update(evaluate(out))
-            results.append(r)
-            print(json.dumps(r), flush=True)
+        for repeat in range(a.repeat):
+            for layout in layouts if repeat % 2 == 0 else layouts[::-1]:
+                out = work / f"{variant}-{layout}"
+                r = train(variant, layout, a, out)
+                r.update(evaluate(out), repeat=repeat)
+                results.append(r)
+                print(json.dumps(r), flush=True)
     report(results, layouts, a)
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
