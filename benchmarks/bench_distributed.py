@@ -111,13 +111,21 @@ def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
     """Projected rate and sync cost at 2, 8, 64 and 512 ranks from a measured 2x1 run r: per full
     interval of n units a rank computes n / c seconds and makes one full sync of S bytes. From 3
     ranks on (where embedkit syncs hot rows by default) it also makes the hot syncs of the run
-    `hot` (a 4x1 run of the same variant): n / hot_sync_every - 1 of S_hot bytes each."""
+    `hot` (a 4x1 run of the same variant): n / hot_sync_every - 1 of S_hot bytes each; without
+    such a run, embedkit's defaults for that many ranks, with S_hot scaled from r's hot syncs by
+    the number of rows (the arrays have more rows than that on text8)."""
+    from embedkit.distributed.run import default_hot
     c, n, S = r["rate_per_rank_compute"], r["sync_every"], r["bytes_per_sync"]
     rows = []
     for R in (2, 8, 64, 512):
-        src = r if R == 2 or not hot else hot
-        k = n // src["hot_sync_every"] - 1 if src.get("hot_sync_every") else 0
-        S_hot = src.get("bytes_per_hot_sync", 0) if k else 0
+        if R == 2 or hot:
+            src = r if R == 2 else hot
+            k = n // src["hot_sync_every"] - 1 if src.get("hot_sync_every") else 0
+            S_hot = src.get("bytes_per_hot_sync", 0) if k else 0
+        else:                   # no run with 3 ranks or more: embedkit's defaults there, S_hot scaled by rows
+            rows_many, per_full = default_hot("glove" if r["variant"] == "glove" else "word2vec", R)
+            k = per_full - 1
+            S_hot = r["bytes_per_hot_sync"] * rows_many / r["hot_rows"] if r.get("hot_rows") else 0
         t = sync_seconds(S, R, a.link_gbit, a.latency_us) + k * sync_seconds(S_hot, R, a.link_gbit, a.latency_us)
         sent = 2 * (R - 1) / R * (S + k * S_hot)
         rate = R * n / (n / c + t)

@@ -241,3 +241,19 @@ def test_every_rank_gets_the_same_number_of_chunks():
             offsets = np.arange(0, n // workers + 1, dtype=np.int64)      # one-token sentences: exact cuts
             counts.add(len(chunk_ranges(offsets, 0, len(offsets) - 1, chunk)))
         assert len(counts) == 1, (shards, counts)
+
+
+@pytest.mark.parametrize("family, ranks, rows, hot_every", [
+    ("word2vec", 2, 4096, (1 << 19) // 4), ("glove", 2, 4096, (1 << 23) // 4),
+    ("word2vec", 4, 16384, (1 << 19) // 16), ("glove", 4, 16384, (1 << 23) // 32),
+    ("glove", 64, 16384, (1 << 23) // 32)])
+def test_hot_sync_defaults_by_family_and_ranks(family, ranks, rows, hot_every):
+    """The hot rows and hot interval a run gets when it names neither (README's defaults table);
+    given values win."""
+    from types import SimpleNamespace
+    from embedkit.distributed.run import DistributedRun
+    group = SimpleNamespace(world=ranks)
+    run = DistributedRun(group, family, None)
+    assert (run.hot_rows, run.hot_sync_every) == (rows, hot_every)
+    run = DistributedRun(group, family, 1000, hot_rows=7, hot_sync_every=100)
+    assert (run.hot_rows, run.hot_sync_every) == (7, 100)

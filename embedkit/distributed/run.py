@@ -35,12 +35,13 @@ from embedkit.errors import EmbedkitError
 
 # units (words or co-occurrence entries) each rank trains between two full syncs
 SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
-# the hot syncs' defaults by number of ranks: (rows, hot syncs per full sync). From 3 ranks on the
-# plain sum diverges and the hot rows must be many and synced often; at 2 ranks the sum is stable,
-# and fewer, rarer hot syncs mend its quality at a small cost in words/s (README: Training on several
-# machines, measured on text8)
-HOT_DEFAULTS = {2: (4096, 4)}
-HOT_DEFAULT_MANY = (16384, 16)
+# the hot syncs' defaults by family and number of ranks: (rows, hot syncs per full sync). From 3
+# ranks on the plain sum diverges and the hot rows must be many and synced often (GloVe, whose full
+# interval is 16 times longer, twice as often again: 1.0 analogy points below one process with 16
+# per full, 0.5 with 32); at 2 ranks the sum is stable, and fewer, rarer hot syncs mend its quality
+# at a small cost in words/s (README: Training on several machines, measured on text8)
+HOT_DEFAULTS = {2: {"word2vec": (4096, 4), "glove": (4096, 4)}}
+HOT_DEFAULT_MANY = {"word2vec": (16384, 16), "glove": (16384, 32)}
 # the longest sentence piece a rank trains on (word2vec C's MAX_SENTENCE_LENGTH). A chunk ends at a
 # piece boundary, so a rank's chunk holds its target number of words to within a piece: with
 # text8's 10,000-token pieces, two ranks' chunks of 131,072 words differed by up to 8%, and at every
@@ -48,9 +49,9 @@ HOT_DEFAULT_MANY = (16384, 16)
 PIECE_TOKENS = 1000
 
 
-def default_hot(ranks: int) -> tuple[int, int]:
-    """(hot rows, hot syncs per full sync) by default for this many ranks."""
-    return HOT_DEFAULTS.get(ranks, HOT_DEFAULT_MANY)
+def default_hot(family: str, ranks: int) -> tuple[int, int]:
+    """(hot rows, hot syncs per full sync) by default for this family and this many ranks."""
+    return HOT_DEFAULTS.get(ranks, HOT_DEFAULT_MANY)[family]
 
 
 def process_group_backend(device: str) -> str:
@@ -130,7 +131,7 @@ class DistributedRun:
         self.family = family
         self.sync_every = int(sync_every or SYNC_EVERY[family])
         self.sync_rule = sync_rule or default_rule(group.world)
-        rows, per_full = default_hot(group.world)
+        rows, per_full = default_hot(family, group.world)
         self.hot_rows = rows if hot_rows is None else int(hot_rows)
         self.hot_sync_every = int(hot_sync_every or max(1, self.sync_every // per_full))
         self.hook = None

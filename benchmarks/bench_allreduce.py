@@ -1,0 +1,71 @@
+"""What one all-reduce costs on this machine: wall seconds and CPU seconds of the process.
+
+    python benchmarks/bench_allreduce.py                  # 2 local ranks, text8-sized arrays
+    python benchmarks/bench_allreduce.py --rows 68092 --dim 100 --ranks 2 --repeat 20
+
+Two (or --ranks) processes join a gloo group on loopback and all-reduce, --repeat times each, a
+tensor of the size a distributed run syncs: one word2vec array of --rows x --dim float32 (a full
+sync sends two of them, w_in and w_out), and the hot rows of both arrays (4,096 and 16,384 rows of
+each, packed in one buffer as sync.py does). CPU seconds are the process's (all its threads: gloo
+runs the transfers and the reduction in its own), so wall minus CPU is what overlapping a sync with
+training could hide when every core is busy training.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import markdown_table  # noqa: E402
+
+
+def rank_main(rank: int, a, store: str, queue) -> None:
+    import torch
+    import torch.distributed as dist
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=a.ranks)
+    sizes = [("one array (a full sync sends two)", a.rows * a.dim), ("4,096 hot rows of two arrays", 2 * 4096 * a.dim),
+             ("16,384 hot rows of two arrays", 2 * 16384 * a.dim), ("control vector", 3)]
+    rows = []
+    for name, n in sizes:
+        x = torch.randn(n, dtype=torch.float64 if n == 3 else torch.float32)
+        dist.all_reduce(x)                                     # warm: connections, buffers
+        dist.barrier()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(a.repeat):
+            dist.all_reduce(x)
+        wall, cpu = (time.perf_counter() - wall) / a.repeat, (time.process_time() - cpu) / a.repeat
+        rows.append([name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"])
+    if rank == 0:
+        queue.put(rows)
+    dist.destroy_process_group()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=68092, help="rows of one array (text8's vocabulary at min_count 5)")
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--ranks", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=20)
+    a = ap.parse_args()
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = os.path.join(tmp, "store")
+        procs = [ctx.Process(target=rank_main, args=(r, a, store, queue)) for r in range(a.ranks)]
+        for p in procs:
+            p.start()
+        rows = queue.get(timeout=600)
+        for p in procs:
+            p.join(timeout=60)
+    print(markdown_table(["all-reduce of", "bytes", "wall ms", "CPU ms (process)"], rows))
+    print(f"\n{a.ranks} ranks on one machine, gloo over loopback, mean of {a.repeat}")
+
+
+if __name__ == "__main__":
+    main()
