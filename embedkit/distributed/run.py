@@ -9,12 +9,13 @@ single-process trainer.
    compared (one all-reduce), so the ids agree or the run stops with an error;
 3. the shard: word2vec family and subword model: sentences [s0, s1) of split_shards(offsets,
    ranks)[rank], a slice of the memory-mapped tokens (a rank's pages are the only ones it reads),
-   its pieces cut to at most PIECE_TOKENS tokens (in a copy of its offsets); GloVe: every ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix
-   is counted once per node, like the corpus);
+   its pieces cut to at most PIECE_TOKENS tokens (in a copy of its offsets); GloVe: every
+   ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix is counted
+   once per node, like the corpus);
 4. the trainer runs unchanged on the shard, with chunks of about hot_sync_every / workers units
    per worker (sync_every / workers without hot rows; word2vec family: sized so that every rank
-   has as many, rank_chunk) and the DeltaSync hook (sync.py: hot rows at
-   every chunk end, all rows every sync_every units; rules.py) last among the hooks; rank 0 keeps
+   has as many, rank_chunk) and the DeltaSync hook (sync.py: hot rows at every chunk end, all
+   rows every sync_every units; rules.py) last among the hooks; rank 0 keeps
    the given seed, rank r uses seed + r for its random streams and starts from rank 0's weights
    (broadcast);
 5. only rank 0 writes the output folder (atomically, as a single-process run).
