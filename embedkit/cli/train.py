@@ -58,7 +58,7 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
                         "combined by block momentum; 0: none (default: 4096 at 2 ranks, 16384 from 3 on)")
     d.add_argument("--hot-sync-every", type=int, metavar="N",
                    help="words (GloVe: entries) each rank trains between two syncs of the hot rows "
-                        "(default: --sync-every / 4 at 2 ranks, / 16 from 3 on)")
+                        "(default: --sync-every / 4 at 2 ranks, / 16 from 3 on, GloVe / 32 from 3 on)")
     d.add_argument("--sync-timeout", type=float, metavar="SECONDS", default=60.0,
                    help="how long a sync waits for a rank that does not answer before every rank stops "
                         "(default: 60)")

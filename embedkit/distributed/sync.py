@@ -154,11 +154,9 @@ class DeltaSync:
             if hot is None:                        # the first sync: every row is hot
                 hot = torch.arange(len(w), device=w.device)
             self.hot[k] = self._hottest(w)         # for the syncs to come, from the summed deltas
-            for rows, rule in ((complement(hot, len(w)), self.rules[k]), (hot, self.hot_rules[k])):
-                if len(rows) and rule.changes:
-                    D = w.index_select(0, rows)
-                    rule.combine(D, rows)
-                    w.index_copy_(0, rows, D)
+            if self.rules[k].changes:              # (the sum, the cold rows' default, leaves D as it is)
+                combine_rows(w, complement(hot, len(w)), self.rules[k])
+            combine_rows(w, hot, self.hot_rules[k])
         w += last
         last.copy_(w)
 
@@ -219,6 +217,14 @@ class DeltaSync:
                 "bytes_per_sync": self.bytes, "bytes_per_hot_sync": self.hot_bytes,
                 "ring_bytes_sent_per_rank_per_sync": int(2 * (R - 1) / R * self.bytes),
                 "units_all_ranks": self.done_all}
+
+
+def combine_rows(D, rows, rule) -> None:
+    """rule.combine on rows `rows` of D (the summed deltas of an array), in place."""
+    if rule.changes and len(rows):
+        part = D.index_select(0, rows)
+        rule.combine(part, rows)
+        D.index_copy_(0, rows, part)
 
 
 def complement(rows, n: int):
