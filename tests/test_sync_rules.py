@@ -119,3 +119,25 @@ def test_bmuf_lands_a_converged_row_on_its_optimum_and_sums_a_steady_one():
         w += D
     assert abs(float(w[0]) - t) < 1e-6
     assert float(D[1]) == pytest.approx(ranks * 0.01, rel=1e-3)
+
+
+@pytest.mark.parametrize("name", ["adaptive", "bmuf"])
+def test_a_rule_taken_for_some_rows_combines_them_as_the_whole_rule_would(name):
+    """take(rows) / combine / put on rows [1, 3, 4] gives those rows what combining every row gives
+    them, over several syncs, and leaves the other rows' state as it was."""
+    rng = np.random.default_rng(3)
+    whole, parted = (SYNC_RULES[name](torch.zeros(6, 2), 3) for _ in range(2))
+    rows = torch.tensor([1, 3, 4])
+    for _ in range(5):
+        D = torch.from_numpy(rng.normal(size=(6, 2)).astype(np.float32))
+        want = D.clone()
+        whole.combine(want)
+        part = parted.take(rows)
+        got = D[rows].clone()
+        part.combine(got)
+        parted.put(part, rows)
+        torch.testing.assert_close(got, want[rows])
+    for state in parted.STATE:
+        torch.testing.assert_close(getattr(parted, state)[rows], getattr(whole, state)[rows])
+        untouched = SYNC_RULES[name](torch.zeros(6, 2), 3)
+        torch.testing.assert_close(getattr(parted, state)[[0, 2, 5]], getattr(untouched, state)[[0, 2, 5]])

@@ -31,13 +31,18 @@ vector (a 1-D array: one number per row).
   as far). Costs one more copy of the array (Delta); `finish` takes the last look-ahead off.
   sync.py uses it for the hot rows (the rows that moved most), which it syncs more often.
 
-`combine(D, rows)` may get only some rows: D then holds rows `rows` (an index tensor) of the array,
-and the rule reads and updates its state of those rows only.
+A rule's per-row state (STATE: the tensors named there, one row per row of the array) is what lets
+sync.py combine only some rows: `take(rows)` gives a rule of those rows alone (their state
+gathered, in the rows' order) whose `combine` gets D's rows `rows`, and `put(part, rows)` writes its
+state back. sync.py keeps the hot rows' part between two full syncs, so a hot sync gathers nothing
+but the weights.
 
 Accumulators (GloVe's AdaGrad sums of squared gradients, named in ALWAYS_SUMMED) are summed under
 every rule: each rank's squared gradients since the last sync add up.
 """
 from __future__ import annotations
+
+import copy
 
 ALWAYS_SUMMED = frozenset({"gradsq"})
 HOT_RULE = "bmuf"        # how sync.py combines the hot rows
@@ -46,35 +51,38 @@ KEPT_ON = 0.0            # cosine above which a row's update kept its direction:
 GAIN_DOWN, GAIN_UP = 0.5, 1.25
 
 
-def _take(state, rows):
-    """The rows of a rule's per-row state that this combine sees (a view when rows is None)."""
-    return state if rows is None else state.index_select(0, rows)
-
-
-def _put(state, rows, value) -> None:
-    """Write back what _take gave (a copy when rows is an index)."""
-    if rows is not None:
-        state.index_copy_(0, rows, value)
-
-
 class SumRule:
     """rule(D) = D."""
     changes = False         # combine leaves D as it is
+    STATE = ()              # names of the per-row state tensors
 
     def __init__(self, like, ranks: int):
         pass
 
-    def combine(self, D, rows=None) -> None:
+    def combine(self, D) -> None:
         pass
 
     def finish(self, w) -> None:
         """After the last sync (w: the trained array): nothing to undo."""
+
+    def take(self, rows):
+        """This rule for rows `rows` (an index tensor) alone: a copy holding their state."""
+        part = copy.copy(self)
+        for name in self.STATE:
+            setattr(part, name, getattr(self, name).index_select(0, rows))
+        return part
+
+    def put(self, part, rows) -> None:
+        """Write back the state of a rule that take(rows) gave."""
+        for name in self.STATE:
+            getattr(self, name).index_copy_(0, rows, getattr(part, name))
 
 
 class AdaptiveGainRule(SumRule):
     """rule(D) = gain[row] x D / R, with the per-row gain of the module doc. D: a torch tensor (a
     view of a host array, or the torch backend's weights on their device)."""
     changes = True
+    STATE = ("gain", "previous")
 
     def __init__(self, like, ranks: int):
         import torch
@@ -82,28 +90,25 @@ class AdaptiveGainRule(SumRule):
         self.gain = torch.full((like.shape[0],), float(ranks), dtype=like.dtype, device=like.device)
         self.previous = torch.zeros_like(like)      # the last applied update
 
-    def combine(self, D, rows=None) -> None:
+    def combine(self, D) -> None:
         D /= self.ranks
         mean = D.view(len(D), -1)
-        prev = _take(self.previous, rows).view(len(D), -1)
+        prev = self.previous.view(len(D), -1)
         dot = (mean.double() * prev).sum(1)
         norms = ((mean.double() ** 2).sum(1) * (prev.double() ** 2).sum(1)).sqrt()
         cos = dot / norms.clamp(min=1e-300)          # 0 for a row not moved now or then (dot is 0 too)
-        g = _take(self.gain, rows)
+        g = self.gain
         down, up = cos < TURNED_BACK, cos > KEPT_ON
         g[down] = (g[down] * GAIN_DOWN).clamp(min=1.0)
         g[up] = (g[up] * GAIN_UP).clamp(max=float(self.ranks))
-        _put(self.gain, rows, g)
         mean *= g[:, None]
-        if rows is None:
-            self.previous.copy_(D)
-        else:
-            self.previous.index_copy_(0, rows, D)
+        self.previous.copy_(D)
 
 
 class BlockMomentumRule(SumRule):
     """rule(D) = (1 + eta) Delta - eta Delta_prev, Delta = eta Delta_prev + D / R (module doc)."""
     changes = True
+    STATE = ("delta",)
 
     def __init__(self, like, ranks: int):
         import torch
@@ -111,14 +116,13 @@ class BlockMomentumRule(SumRule):
         self.eta = 1.0 - 1.0 / ranks
         self.delta = torch.zeros_like(like)        # Delta of each row's last sync
 
-    def combine(self, D, rows=None) -> None:
-        eta, delta = self.eta, _take(self.delta, rows)
+    def combine(self, D) -> None:
+        eta, delta = self.eta, self.delta
         D /= self.ranks
         D.add_(delta, alpha=eta)                   # D = Delta = eta Delta_prev + G
         delta.mul_(-eta).add_(D, alpha=eta)        # delta = eta (Delta - Delta_prev)
         D.add_(delta)                              # D = (1 + eta) Delta - eta Delta_prev: the update applied
         delta.neg_().add_(D)                       # delta = Delta
-        _put(self.delta, rows, delta)
 
     def finish(self, w) -> None:
         w.sub_(self.delta, alpha=self.eta)         # the global weights: the look-ahead taken off

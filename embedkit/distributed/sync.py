@@ -87,6 +87,8 @@ class DeltaSync:
         self.hot_rules = make_rules(HOT_RULE, self.live, R) if self.hot_rows else {}
         self.hot = {}           # array name -> sorted row indices of its hot rows (chosen at each full sync)
         self.packs = []         # the hot syncs' buffers (_pack)
+        self.packed = {}        # array name -> (its hot rows' deltas, their w_last): views into self.packs
+        self.hot_parts = {}     # array name -> its hot rule for the hot rows alone (rules.py: take)
         self.bytes = sum(t.numel() * t.element_size() for t in self.live.values())
         self.hot_bytes = sum(min(self.hot_rows, len(t)) * t[:1].numel() * t.element_size() for t in self.live.values())
 
@@ -127,8 +129,8 @@ class DeltaSync:
             if full:
                 for k in self.live:
                     self._full(k)
-                if self.hot_rows and not self.packs:
-                    self.packs = self._pack()
+                if self.hot_rows:
+                    self._take_hot()
             else:
                 self._hot_sync()
         self.group.collective(exchange)
@@ -145,12 +147,15 @@ class DeltaSync:
         import torch
         import torch.distributed as dist
         w, last = self.live[k], self.last[k]
+        hot = self.hot.get(k)
+        if k in self.hot_parts:                    # the hot syncs' state back into the arrays (_take_hot)
+            self.hot_rules[k].put(self.hot_parts[k], hot)
+            last.index_copy_(0, hot, self.packed[k][1])
         w -= last
         dist.all_reduce(w, op=dist.ReduceOp.SUM)
         if not self.hot_rows:
             self.rules[k].combine(w)
         else:
-            hot = self.hot.get(k)
             if hot is None:                        # the first sync: every row is hot
                 hot = torch.arange(len(w), device=w.device)
             self.hot[k] = self._hottest(w)         # for the syncs to come, from the summed deltas
@@ -160,26 +165,35 @@ class DeltaSync:
         w += last
         last.copy_(w)
 
+    def _take_hot(self) -> None:
+        """After a full sync: the new hot rows' w_last into the packs and their rule state apart
+        (hot_rules[k].take), both kept there until the next full sync, so that a hot sync gathers
+        only the weights' rows (a third of the time it took to gather and scatter the state too)."""
+        import torch
+        if not self.packs:                         # the first full sync: the number of hot rows is now known
+            self.packs = self._pack()
+            self.packed = {k: v for _, _, parts in self.packs for k, v in parts.items()}
+        for k, rows in self.hot.items():
+            torch.index_select(self.last[k], 0, rows, out=self.packed[k][1])
+            self.hot_parts[k] = self.hot_rules[k].take(rows)
+
     def _hot_sync(self) -> None:
         """The hot rows of every array, combined by HOT_RULE. They are gathered into one buffer per
         dtype and device, so that one all-reduce carries all arrays of a pack: a collective has a
         fixed cost (1 ms for the control vector on loopback here, against 3 ms for the 2-rank
-        default's 4,096 hot rows of two arrays: benchmarks/bench_allreduce.py)."""
+        default's 4,096 hot rows of two arrays: benchmarks/bench_allreduce.py). w_last's hot rows
+        (L) stay in the pack: it is their only current copy until the next full sync."""
         import torch
         import torch.distributed as dist
         for buf, last_buf, parts in self.packs:
-            for k, (D, L) in parts.items():         # D = w[hot] - w_last[hot], into the pack
-                rows = self.hot[k]
-                torch.index_select(self.last[k], 0, rows, out=L)   # gathered once: delta and update need it
-                torch.index_select(self.live[k], 0, rows, out=D)
-            buf -= last_buf
+            for k, (D, _) in parts.items():
+                torch.index_select(self.live[k], 0, self.hot[k], out=D)
+            buf -= last_buf                        # D = w[hot] - w_last[hot]
             dist.all_reduce(buf, op=dist.ReduceOp.SUM)
             for k, (D, L) in parts.items():
-                rows = self.hot[k]
-                self.hot_rules[k].combine(D, rows)
-                D += L
-                self.live[k].index_copy_(0, rows, D)
-                self.last[k].index_copy_(0, rows, D)
+                self.hot_parts[k].combine(D)
+                L += D
+                self.live[k].index_copy_(0, self.hot[k], L)
 
     def _pack(self) -> list:
         """[(buffer, buffer, {array name: (its view of the first, of the second)})]: the arrays grouped
@@ -223,7 +237,9 @@ def combine_rows(D, rows, rule) -> None:
     """rule.combine on rows `rows` of D (the summed deltas of an array), in place."""
     if rule.changes and len(rows):
         part = D.index_select(0, rows)
-        rule.combine(part, rows)
+        rows_rule = rule.take(rows)
+        rows_rule.combine(part)
+        rule.put(rows_rule, rows)
         D.index_copy_(0, rows, part)
 
 
