@@ -144,7 +144,6 @@ class DeltaSync:
 
     def _full(self, k: str) -> None:
         """All rows of array k: the hot ones combined by HOT_RULE, the others by the sync rule."""
-        import torch
         import torch.distributed as dist
         w, last = self.live[k], self.last[k]
         hot = self.hot.get(k)
@@ -156,12 +155,13 @@ class DeltaSync:
         if not self.hot_rows:
             self.rules[k].combine(w)
         else:
-            if hot is None:                        # the first sync: every row is hot
-                hot = torch.arange(len(w), device=w.device)
             self.hot[k] = self._hottest(w)         # for the syncs to come, from the summed deltas
-            if self.rules[k].changes:              # (the sum, the cold rows' default, leaves D as it is)
-                combine_rows(w, complement(hot, len(w)), self.rules[k])
-            combine_rows(w, hot, self.hot_rules[k])
+            if hot is None:                        # the first sync: every row is hot
+                self.hot_rules[k].combine(w)
+            else:
+                if self.rules[k].changes:          # (the sum, the cold rows' default, leaves D as it is)
+                    combine_rows(w, complement(hot, len(w)), self.rules[k])
+                combine_rows(w, hot, self.hot_rules[k])
         w += last
         last.copy_(w)
 
