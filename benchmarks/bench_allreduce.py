@@ -6,7 +6,8 @@
 Two (or --ranks) processes join a gloo group on loopback and all-reduce, --repeat times each, a
 tensor of the size a distributed run syncs: one word2vec array of --rows x --dim float32 (a full
 sync sends two of them, w_in and w_out), and the hot rows of both arrays (4,096 and 16,384 rows of
-each, packed in one buffer as sync.py does). CPU seconds are the process's (all its threads: gloo
+each, packed in one buffer as sync.py does); and one array's delta sent as float32, float16 or
+bfloat16, with the arithmetic around it (16 bits halve the bytes but add casts). CPU seconds are the process's (all its threads: gloo
 runs the transfers and the reduction in its own), so wall minus CPU is what overlapping a sync with
 training could hide when every core is busy training.
 """
@@ -40,9 +41,36 @@ def rank_main(rank: int, a, store: str, queue) -> None:
             dist.all_reduce(x)
         wall, cpu = (time.perf_counter() - wall) / a.repeat, (time.process_time() - cpu) / a.repeat
         rows.append([name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"])
+    rows += wire_rows(a)
     if rank == 0:
         queue.put(rows)
     dist.destroy_process_group()
+
+
+def wire_rows(a) -> list:
+    """One array sent as float32 (what sync.py sends), float16 and bfloat16: its all-reduce, and the
+    delta's arithmetic around it (the delta w - w_last written in the wire's type, and w_last +=
+    the sum), which costs casts in 16 bits."""
+    import torch
+    import torch.distributed as dist
+    w = torch.randn(a.rows, a.dim)
+    last = w + 1e-3 * torch.randn(a.rows, a.dim)
+    rows = []
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        x = torch.empty(a.rows, a.dim, dtype=dtype)
+        torch.sub(w, last, out=x)
+        dist.all_reduce(x)
+        dist.barrier()
+        timed = [("all-reduce", lambda: dist.all_reduce(x)),
+                 ("w - w_last into it, w_last += it", lambda: (torch.sub(w, last, out=x), last.add_(x)))]
+        for what, fn in timed:
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(a.repeat):
+                fn()
+            wall, cpu = (time.perf_counter() - wall) / a.repeat, (time.process_time() - cpu) / a.repeat
+            rows.append([f"one array as {str(dtype).split('.')[1]}: {what}", f"{x.numel() * x.element_size() / 1e6:,.2f} MB",
+                         f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"])
+    return rows
 
 
 def main():
