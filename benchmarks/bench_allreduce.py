@@ -7,9 +7,9 @@ Two (or --ranks) processes join a gloo group on loopback and all-reduce, --repea
 tensor of the size a distributed run syncs: one word2vec array of --rows x --dim float32 (a full
 sync sends two of them, w_in and w_out), and the hot rows of both arrays (4,096 and 16,384 rows of
 each, packed in one buffer as sync.py does); and one array's delta sent as float32, float16 or
-bfloat16, with the arithmetic around it (16 bits halve the bytes but add casts). CPU seconds are the process's (all its threads: gloo
-runs the transfers and the reduction in its own), so wall minus CPU is what overlapping a sync with
-training could hide when every core is busy training.
+bfloat16, with the arithmetic around it (16 bits halve the bytes but add casts). CPU seconds are
+the process's (all its threads: gloo runs the transfers and the reduction in its own), so wall
+minus CPU is what overlapping a sync with training could hide when every core is busy training.
 """
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ def wire_rows(a) -> list:
             for _ in range(a.repeat):
                 fn()
             wall, cpu = (time.perf_counter() - wall) / a.repeat, (time.process_time() - cpu) / a.repeat
-            rows.append([f"one array as {str(dtype).split('.')[1]}: {what}", f"{x.numel() * x.element_size() / 1e6:,.2f} MB",
-                         f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"])
+            name = f"one array as {str(dtype).split('.')[1]}: {what}"
+            rows.append([name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"])
     return rows
 
 
