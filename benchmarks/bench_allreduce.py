@@ -36,11 +36,7 @@ def rank_main(rank: int, a, store: str, queue) -> None:
         x = torch.randn(n, dtype=torch.float64 if n == 3 else torch.float32)
         dist.all_reduce(x)                                     # warm: connections, buffers
         dist.barrier()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(a.repeat):
-            dist.all_reduce(x)
-        wall, cpu = (time.perf_counter() - wall) / a.repeat, (time.process_time() - cpu) / a.repeat
-        rows.append([name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"])
+        rows.append(timed(name, x, lambda: dist.all_reduce(x), a.repeat))
     rows += wire_rows(a)
     if rank == 0:
         queue.put(rows)
@@ -61,16 +57,20 @@ def wire_rows(a) -> list:
         torch.sub(w, last, out=x)
         dist.all_reduce(x)
         dist.barrier()
-        timed = [("all-reduce", lambda: dist.all_reduce(x)),
+        steps = [("all-reduce", lambda: dist.all_reduce(x)),
                  ("w - w_last into it, w_last += it", lambda: (torch.sub(w, last, out=x), last.add_(x)))]
-        for what, fn in timed:
-            wall, cpu = time.perf_counter(), time.process_time()
-            for _ in range(a.repeat):
-                fn()
-            wall, cpu = (time.perf_counter() - wall) / a.repeat, (time.process_time() - cpu) / a.repeat
-            name = f"one array as {str(dtype).split('.')[1]}: {what}"
-            rows.append([name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"])
+        for what, fn in steps:
+            rows.append(timed(f"one array as {str(dtype).split('.')[1]}: {what}", x, fn, a.repeat))
     return rows
+
+
+def timed(name: str, x, fn, repeat: int) -> list:
+    """A table row: name, x's bytes, and the mean wall and CPU milliseconds of fn() over repeat calls."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(repeat):
+        fn()
+    wall, cpu = (time.perf_counter() - wall) / repeat, (time.process_time() - cpu) / repeat
+    return [name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"]
 
 
 def main():
