@@ -115,6 +115,7 @@ def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
     such a run, embedkit's defaults for that many ranks, with S_hot scaled from r's hot syncs by
     the number of rows (the arrays have more rows than that on text8)."""
     from embedkit.distributed.run import default_hot
+    from embedkit.trainers.api import MODELS
     c, n, S = r["rate_per_rank_compute"], r["sync_every"], r["bytes_per_sync"]
     rows = []
     for R in (2, 8, 64, 512):
@@ -123,7 +124,8 @@ def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
             k = n // src["hot_sync_every"] - 1 if src.get("hot_sync_every") else 0
             S_hot = src.get("bytes_per_hot_sync", 0) if k else 0
         else:                   # no run with 3 ranks or more: embedkit's defaults there, S_hot scaled by rows
-            rows_many, per_full = default_hot("glove" if r["variant"] == "glove" else "word2vec", R)
+            model = VARIANTS[r["variant"]][VARIANTS[r["variant"]].index("--model") + 1]
+            rows_many, per_full = default_hot(MODELS[model].family, R)
             k = per_full - 1
             S_hot = r["bytes_per_hot_sync"] * rows_many / r["hot_rows"] if r.get("hot_rows") else 0
         t = sync_seconds(S, R, a.link_gbit, a.latency_us) + k * sync_seconds(S_hot, R, a.link_gbit, a.latency_us)

@@ -213,7 +213,7 @@ def test_shards_cover_the_corpus_and_the_entries_once():
 def test_cut_pieces_against_a_loop():
     """Every piece longer than `longest` is cut into pieces of `longest` tokens and a shorter last
     one; the new pieces continue their line, the first keeps its flag; short pieces are untouched."""
-    from embedkit.distributed.run import cut_pieces
+    from embedkit.kernels.pieces import cut_pieces
     rng = np.random.default_rng(0)
     for _ in range(100):
         lengths = rng.integers(0, 30, size=rng.integers(1, 20))

@@ -79,6 +79,7 @@ def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
     """The EncodedCorpus of rank's sentences: views of the (memory-mapped) tokens, same vocabulary,
     its pieces longer than `longest` tokens cut (cut_pieces)."""
     from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.kernels.pieces import cut_pieces
     from embedkit.trainers.base import split_shards
     offsets = np.asarray(corpus.offsets, dtype=np.int64)
     if corpus.n_sentences < world:
@@ -97,21 +98,6 @@ def rank_chunk(tokens: int, shard_tokens: int, world: int, between: int, workers
     chunk more, and the others would wait for it at the end of every epoch."""
     n = max(1, round(tokens / world / between))
     return max(1, -(-shard_tokens // (n * max(1, workers))))
-
-
-def cut_pieces(offsets: np.ndarray, continues: np.ndarray, longest: int) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, continues) of the same tokens with every piece longer than `longest` cut into pieces
-    of `longest` tokens and a last, shorter one; a new piece continues its line. The windows of the
-    word2vec family stop at a piece's ends, as at the reader's own cuts of over-long lines."""
-    lengths = np.diff(offsets)
-    cuts = np.maximum(0, (lengths - 1) // longest)           # cuts inside each piece
-    if not cuts.any():
-        return offsets, continues
-    piece = np.repeat(np.arange(len(lengths)), cuts)         # the piece each cut is in
-    nth = np.arange(len(piece)) - np.repeat(np.cumsum(cuts) - cuts, cuts) + 1
-    at = offsets[:-1][piece] + longest * nth                 # the cuts' token positions, in order
-    # np.insert keeps the order of values inserted at one index: a piece's cuts land after its start
-    return np.insert(offsets, piece + 1, at), np.insert(continues, piece + 1, True)
 
 
 def entries_shard(X, rank: int, world: int):

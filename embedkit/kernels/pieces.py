@@ -10,10 +10,13 @@ A piece closes when it reaches max_len tokens and at the end of a line that leav
 non-empty; what closing does is `close_piece`, and `end_line` starts a new line. Two loops
 apply the rule: the text scanner (kernels/textscan.py), which cuts while it finds the tokens
 (its hot loop is written out in one piece, see there), and `cut_lines` below, for tokens that
-are already ids (in-memory token lists, corpus/tokenlists.py). Both close pieces through the
+are already ids (in-memory token lists, corpus/tokenlists.py). `cut_pieces` applies it again,
+with a shorter max_len, to pieces already encoded (a distributed rank's shard): it cuts their
+offsets and leaves the tokens where they are. Both close pieces through the
 helpers here, which run once per piece or line, off the per-token path. The sentence state
 lives in `state` (STATE_SIZE,) int64 so that calls may cut a line anywhere between tokens.
 """
+import numpy as np
 from numba import njit
 
 # state slots: tokens in the open piece; pieces closed in the open line; running lines, pieces,
@@ -88,3 +91,18 @@ def cut_lines(ids, line_lens, last_line_ends, state, max_len, out_ids, out_len, 
     state[ST_TOKENS] += t
     state[ST_OUT_IDS] = o
     state[ST_OUT_PIECES] = p
+
+
+def cut_pieces(offsets: np.ndarray, continues: np.ndarray, longest: int) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, continues) of the same tokens with every piece longer than `longest` cut into pieces
+    of `longest` tokens and a last, shorter one; a new piece continues its line. The windows of the
+    word2vec family stop at a piece's ends, as at the reader's own cuts of over-long lines."""
+    lengths = np.diff(offsets)
+    cuts = np.maximum(0, (lengths - 1) // longest)           # cuts inside each piece
+    if not cuts.any():
+        return offsets, continues
+    piece = np.repeat(np.arange(len(lengths)), cuts)         # the piece each cut is in
+    nth = np.arange(len(piece)) - np.repeat(np.cumsum(cuts) - cuts, cuts) + 1
+    at = offsets[:-1][piece] + longest * nth                 # the cuts' token positions, in order
+    # np.insert keeps the order of values inserted at one index: a piece's cuts land after its start
+    return np.insert(offsets, piece + 1, at), np.insert(continues, piece + 1, True)

@@ -205,8 +205,8 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     per rank, combining the ranks' updates by sync_rule ("sum", "adaptive" or "bmuf",
     distributed/rules.py), and its hot_rows rows that moved most every hot_sync_every words, by
     block momentum (distributed/sync.py; default 4096 rows every sync_every / 4 at 2 ranks,
-    16384 every sync_every / 16 from 3 on, GloVe / 32; hot_rows=0: no hot syncs); a rank that is gone stops
-    the others within sync_timeout seconds; rank 0 writes output.
+    16384 every sync_every / 16 from 3 on, GloVe / 32; hot_rows=0: no hot syncs); a rank that
+    is gone stops the others within sync_timeout seconds; rank 0 writes output.
 
     The training lifecycle: callbacks, a list of objects with on_train_begin / on_epoch_end /
     on_words (every_words) / on_train_end (trainers/callbacks.py); eval_every_epoch: analogy and
