@@ -127,10 +127,7 @@ class DeltaSync:
             full = not self.hot or self.since_full + 1 >= self.full_every or all_finished
             kind.append(full)
             if full:
-                for k in self.live:
-                    self._full(k)
-                if self.hot_rows:
-                    self._take_hot()
+                self._full_sync()
             else:
                 self._hot_sync()
         self.group.collective(exchange)
@@ -142,16 +139,29 @@ class DeltaSync:
         self.done_all = int(control[2])
         return control[0] > 0, int(control[1]) == self.group.world
 
-    def _full(self, k: str) -> None:
-        """All rows of array k: the hot ones combined by HOT_RULE, the others by the sync rule."""
+    def _full_sync(self) -> None:
+        """Every row of every array. Each array's all-reduce is started as soon as its delta is
+        ready, and runs (in gloo's threads, or on NCCL's stream) while this thread makes the next
+        array's delta and combines the previous array's sum."""
         import torch.distributed as dist
+        sums = []
+        for k, w in self.live.items():
+            if k in self.hot_parts:                # the hot syncs' state back into the arrays (_take_hot)
+                self.hot_rules[k].put(self.hot_parts[k], self.hot[k])
+                self.last[k].index_copy_(0, self.hot[k], self.packed[k][1])
+            w -= self.last[k]                      # this rank's delta since the last sync
+            sums.append((k, dist.all_reduce(w, op=dist.ReduceOp.SUM, async_op=True)))
+        for k, work in sums:
+            work.wait()
+            self._full(k)
+        if self.hot_rows:
+            self._take_hot()
+
+    def _full(self, k: str) -> None:
+        """All rows of array k, which holds the ranks' summed deltas: the hot ones combined by
+        HOT_RULE, the others by the sync rule."""
         w, last = self.live[k], self.last[k]
         hot = self.hot.get(k)
-        if k in self.hot_parts:                    # the hot syncs' state back into the arrays (_take_hot)
-            self.hot_rules[k].put(self.hot_parts[k], hot)
-            last.index_copy_(0, hot, self.packed[k][1])
-        w -= last
-        dist.all_reduce(w, op=dist.ReduceOp.SUM)
         if not self.hot_rows:
             self.rules[k].combine(w)
         else:
