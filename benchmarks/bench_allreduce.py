@@ -7,7 +7,8 @@ Two (or --ranks) processes join a gloo group on loopback and all-reduce, --repea
 tensor of the size a distributed run syncs: one word2vec array of --rows x --dim float32 (a full
 sync sends two of them, w_in and w_out), and the hot rows of both arrays (4,096 and 16,384 rows of
 each, packed in one buffer as sync.py does); and one array's delta sent as float32, float16 or
-bfloat16, with the arithmetic around it (16 bits halve the bytes but add casts). CPU seconds are
+bfloat16, with the arithmetic around it (16 bits halve the bytes but add casts); and a whole full
+sync as sync.py makes it (every row moved and a 64 MB buffer written before each, untimed). CPU seconds are
 the process's (all its threads: gloo runs the transfers and the reduction in its own), so wall
 minus CPU is what overlapping a sync with training could hide when every core is busy training.
 """
@@ -38,6 +39,7 @@ def rank_main(rank: int, a, store: str, queue) -> None:
         dist.barrier()
         rows.append(timed(name, x, lambda: dist.all_reduce(x), a.repeat))
     rows += wire_rows(a)
+    rows.append(full_sync_row(a))
     if rank == 0:
         queue.put(rows)
     dist.destroy_process_group()
@@ -64,12 +66,46 @@ def wire_rows(a) -> list:
     return rows
 
 
-def timed(name: str, x, fn, repeat: int) -> list:
-    """A table row: name, x's bytes, and the mean wall and CPU milliseconds of fn() over repeat calls."""
-    wall, cpu = time.perf_counter(), time.process_time()
+def full_sync_row(a) -> list:
+    """One full sync of two arrays as a 2-rank run with the defaults makes it (sync.py's DeltaSync,
+    4,096 hot rows): the deltas, the all-reduces, the rules, w_last and the next hot set. Before each
+    sync every row moves a little and a 64 MB buffer is written, as training would leave the caches."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import torch
+    import torch.distributed as dist
+    from embedkit.distributed.sync import DeltaSync
+    rng = np.random.default_rng(dist.get_rank())
+    arrays = {k: rng.standard_normal((a.rows, a.dim), dtype=np.float32) for k in ("w_in", "w_out")}
+    group = SimpleNamespace(world=a.ranks, collective=lambda fn: fn())
+    run = SimpleNamespace(backend=SimpleNamespace(arrays=lambda: arrays), stop=False, done=0)
+    hook = DeltaSync(group, "sum", hot_rows=4096, full_every=1)
+    hook.on_train_begin(run)
+    other = np.zeros(64 << 20, dtype=np.uint8)
+
+    def train():
+        for w in arrays.values():
+            w *= np.float32(1.0001)
+        other.__iadd__(1)
+        dist.barrier()
+    train()
+    hook.on_chunk_end(run)                 # the first sync (every row hot) makes the buffers
+    return timed("a full sync of two arrays (sync.py's, 4,096 hot rows)", torch.empty(2, a.rows, a.dim),
+                 lambda: hook.on_chunk_end(run), a.repeat, before=train)
+
+
+def timed(name: str, x, fn, repeat: int, before=None) -> list:
+    """A table row: name, x's bytes, and the mean wall and CPU milliseconds of fn() over repeat
+    calls (before(), when given, runs untimed ahead of each)."""
+    wall = cpu = 0.0
     for _ in range(repeat):
+        if before:
+            before()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn()
-    wall, cpu = (time.perf_counter() - wall) / repeat, (time.process_time() - cpu) / repeat
+        wall, cpu = wall + time.perf_counter() - w0, cpu + time.process_time() - c0
+    wall, cpu = wall / repeat, cpu / repeat
     return [name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"]
 
 
