@@ -127,7 +127,7 @@ class DeltaSync:
             full = not self.hot or self.since_full + 1 >= self.full_every or all_finished
             kind.append(full)
             if full:
-                self._full_sync()
+                self._full_sync(last=all_finished)
             else:
                 self._hot_sync()
         self.group.collective(exchange)
@@ -139,10 +139,11 @@ class DeltaSync:
         self.done_all = int(control[2])
         return control[0] > 0, int(control[1]) == self.group.world
 
-    def _full_sync(self) -> None:
+    def _full_sync(self, last: bool = False) -> None:
         """Every row of every array. Each array's all-reduce is started as soon as its delta is
         ready, and runs (in gloo's threads, or on NCCL's stream) while this thread makes the next
-        array's delta and combines the previous array's sum."""
+        array's delta and combines the previous array's sum. The last sync of a run takes no hot
+        rows apart: no hot sync follows it."""
         import torch.distributed as dist
         sums = []
         for k, w in self.live.items():
@@ -154,7 +155,7 @@ class DeltaSync:
         for k, work in sums:
             work.wait()
             self._full(k)
-        if self.hot_rows:
+        if self.hot_rows and not last:
             self._take_hot()
 
     def _full(self, k: str) -> None:
