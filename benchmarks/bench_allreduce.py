@@ -7,10 +7,11 @@ Two (or --ranks) processes join a gloo group on loopback and all-reduce, --repea
 tensor of the size a distributed run syncs: one word2vec array of --rows x --dim float32 (a full
 sync sends two of them, w_in and w_out), and the hot rows of both arrays (4,096 and 16,384 rows of
 each, packed in one buffer as sync.py does); and one array's delta sent as float32, float16 or
-bfloat16, with the arithmetic around it (16 bits halve the bytes but add casts); and a whole full
-sync as sync.py makes it (every row moved and a 64 MB buffer written before each, untimed). CPU seconds are
-the process's (all its threads: gloo runs the transfers and the reduction in its own), so wall
-minus CPU is what overlapping a sync with training could hide when every core is busy training.
+bfloat16, with the arithmetic around it (16 bits halve the bytes but add casts); and a whole
+full sync as sync.py makes it (every row moved and a 64 MB buffer written before each, untimed).
+CPU seconds are the process's (all its threads: gloo runs the transfers and the reduction in its
+own), so wall minus CPU is what overlapping a sync with training could hide when every core is
+busy training.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def rank_main(rank: int, a, store: str, queue) -> None:
         x = torch.randn(n, dtype=torch.float64 if n == 3 else torch.float32)
         dist.all_reduce(x)                                     # warm: connections, buffers
         dist.barrier()
-        rows.append(timed(name, x, lambda: dist.all_reduce(x), a.repeat))
+        rows.append(timed(name, x.nbytes, lambda: dist.all_reduce(x), a.repeat))
     rows += wire_rows(a)
     rows.append(full_sync_row(a))
     if rank == 0:
@@ -62,7 +63,7 @@ def wire_rows(a) -> list:
         steps = [("all-reduce", lambda: dist.all_reduce(x)),
                  ("w - w_last into it, w_last += it", lambda: (torch.sub(w, last, out=x), last.add_(x)))]
         for what, fn in steps:
-            rows.append(timed(f"one array as {str(dtype).split('.')[1]}: {what}", x, fn, a.repeat))
+            rows.append(timed(f"one array as {str(dtype).split('.')[1]}: {what}", x.nbytes, fn, a.repeat))
     return rows
 
 
@@ -73,7 +74,6 @@ def full_sync_row(a) -> list:
     from types import SimpleNamespace
 
     import numpy as np
-    import torch
     import torch.distributed as dist
     from embedkit.distributed.sync import DeltaSync
     rng = np.random.default_rng(dist.get_rank())
@@ -87,17 +87,17 @@ def full_sync_row(a) -> list:
     def train():
         for w in arrays.values():
             w *= np.float32(1.0001)
-        other.__iadd__(1)
+        np.add(other, 1, out=other)
         dist.barrier()
     train()
     hook.on_chunk_end(run)                 # the first sync (every row hot) makes the buffers
-    return timed("a full sync of two arrays (sync.py's, 4,096 hot rows)", torch.empty(2, a.rows, a.dim),
+    return timed("a full sync of two arrays (sync.py's, 4,096 hot rows)", sum(w.nbytes for w in arrays.values()),
                  lambda: hook.on_chunk_end(run), a.repeat, before=train)
 
 
-def timed(name: str, x, fn, repeat: int, before=None) -> list:
-    """A table row: name, x's bytes, and the mean wall and CPU milliseconds of fn() over repeat
-    calls (before(), when given, runs untimed ahead of each)."""
+def timed(name: str, nbytes: int, fn, repeat: int, before=None) -> list:
+    """A table row: name, the bytes fn sends, and the mean wall and CPU milliseconds of fn() over
+    repeat calls (before(), when given, runs untimed ahead of each)."""
     wall = cpu = 0.0
     for _ in range(repeat):
         if before:
@@ -106,7 +106,7 @@ def timed(name: str, x, fn, repeat: int, before=None) -> list:
         fn()
         wall, cpu = wall + time.perf_counter() - w0, cpu + time.process_time() - c0
     wall, cpu = wall / repeat, cpu / repeat
-    return [name, f"{x.numel() * x.element_size() / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"]
+    return [name, f"{nbytes / 1e6:,.2f} MB", f"{1e3 * wall:.2f}", f"{1e3 * cpu:.2f}"]
 
 
 def main():
