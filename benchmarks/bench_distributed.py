@@ -76,7 +76,8 @@ def train(variant: str, layout: str, a, out: Path) -> dict:
                    bytes_per_sync=d["bytes_per_sync"],
                    sync_every=d["sync_every"], rate_per_rank_compute=d["units_all_ranks"] / ranks / compute_s,
                    hot_syncs=d["hot_syncs"], hot_rows=d["hot_rows"], bytes_per_hot_sync=d["bytes_per_hot_sync"],
-                   hot_sync_every=d["hot_sync_every"])
+                   hot_sync_every=d["hot_sync_every"], warm_syncs=d["warm_syncs"], warm_rows=d["warm_rows"],
+                   bytes_per_warm_sync=d["bytes_per_warm_sync"], all_rows_every=d["all_rows_every"])
     return res
 
 
@@ -109,11 +110,12 @@ def sync_seconds(bytes_: float, ranks: int, link_gbit: float, latency_us: float)
 
 def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
     """Projected rate and sync cost at 2, 8, 64 and 512 ranks from a measured 2x1 run r: per full
-    interval of n units a rank computes n / c seconds and makes one full sync of S bytes. From 3
-    ranks on (where embedkit syncs hot rows by default) it also makes the hot syncs of the run
-    `hot` (a 4x1 run of the same variant): n / hot_sync_every - 1 of S_hot bytes each; without
-    such a run, embedkit's defaults for that many ranks, with S_hot scaled from r's hot syncs by
-    the number of rows (the arrays have more rows than that on text8)."""
+    interval of n units a rank computes n / c seconds and makes one full sync: of all S bytes at
+    one in a (all_rows_every, with warm rows; else 1), of S_warm + S_hot bytes at the others (the
+    warm rows and a hot sync). It also makes the hot syncs of r, or from 3 ranks on those of the
+    run `hot` (a 4x1 run of the same variant): n / hot_sync_every - 1 of S_hot bytes each; without
+    such a run, embedkit's defaults for that many ranks (no warm rows there), with S_hot scaled
+    from r's hot syncs by the number of rows (the arrays have more rows than that on text8)."""
     from embedkit.distributed.run import default_hot
     from embedkit.trainers.api import MODELS
     c, n, S = r["rate_per_rank_compute"], r["sync_every"], r["bytes_per_sync"]
@@ -123,15 +125,21 @@ def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
             src = r if R == 2 else hot
             k = n // src["hot_sync_every"] - 1 if src.get("hot_sync_every") else 0
             S_hot = src.get("bytes_per_hot_sync", 0) if k else 0
+            S_warm, every = (src["bytes_per_warm_sync"], src["all_rows_every"]) if src.get("warm_rows") else (0, 1)
         else:                   # no run with 3 ranks or more: embedkit's defaults there, S_hot scaled by rows
             model = VARIANTS[r["variant"]][VARIANTS[r["variant"]].index("--model") + 1]
-            rows_many, per_full = default_hot(MODELS[model].family, R)
+            rows_many, per_full, _ = default_hot(MODELS[model].family, R)
             k = per_full - 1
             S_hot = r["bytes_per_hot_sync"] * rows_many / r["hot_rows"] if r.get("hot_rows") else 0
-        t = sync_seconds(S, R, a.link_gbit, a.latency_us) + k * sync_seconds(S_hot, R, a.link_gbit, a.latency_us)
-        sent = 2 * (R - 1) / R * (S + k * S_hot)
+            S_warm, every = 0, 1
+
+        def cost(b):
+            return sync_seconds(b, R, a.link_gbit, a.latency_us)
+        t = cost(S) / every + (1 - 1 / every) * (cost(S_warm) + cost(S_hot)) + k * cost(S_hot)
+        sent = 2 * (R - 1) / R * (S / every + (1 - 1 / every) * (S_warm + S_hot) + k * S_hot)
         rate = R * n / (n / c + t)
-        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB", f"{k} x {S_hot / 1e6:,.1f} MB", f"{sent / 1e6:,.1f} MB",
+        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB" + (f" (1 in {every}; else {S_warm / 1e6:,.1f} MB of warm "
+                                                              f"rows + a hot sync)" if every > 1 else ""), f"{k} x {S_hot / 1e6:,.1f} MB", f"{sent / 1e6:,.1f} MB",
                      f"{t:.3f}", f"{n / c:.3f}", f"{rate / 1e6:,.2f}M", f"{rate / (R * c):.2f}"])
     return ["variant", "ranks", "S (full sync)", "hot syncs x S_hot", "sent per rank per interval", "sync s",
             "compute s per interval", f"projected {r['unit']}/s", "efficiency"], rows
@@ -167,13 +175,14 @@ def report(results: list, layouts: list, a) -> None:
         rows.append([r["variant"], r["layout"], r["epochs"], f"{r['train_s']:.0f}", f"{r['rate'] / 1e3:,.0f}k {r['unit']}",
                      f"{r['rate'] / b['rate']:.2f}x" + (f" ({', '.join(f'{x:.2f}' for x in each)})" if repeats > 1 else ""), f"{100 * r['analogy']:.1f} ({100 * (r['analogy'] - b['analogy']):+.1f})",
                      f"{r['ws353']:.3f} ({r['ws353'] - b['ws353']:+.3f})", f"{r['simlex']:.3f} ({r['simlex'] - b['simlex']:+.3f})",
-                     f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB + {r['hot_syncs']} x "
-                     f"{r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s"
+                     f"{r['syncs']} x {r['bytes_per_sync'] / 1e6:.0f} MB + "
+                     + (f"{r['warm_syncs']} x {r['bytes_per_warm_sync'] / 1e6:.0f} MB + " if r.get("warm_syncs") else "")
+                     + f"{r['hot_syncs']} x {r['bytes_per_hot_sync'] / 1e6:.0f} MB in {r['sync_s']:.1f} s"
                      + (f" ({r['sync_wait_s']:.1f} s waiting)" if "sync_wait_s" in r else "") if "syncs" in r else "-"])
     print()
     vs = f"vs {layouts[0]}" + (" (each repeat)" if repeats > 1 else "")
     print(markdown_table(["variant", "ranks x workers", "epochs", "train s", "rate", vs,
-                          "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs (full + hot)"], rows))
+                          "analogy % (diff)", "WS-353 (diff)", "SimLex (diff)", "syncs (full + warm + hot)"], rows))
     for r in results:
         if r["layout"] == "2x1":
             hot = next((h for h in results if h["variant"] == r["variant"] and h.get("hot_syncs")
@@ -219,9 +228,9 @@ def main():
                 r.update(evaluate(out), repeat=repeat)
                 results.append(r)
                 print(json.dumps(r), flush=True)
-    report(results, layouts, a)
-    if a.json:
+    if a.json:                  # before the report: a report that fails leaves the runs saved
         Path(a.json).write_text(json.dumps(results, indent=1))
+    report(results, layouts, a)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ def test_two_ranks_match_one_process(corpus_file, tmp_path):
     assert out.count("trained skipgram") == 1 and "distributed: 2 ranks" in out     # rank 0 reports, alone
     log = json.loads((tmp_path / "dist" / "training_log.json").read_text())
     d = log["distributed"]
-    assert d["ranks"] == 2 and d["syncs"] >= 3 * 4
+    assert d["ranks"] == 2 and d["syncs"] + d["warm_syncs"] >= 3 * 4 and d["warm_syncs"] > d["syncs"] > 1
     single = embedkit.train("skipgram", str(corpus_file), tokenizer="whitespace", min_count=5, dim=32, epochs=3,
                             seed=3, workers=2)
     assert d["units_all_ranks"] == 3 * single.training_log["corpus_tokens"]      # every word of every epoch, once

@@ -1,8 +1,10 @@
-"""DeltaSync's two speeds (embedkit/distributed/sync.py) on two real gloo ranks against a numpy oracle:
+"""DeltaSync's speeds (embedkit/distributed/sync.py) on two real gloo ranks against a numpy oracle:
 the hot rows (the H rows whose summed delta was largest at the last full sync) are synced at every
-chunk end by block momentum, every row at every full_every-th sync by the sync rule (the sum). The
-ranks run different numbers of chunks (shards end at different chunks), so one rank is already
-in its final syncs while the other still trains: both must still make the same syncs."""
+chunk end by block momentum, every row at every full_every-th sync by the sync rule (the sum); with
+warm rows, those syncs but every all_every-th take only the hot rows and the W rows that moved
+most after them. The ranks run different numbers of chunks (shards end at different chunks), so
+one rank is already in its final syncs while the other still trains: both must still make the
+same syncs."""
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ torch = pytest.importorskip("torch")
 import torch.multiprocessing as mp  # noqa: E402
 
 RANKS, ROWS, DIM, HOT, FULL_EVERY = 2, 12, 3, 4, 3
+TIERS = [(0, 1), (3, 2)]  # (warm rows, all rows at every n-th full sync)
 CHUNKS = (8, 10)          # chunk ends of rank 0 and rank 1
 
 
@@ -43,7 +46,7 @@ class FakeRun:
         self.backend, self.stop, self.done = backend, False, 0
 
 
-def rank_main(rank: int, store_path: str, out: str) -> None:
+def rank_main(rank: int, store_path: str, out: str, warm: int, all_every: int) -> None:
     import torch.distributed as dist
     from embedkit.distributed.sync import DeltaSync
     dist.init_process_group("gloo", store=dist.FileStore(store_path, RANKS), rank=rank, world_size=RANKS)
@@ -51,7 +54,7 @@ def rank_main(rank: int, store_path: str, out: str) -> None:
     arrays = {k: start.normal(size=(ROWS, DIM)).astype(np.float32) for k in ("w_in", "w_out")}
     if rank:
         arrays = {k: np.zeros_like(a) for k, a in arrays.items()}      # rank 0's start is broadcast
-    hook = DeltaSync(FakeGroup(), "sum", hot_rows=HOT, full_every=FULL_EVERY)
+    hook = DeltaSync(FakeGroup(), "sum", hot_rows=HOT, full_every=FULL_EVERY, warm_rows=warm, all_every=all_every)
     run = FakeRun(FakeBackend(arrays))
     hook.on_train_begin(run)
     after = []
@@ -62,11 +65,12 @@ def rank_main(rank: int, store_path: str, out: str) -> None:
         after.append({k: a.copy() for k, a in arrays.items()})
     hook.on_train_end(run)
     np.savez(out, final_in=arrays["w_in"], final_out=arrays["w_out"],
-             **{f"{k}_{i}": a[k] for i, a in enumerate(after) for k in a}, syncs=hook.syncs, hot_syncs=hook.hot_syncs)
+             **{f"{k}_{i}": a[k] for i, a in enumerate(after) for k in a}, syncs=hook.syncs, hot_syncs=hook.hot_syncs,
+             warm_syncs=hook.warm_syncs)
     dist.destroy_process_group()
 
 
-def oracle():
+def oracle(warm_rows: int, all_every: int):
     """The weights each rank holds after each chunk end, and the final ones, from sync.py's words."""
     start = np.random.default_rng(7)
     w0 = {k: start.normal(size=(ROWS, DIM)).astype(np.float64) for k in ("w_in", "w_out")}
@@ -74,7 +78,7 @@ def oracle():
     state = {}
     for k in w0:
         state[k] = {"last": w0[k].copy(), "local": [w0[k].copy() for _ in range(RANKS)],
-                    "Delta": np.zeros((ROWS, DIM)), "hot": None}
+                    "Delta": np.zeros((ROWS, DIM)), "hot": None, "warm": None}
 
     def bmuf(s, rows, D):
         Delta_prev = s["Delta"][rows]
@@ -82,12 +86,18 @@ def oracle():
         s["Delta"][rows] = Delta
         return (1 + eta) * Delta - eta * Delta_prev
 
-    def sync(full: bool):
+    def sync(full: bool, warm: bool):
         for s in state.values():
+            if warm:
+                rows = s["warm"]
+                s["last"][rows] += sum(w[rows] - s["last"][rows] for w in s["local"])
+                for w in s["local"]:
+                    w[rows] = s["last"][rows]
             if full:
                 D = sum(w - s["last"] for w in s["local"])
                 hot = np.arange(ROWS) if s["hot"] is None else s["hot"]
-                s["hot"] = np.sort(np.argsort(-(D ** 2).sum(1))[:HOT])
+                order = np.argsort(-(D ** 2).sum(1))
+                s["hot"], s["warm"] = np.sort(order[:HOT]), np.sort(order[HOT:HOT + warm_rows])
                 applied = D.copy()                                   # the cold rows: the sum
                 applied[hot] = bmuf(s, hot, D[hot])
                 s["last"] = s["last"] + applied
@@ -99,25 +109,29 @@ def oracle():
                 for w in s["local"]:
                     w[hot] = s["last"][hot]
 
-    seen, since_full, syncs = [], 0, 0
+    seen, since_full, fulls, counts = [], 0, 0, {"all": 0, "warm": 0, "hot": 0}
     for t in range(max(CHUNKS) + 1):                  # the last sync: every rank has finished
         for r in range(RANKS):
             if t < CHUNKS[r]:
                 for k, d in deltas_of(r, t).items():
                     state[k]["local"][r] += d
         full = t == 0 or since_full + 1 >= FULL_EVERY or t == max(CHUNKS)
-        sync(full)
+        fulls += full
+        warm = full and warm_rows > 0 and t not in (0, max(CHUNKS)) and (fulls - 1) % all_every != 0
+        sync(full and not warm, warm)
         since_full = 0 if full else since_full + 1
-        syncs += full
+        counts["warm" if warm else "all" if full else "hot"] += 1
         seen.append({k: [w.copy() for w in s["local"]] for k, s in state.items()})
     final = {k: s["last"] - eta * s["Delta"] for k, s in state.items()}
-    return seen, final, syncs
+    return seen, final, counts
 
 
-def test_hot_rows_sync_every_chunk_and_all_rows_at_full_syncs(tmp_path):
+@pytest.mark.parametrize("warm,all_every", TIERS)
+def test_hot_rows_sync_every_chunk_and_all_rows_at_full_syncs(tmp_path, warm, all_every):
     outs = [str(tmp_path / f"rank{r}.npz") for r in range(RANKS)]
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=rank_main, args=(r, str(tmp_path / "store"), outs[r])) for r in range(RANKS)]
+    procs = [ctx.Process(target=rank_main, args=(r, str(tmp_path / "store"), outs[r], warm, all_every))
+             for r in range(RANKS)]
     for p in procs:
         p.start()
     for p in procs:
@@ -126,9 +140,10 @@ def test_hot_rows_sync_every_chunk_and_all_rows_at_full_syncs(tmp_path):
             p.kill()
     assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
     got = [np.load(o) for o in outs]
-    seen, final, full_syncs = oracle()
+    seen, final, counts = oracle(warm, all_every)
+    assert counts["warm"] == (2 if warm else 0)
     for r in range(RANKS):     # every rank counts every sync, its own chunk ends and its final ones alike
-        assert int(got[r]["syncs"]) == full_syncs and int(got[r]["hot_syncs"]) == max(CHUNKS) + 1 - full_syncs
+        assert [int(got[r][k]) for k in ("syncs", "warm_syncs", "hot_syncs")] == list(counts.values())
     for r in range(RANKS):
         for chunk in range(CHUNKS[r]):
             for k in ("w_in", "w_out"):
@@ -145,6 +160,8 @@ def test_hot_rows_sync_every_chunk_and_all_rows_at_full_syncs(tmp_path):
     ({"hot_rows": -1}, "--hot-rows must be 0"),
     ({"hot_sync_every": 0}, "--hot-sync-every must be at least 1"),
     ({"sync_every": 1000, "hot_sync_every": 2000}, "at most --sync-every (1000), got 2000"),
+    ({"warm_rows": -1}, "--warm-rows must be 0"),
+    ({"hot_rows": 0, "warm_rows": 8}, "--warm-rows needs hot syncs"),
 ])
 def test_bad_hot_options_are_refused_before_joining(options, message):
     from embedkit.distributed.run import DistributedRun

@@ -48,7 +48,8 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
                    help="this process is one rank of a torchrun launch: train its shard, sync with the others, "
                         "rank 0 writes the output")
     d.add_argument("--sync-every", type=int, metavar="N",
-                   help="words (GloVe: co-occurrence entries) each rank trains between two syncs of all rows "
+                   help="words (GloVe: co-occurrence entries) each rank trains between two full syncs (of all rows, "
+                        "or of the hot and warm ones: --warm-rows) "
                         "(default: 524288 words, 8388608 entries)")
     d.add_argument("--sync-rule", choices=tuple(SYNC_RULES),
                    help="how the ranks' updates of the rows outside the hot set combine: sum (the default), "
@@ -56,6 +57,10 @@ def _add_common(p, models, corpus_cls=CorpusConfig) -> None:
     d.add_argument("--hot-rows", type=int, metavar="H",
                    help="rows of each array (the H that moved most) synced every --hot-sync-every words and "
                         "combined by block momentum; 0: none (default: 4096 at 2 ranks, 16384 from 3 on)")
+    d.add_argument("--warm-rows", type=int, metavar="W",
+                   help="all rows only at every 4th sync of --sync-every; at the others, the hot rows and the W "
+                        "rows that moved most after them; 0: all rows at every one (default: 8192 at 2 ranks for "
+                        "skipgram, cbow and fasttext, else 0)")
     d.add_argument("--hot-sync-every", type=int, metavar="N",
                    help="words (GloVe: entries) each rank trains between two syncs of the hot rows "
                         "(default: --sync-every / 4 at 2 ranks, / 16 from 3 on, GloVe / 32 from 3 on)")
@@ -211,7 +216,7 @@ def run(args) -> int:
             emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
                         cooccur=getattr(args, "cooccur", None), report=report, init=args.init,
                         distributed=args.distributed, sync_every=args.sync_every, sync_rule=args.sync_rule,
-                        hot_rows=args.hot_rows, hot_sync_every=args.hot_sync_every,
+                        hot_rows=args.hot_rows, hot_sync_every=args.hot_sync_every, warm_rows=args.warm_rows,
                         sync_timeout=args.sync_timeout if args.distributed else None, **options, **lifecycle)
     except Interrupted as e:
         print(f"embedkit train: interrupted; checkpoint written to {os.path.dirname(e.path)}; go on with "

@@ -14,10 +14,10 @@ single-process trainer.
    once per node, like the corpus);
 4. the trainer runs unchanged on the shard, with chunks of about hot_sync_every / workers units
    per worker (sync_every / workers without hot rows; word2vec family: sized so that every rank
-   has as many, rank_chunk) and the DeltaSync hook (sync.py: hot rows at every chunk end, all
-   rows every sync_every units; rules.py) last among the hooks; rank 0 keeps
-   the given seed, rank r uses seed + r for its random streams and starts from rank 0's weights
-   (broadcast);
+   has as many, rank_chunk) and the DeltaSync hook (sync.py: hot rows at every chunk end, every
+   sync_every units the warm rows, or all rows at every ALL_ROWS_EVERY-th; rules.py) last among
+   the hooks; rank 0 keeps the given seed, rank r uses seed + r for its random streams and
+   starts from rank 0's weights (broadcast);
 5. only rank 0 writes the output folder (atomically, as a single-process run).
 
 The learning rate decays on each rank's own progress over its own shard. Shards hold equal numbers
@@ -36,13 +36,17 @@ from embedkit.errors import EmbedkitError
 
 # units (words or co-occurrence entries) each rank trains between two full syncs
 SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
-# the hot syncs' defaults by family and number of ranks: (rows, hot syncs per full sync). From 3
-# ranks on the plain sum diverges and the hot rows must be many and synced often (GloVe, whose full
-# interval is 16 times longer, twice as often again: 1.0 analogy points below one process with 16
-# per full, 0.5 with 32); at 2 ranks the sum is stable, and fewer, rarer hot syncs mend its quality
-# at a small cost in words/s (README: Training on several machines, measured on text8)
-HOT_DEFAULTS = {2: {"word2vec": (4096, 4), "glove": (4096, 4)}}
-HOT_DEFAULT_MANY = {"word2vec": (16384, 16), "glove": (16384, 32)}
+# the hot syncs' defaults by family and number of ranks: (rows, hot syncs per full sync, warm rows).
+# From 3 ranks on the plain sum diverges and the hot rows must be many and synced often (GloVe, whose
+# full interval is 16 times longer, twice as often again: 1.0 analogy points below one process with
+# 16 per full, 0.5 with 32); at 2 ranks the sum is stable, and fewer, rarer hot syncs mend its
+# quality at a small cost in words/s. Warm rows (sync.py): at 2 ranks, word2vec family, all rows at
+# every ALL_ROWS_EVERY-th full sync and 8,192 warm rows at the others took CBOW's syncs from about
+# 10 to 7 s over three seeds with the same quality (README: Training on several machines, text8);
+# elsewhere not measured, so every full sync takes all rows
+HOT_DEFAULTS = {2: {"word2vec": (4096, 4, 8192), "glove": (4096, 4, 0)}}
+HOT_DEFAULT_MANY = {"word2vec": (16384, 16, 0), "glove": (16384, 32, 0)}
+ALL_ROWS_EVERY = 4
 # the longest sentence piece a rank trains on (word2vec C's MAX_SENTENCE_LENGTH). A chunk ends at a
 # piece boundary, so a rank's chunk holds its target number of words to within a piece: with
 # text8's 10,000-token pieces, two ranks' chunks of 131,072 words differed by up to 8%, and at every
@@ -50,8 +54,8 @@ HOT_DEFAULT_MANY = {"word2vec": (16384, 16), "glove": (16384, 32)}
 PIECE_TOKENS = 1000
 
 
-def default_hot(family: str, ranks: int) -> tuple[int, int]:
-    """(hot rows, hot syncs per full sync) by default for this family and this many ranks."""
+def default_hot(family: str, ranks: int) -> tuple[int, int, int]:
+    """(hot rows, hot syncs per full sync, warm rows) by default for this family and this many ranks."""
     return HOT_DEFAULTS.get(ranks, HOT_DEFAULT_MANY)[family]
 
 
@@ -113,20 +117,21 @@ class DistributedRun:
     """This rank's part of the run: the group, its shard and its sync hook."""
 
     def __init__(self, group, family: str, sync_every: int | None, sync_rule: str | None = None,
-                 hot_rows: int | None = None, hot_sync_every: int | None = None):
+                 hot_rows: int | None = None, hot_sync_every: int | None = None, warm_rows: int | None = None):
         self.group = group
         self.family = family
         self.sync_every = int(sync_every or SYNC_EVERY[family])
         self.sync_rule = sync_rule or default_rule(group.world)
-        rows, per_full = default_hot(family, group.world)
+        rows, per_full, warm = default_hot(family, group.world)
         self.hot_rows = rows if hot_rows is None else int(hot_rows)
+        self.warm_rows = warm if warm_rows is None else int(warm_rows)
         self.hot_sync_every = int(hot_sync_every or max(1, self.sync_every // per_full))
         self.hook = None
 
     @classmethod
     def start(cls, family: str, sync_every: int | None = None, timeout: float | None = None,
               sync_rule: str | None = None, device: str = "cpu", hot_rows: int | None = None,
-              hot_sync_every: int | None = None):
+              hot_sync_every: int | None = None, warm_rows: int | None = None):
         from embedkit.distributed.group import SYNC_TIMEOUT_S, join
         if family not in SYNC_EVERY:
             raise EmbedkitError(f"--distributed does not support this model (family {family})")
@@ -134,13 +139,17 @@ class DistributedRun:
             raise EmbedkitError(f"--sync-every must be at least 1, got {sync_every}")
         if hot_rows is not None and hot_rows < 0:
             raise EmbedkitError(f"--hot-rows must be 0 (no hot syncs) or more, got {hot_rows}")
+        if warm_rows is not None and warm_rows < 0:
+            raise EmbedkitError(f"--warm-rows must be 0 (every full sync takes all rows) or more, got {warm_rows}")
+        if warm_rows and hot_rows == 0:
+            raise EmbedkitError("--warm-rows needs hot syncs: it conflicts with --hot-rows 0")
         if hot_sync_every is not None and not 1 <= hot_sync_every <= (sync_every or SYNC_EVERY[family]):
             raise EmbedkitError(f"--hot-sync-every must be at least 1 and at most --sync-every "
                                 f"({sync_every or SYNC_EVERY[family]}), got {hot_sync_every}")
         if sync_rule is not None and sync_rule not in SYNC_RULES:
             raise EmbedkitError(f"--sync-rule must be one of {', '.join(SYNC_RULES)}, got {sync_rule!r}")
         return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout, process_group_backend(device)), family,
-                   sync_every, sync_rule, hot_rows, hot_sync_every)
+                   sync_every, sync_rule, hot_rows, hot_sync_every, warm_rows)
 
     @property
     def rank(self) -> int:
@@ -163,7 +172,8 @@ class DistributedRun:
         cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank, device=rank_device(cfg.device, self.group.local_rank))
         from embedkit.distributed.sync import DeltaSync
         between = self.hot_sync_every if self.hot_rows else self.sync_every      # units per rank between two syncs
-        self.hook = DeltaSync(self.group, self.sync_rule, self.hot_rows, max(1, round(self.sync_every / between)))
+        self.hook = DeltaSync(self.group, self.sync_rule, self.hot_rows, max(1, round(self.sync_every / between)),
+                              self.warm_rows, ALL_ROWS_EVERY)
         ctx = dataclasses.replace(ctx, quiet=ctx.quiet or self.rank != 0, hooks=[*ctx.hooks, self.hook],
                                   chunk=max(1, between // max(1, cfg.workers)))
         if self.family == "glove":

@@ -9,10 +9,16 @@ there) every rank does, for each trained array w with its copy w_last taken at t
     rule.combine(w)                 # the update to apply (rules.py)
     w += w_last; w_last[:] = w      # w = w_last + the update, the same on every rank
 
-Two speeds. A full sync does this for every row, at every full_every-th sync (every
+Three speeds. A full sync does this for every row, at every full_every-th sync (every
 --sync-every words per rank). At the chunk ends in between (every --hot-sync-every words) a hot
 sync does it for the hot rows only: the hot_rows rows of each array whose summed delta was largest
-at the last full sync (the first sync is a full one, with every row hot). Why: a frequent word's
+at the last full sync (the first sync is a full one, with every row hot). With warm_rows, only
+every all_every-th of the full syncs (the first, then every all_every-th, and the last) takes
+every row; the others are warm syncs: a hot sync, and the warm rows, the warm_rows rows that
+moved most after the hot ones at the last full sync, combined by the sync rule. The other rows
+then wait all_every intervals: they are the words a rank meets least (a rare word is mostly
+trained on one rank's shard, so the others seldom read its stale row), and with them each full
+sync is mostly bytes that hardly changed. Why hot rows: a frequent word's
 row moves far within an interval and every rank's next updates read it (as a context, a negative
 sample, a co-occurrence partner), so its staleness costs the most; it is also the row that
 reaches its optimum within an interval, where the sum of R ranks' moves overshoots R-fold. So the
@@ -35,6 +41,7 @@ rows' share of it (word2vec NS: 2 x H x dim x 4); a ring all-reduce sends and re
 2 (ranks-1)/ranks x the bytes per rank. A hot sync gathers the hot rows of all arrays into one
 buffer (per dtype and device) and all-reduces it once. The time a sync spends in the control
 all-reduce is logged apart (sync_wait_seconds): it is mostly waiting for the slowest rank.
+A warm sync sends S_warm = warm_rows x the row size of each array and replaces a full sync's S.
 """
 from __future__ import annotations
 
@@ -63,17 +70,22 @@ class DeltaSync:
     """Runner hook (on_train_begin, on_chunk_end, on_train_end): all-reduce the summed deltas, the
     hot rows at most chunk ends, all rows at every full_every-th sync (module doc)."""
 
-    def __init__(self, group, rule: str, hot_rows: int = 0, full_every: int = 1):
+    def __init__(self, group, rule: str, hot_rows: int = 0, full_every: int = 1, warm_rows: int = 0,
+                 all_every: int = 1):
         self.group = group
         self.rule = rule
         self.hot_rows = hot_rows
         self.full_every = full_every if hot_rows else 1
-        self.since_full = 0     # hot syncs since the last full one (the same on every rank)
-        self.syncs = self.hot_syncs = 0
+        self.warm_rows = warm_rows if hot_rows else 0
+        self.all_every = all_every
+        self.since_full = 0     # hot syncs since the last full or warm one (the same on every rank)
+        self.fulls = 0          # full and warm syncs so far
+        self.syncs = self.hot_syncs = self.warm_syncs = 0
         self.seconds = 0.0
         self.wait_seconds = 0.0     # of which: the control all-reduce, mostly waiting for the slowest rank
         self.bytes = 0          # size of the synchronised arrays (bytes each rank contributes per full sync)
         self.hot_bytes = 0      # the same for a hot sync
+        self.warm_bytes = 0     # the warm rows' share of a warm sync (its hot rows come on top)
         self.done_all = 0       # units done by all ranks, as of the last sync
 
     def on_train_begin(self, run) -> None:
@@ -86,11 +98,14 @@ class DeltaSync:
         self.rules = make_rules(self.rule, self.live, R)
         self.hot_rules = make_rules(HOT_RULE, self.live, R) if self.hot_rows else {}
         self.hot = {}           # array name -> sorted row indices of its hot rows (chosen at each full sync)
+        self.warm = {}          # the same for its warm rows (none of them hot)
         self.packs = []         # the hot syncs' buffers (_pack)
         self.packed = {}        # array name -> (its hot rows' deltas, their w_last): views into self.packs
         self.hot_parts = {}     # array name -> its hot rule for the hot rows alone (rules.py: take)
         self.bytes = sum(t.numel() * t.element_size() for t in self.live.values())
         self.hot_bytes = sum(min(self.hot_rows, len(t)) * t[:1].numel() * t.element_size() for t in self.live.values())
+        self.warm_bytes = sum(max(0, min(self.warm_rows, len(t) - self.hot_rows)) * t[:1].numel() * t.element_size()
+                              for t in self.live.values())
 
     def on_chunk_end(self, run) -> None:
         stop, _ = self._sync(run, finished=False)
@@ -112,7 +127,7 @@ class DeltaSync:
         may differ from another's (shards end at different chunks), so the choice is made from
         what all ranks share: the syncs so far and the all-reduced control vector. Full: the
         first sync (no hot rows yet), every full_every-th, and the one where all ranks have
-        finished."""
+        finished; with warm rows, those full syncs but every all_every-th are warm ones."""
         import torch
         import torch.distributed as dist
         t0 = time.perf_counter()
@@ -125,16 +140,19 @@ class DeltaSync:
             self.wait_seconds += time.perf_counter() - t0
             all_finished = int(control[1]) == self.group.world
             full = not self.hot or self.since_full + 1 >= self.full_every or all_finished
-            kind.append(full)
             if full:
-                self._full_sync(last=all_finished)
+                self.fulls += 1
+                warm = bool(self.warm) and not all_finished and (self.fulls - 1) % self.all_every != 0
+                kind.append("warm" if warm else "full")
+                self._warm_sync() if warm else self._full_sync(last=all_finished)
             else:
+                kind.append("hot")
                 self._hot_sync()
         self.group.collective(exchange)
-        full = kind[0]
-        self.syncs += full
-        self.hot_syncs += not full
-        self.since_full = 0 if full else self.since_full + 1
+        self.syncs += kind[0] == "full"
+        self.warm_syncs += kind[0] == "warm"
+        self.hot_syncs += kind[0] == "hot"
+        self.since_full = self.since_full + 1 if kind[0] == "hot" else 0
         self.seconds += time.perf_counter() - t0
         self.done_all = int(control[2])
         return control[0] > 0, int(control[1]) == self.group.world
@@ -166,7 +184,9 @@ class DeltaSync:
         if not self.hot_rows:
             self.rules[k].combine(w)
         else:
-            self.hot[k] = self._hottest(w)         # for the syncs to come, from the summed deltas
+            self.hot[k], warm = self._hottest(w)   # for the syncs to come, from the summed deltas
+            if warm is not None:
+                self.warm[k] = warm
             if hot is None:                        # the first sync: every row is hot
                 self.hot_rules[k].combine(w)
             else:
@@ -184,12 +204,16 @@ class DeltaSync:
         import torch
         import torch.distributed as dist
         on = {}
+        chosen = [self.hot, self.warm] if self.warm else [self.hot]
         for k, rows in self.hot.items():
             on.setdefault(rows.device, []).append(k)
-        for names in on.values():                  # rank 0's hot rows: one broadcast per device
-            rows = torch.cat([self.hot[k] for k in names])
+        for names in on.values():                  # rank 0's hot and warm rows: one broadcast per device
+            parts = [c[k] for c in chosen for k in names]
+            rows = torch.cat(parts)
             dist.broadcast(rows, src=0)
-            self.hot.update(zip(names, rows.split([len(self.hot[k]) for k in names])))
+            got = iter(rows.split([len(p) for p in parts]))
+            for c in chosen:
+                c.update((k, next(got)) for k in names)
         if not self.packs:                         # the first full sync: the number of hot rows is now known
             self.packs = self._pack()
             self.packed = {k: v for _, _, parts in self.packs for k, v in parts.items()}
@@ -215,6 +239,28 @@ class DeltaSync:
                 L += D
                 self.live[k].index_copy_(0, self.hot[k], L)
 
+    def _warm_sync(self) -> None:
+        """A hot sync, and the warm rows of every array combined by the sync rule. The warm rows'
+        all-reduces (one per array, on gathered copies) run while the hot sync is made: the two
+        sets share no row."""
+        import torch.distributed as dist
+        works = []
+        for k, w in self.live.items():
+            rows = self.warm[k]
+            L = self.last[k].index_select(0, rows)
+            D = w.index_select(0, rows).sub_(L)    # this rank's delta of the warm rows
+            works.append((k, rows, D, L, dist.all_reduce(D, op=dist.ReduceOp.SUM, async_op=True)))
+        self._hot_sync()
+        for k, rows, D, L, work in works:
+            work.wait()
+            if self.rules[k].changes:
+                part = self.rules[k].take(rows)
+                part.combine(D)
+                self.rules[k].put(part, rows)
+            L += D
+            self.live[k].index_copy_(0, rows, L)
+            self.last[k].index_copy_(0, rows, L)
+
     def _pack(self) -> list:
         """[(buffer, buffer, {array name: (its view of the first, of the second)})]: the arrays grouped
         by dtype and device, with two flat buffers for their hot rows (the deltas, and w_last's
@@ -234,17 +280,22 @@ class DeltaSync:
         return packs
 
     def _hottest(self, D):
-        """The sorted indices of the hot_rows rows of D (the ranks' summed deltas of an array) that
-        moved most. Every rank holds the same D, so it would choose the same rows; rank 0's choice
-        is broadcast all the same (_take_hot), since a rank that chose other rows would mix rows in
-        the next syncs."""
+        """(the sorted indices of the hot_rows rows of D (the ranks' summed deltas of an array) that
+        moved most, those of the warm_rows rows that moved most after them or None). Every rank
+        holds the same D, so it would choose the same rows; rank 0's choice is broadcast all the
+        same (_take_hot), since a rank that chose other rows would mix rows in the next syncs."""
         import torch
         scores = torch.linalg.vector_norm(D.view(len(D), -1), dim=1)     # (square().sum(1) takes 10x as long)
-        return scores.topk(min(self.hot_rows, len(D)), sorted=False).indices.sort().values
+        if not self.warm_rows:
+            return scores.topk(min(self.hot_rows, len(D)), sorted=False).indices.sort().values, None
+        top = scores.topk(min(self.hot_rows + self.warm_rows, len(D))).indices     # largest first
+        return top[:self.hot_rows].sort().values, top[self.hot_rows:].sort().values
 
     def summary(self) -> dict:
         R = self.group.world
         return {"sync_rule": self.rule, "syncs": self.syncs, "hot_syncs": self.hot_syncs, "hot_rows": self.hot_rows,
+                "warm_syncs": self.warm_syncs, "warm_rows": self.warm_rows, "all_rows_every": self.all_every,
+                "bytes_per_warm_sync": self.warm_bytes,
                 "sync_seconds": self.seconds, "sync_wait_seconds": self.wait_seconds,
                 "bytes_per_sync": self.bytes, "bytes_per_hot_sync": self.hot_bytes,
                 "ring_bytes_sent_per_rank_per_sync": int(2 * (R - 1) / R * self.bytes),

@@ -187,7 +187,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
           checkpoint_every=None, init=None, update_vocab: bool = False, lr_schedule: str | None = None,
           _resume=None, distributed: bool = False, sync_every: int | None = None,
           sync_timeout: float | None = None, sync_rule: str | None = None, hot_rows: int | None = None,
-          hot_sync_every: int | None = None, **options):
+          hot_sync_every: int | None = None, warm_rows: int | None = None, **options):
     """Train `model` ("skipgram", "cbow", "fasttext", "glove", "classifier") and return its Embeddings
     (for "classifier", a Classifier: embedkit/classifier.py, with predict and test).
 
@@ -205,8 +205,10 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     per rank, combining the ranks' updates by sync_rule ("sum", "adaptive" or "bmuf",
     distributed/rules.py), and its hot_rows rows that moved most every hot_sync_every words, by
     block momentum (distributed/sync.py; default 4096 rows every sync_every / 4 at 2 ranks,
-    16384 every sync_every / 16 from 3 on, GloVe / 32; hot_rows=0: no hot syncs); a rank that
-    is gone stops the others within sync_timeout seconds; rank 0 writes output.
+    16384 every sync_every / 16 from 3 on, GloVe / 32; hot_rows=0: no hot syncs); with
+    warm_rows (default 8192 at 2 ranks for the word2vec family, else 0), all rows only at every
+    4th of those syncs and at the others the warm_rows rows that moved most after the hot ones;
+    a rank that is gone stops the others within sync_timeout seconds; rank 0 writes output.
 
     The training lifecycle: callbacks, a list of objects with on_train_begin / on_epoch_end /
     on_words (every_words) / on_train_end (trainers/callbacks.py); eval_every_epoch: analogy and
@@ -252,7 +254,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         cooccur = load_cooccur(cooccur)
     ranks = lifecycle.start_ranks(distributed, row.family, model_cfg.device, sync_every, sync_timeout,
                                   checkpoint_every=checkpoint_every, init=init, resume=_resume, sync_rule=sync_rule,
-                                  hot_rows=hot_rows, hot_sync_every=hot_sync_every)
+                                  hot_rows=hot_rows, hot_sync_every=hot_sync_every, warm_rows=warm_rows)
     try:
         t0 = time.perf_counter()
         # continued training reads the new text with every word kept: old words count whatever their count in it

@@ -46,17 +46,18 @@ def check_checkpoints(checkpoint_every, output) -> None:
 
 
 def start_ranks(distributed: bool, family: str, device: str, sync_every, sync_timeout, *, checkpoint_every, init,
-                resume, sync_rule=None, hot_rows=None, hot_sync_every=None):
+                resume, sync_rule=None, hot_rows=None, hot_sync_every=None, warm_rows=None):
     """This process's rank of a distributed run (embedkit/distributed/run.py), or None."""
     if not distributed:
-        if any(v is not None for v in (sync_every, sync_timeout, sync_rule, hot_rows, hot_sync_every)):
-            raise EmbedkitError("sync_every, sync_rule, sync_timeout, hot_rows and hot_sync_every apply only to "
-                                "distributed runs (--distributed)")
+        if any(v is not None for v in (sync_every, sync_timeout, sync_rule, hot_rows, hot_sync_every, warm_rows)):
+            raise EmbedkitError("sync_every, sync_rule, sync_timeout, hot_rows, hot_sync_every and warm_rows apply "
+                                "only to distributed runs (--distributed)")
         return None
     if checkpoint_every is not None or init is not None or resume is not None:
         raise EmbedkitError("checkpoints, resume and init= are not available in distributed runs (--distributed)")
     from embedkit.distributed.run import DistributedRun
-    return DistributedRun.start(family, sync_every, sync_timeout, sync_rule, device, hot_rows, hot_sync_every)
+    return DistributedRun.start(family, sync_every, sync_timeout, sync_rule, device, hot_rows, hot_sync_every,
+                                warm_rows)
 
 
 def corpus_recipe(corpus, sentences) -> dict:
