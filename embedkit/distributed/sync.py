@@ -68,7 +68,8 @@ def live_tensors(backend) -> dict:
 
 class DeltaSync:
     """Runner hook (on_train_begin, on_chunk_end, on_train_end): all-reduce the summed deltas, the
-    hot rows at most chunk ends, all rows at every full_every-th sync (module doc)."""
+    hot rows at most chunk ends, all rows (or the hot and warm ones) at every full_every-th sync
+    (module doc)."""
 
     def __init__(self, group, rule: str, hot_rows: int = 0, full_every: int = 1, warm_rows: int = 0,
                  all_every: int = 1):
@@ -247,6 +248,8 @@ class DeltaSync:
         works = []
         for k, w in self.live.items():
             rows = self.warm[k]
+            if not len(rows):                      # every row of this array is hot
+                continue
             L = self.last[k].index_select(0, rows)
             D = w.index_select(0, rows).sub_(L)    # this rank's delta of the warm rows
             works.append((k, rows, D, L, dist.all_reduce(D, op=dist.ReduceOp.SUM, async_op=True)))
