@@ -138,8 +138,9 @@ def projection(r: dict, hot: dict | None, a) -> tuple[list[str], list[list]]:
         t = cost(S) / every + (1 - 1 / every) * (cost(S_warm) + cost(S_hot)) + k * cost(S_hot)
         sent = 2 * (R - 1) / R * (S / every + (1 - 1 / every) * (S_warm + S_hot) + k * S_hot)
         rate = R * n / (n / c + t)
-        rows.append([r["variant"], R, f"{S / 1e6:,.1f} MB" + (f" (1 in {every}; else {S_warm / 1e6:,.1f} MB of warm "
-                                                              f"rows + a hot sync)" if every > 1 else ""), f"{k} x {S_hot / 1e6:,.1f} MB", f"{sent / 1e6:,.1f} MB",
+        full = f"{S / 1e6:,.1f} MB" + (f" (1 in {every}; else {S_warm / 1e6:,.1f} MB of warm rows + a hot sync)"
+                                       if every > 1 else "")
+        rows.append([r["variant"], R, full, f"{k} x {S_hot / 1e6:,.1f} MB", f"{sent / 1e6:,.1f} MB",
                      f"{t:.3f}", f"{n / c:.3f}", f"{rate / 1e6:,.2f}M", f"{rate / (R * c):.2f}"])
     return ["variant", "ranks", "S (full sync)", "hot syncs x S_hot", "sent per rank per interval", "sync s",
             "compute s per interval", f"projected {r['unit']}/s", "efficiency"], rows
