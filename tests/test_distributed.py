@@ -113,7 +113,8 @@ def test_two_ranks_match_one_process(corpus_file, tmp_path):
     assert out.count("trained skipgram") == 1 and "distributed: 2 ranks" in out     # rank 0 reports, alone
     log = json.loads((tmp_path / "dist" / "training_log.json").read_text())
     d = log["distributed"]
-    assert d["ranks"] == 2 and d["syncs"] + d["warm_syncs"] >= 3 * 4 and d["warm_syncs"] > d["syncs"] > 1
+    assert d["ranks"] == 2 and d["process_group"] == "gloo"
+    assert d["syncs"] + d["warm_syncs"] >= 3 * 4 and d["warm_syncs"] > d["syncs"] > 1
     single = embedkit.train("skipgram", str(corpus_file), tokenizer="whitespace", min_count=5, dim=32, epochs=3,
                             seed=3, workers=2)
     assert d["units_all_ranks"] == 3 * single.training_log["corpus_tokens"]      # every word of every epoch, once
@@ -257,3 +258,21 @@ def test_hot_sync_defaults_by_family_and_ranks(family, ranks, rows, hot_every):
     assert (run.hot_rows, run.hot_sync_every) == (rows, hot_every)
     run = DistributedRun(group, family, 1000, hot_rows=7, hot_sync_every=100)
     assert (run.hot_rows, run.hot_sync_every) == (7, 100)
+
+
+@pytest.mark.parametrize("device, local, backend", [
+    ("cpu", 2, "gloo"), ("cuda", 2, "cpu:gloo,cuda:nccl"), ("cuda:0", 1, "cpu:gloo,cuda:nccl"),
+    ("cuda:1", 2, "cpu:gloo,cuda:gloo")])
+def test_ranks_sharing_a_gpu_sync_through_gloo(device, local, backend):
+    """NCCL refuses two ranks on one GPU: "cuda:N" with several ranks on the node syncs through gloo;
+    "cuda" (one GPU per local rank) through NCCL."""
+    from embedkit.distributed.run import process_group_backend
+    assert process_group_backend(device, local) == backend
+
+
+def test_more_ranks_than_gpus_is_a_one_line_error():
+    from embedkit.distributed.run import rank_device
+    assert rank_device("cuda", 1, gpus=2) == "cuda:1" and rank_device("cuda:0", 3, gpus=1) == "cuda:0"
+    assert rank_device("cpu", 3, gpus=None) == "cpu"
+    with pytest.raises(embedkit.EmbedkitError, match="local rank 2 finds only 2 GPU.*--device cuda:0"):
+        rank_device("cuda", 2, gpus=2)

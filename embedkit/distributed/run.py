@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 
 import numpy as np
 
@@ -59,16 +60,34 @@ def default_hot(family: str, ranks: int) -> tuple[int, int, int]:
     return HOT_DEFAULTS.get(ranks, HOT_DEFAULT_MANY)[family]
 
 
-def process_group_backend(device: str) -> str:
-    """gloo for CPU tensors; with a CUDA device, NCCL for the weights (they stay on the GPU) and gloo
-    for the control vector and the vocabulary check, which live on the host."""
-    return "cpu:gloo,cuda:nccl" if str(device).startswith("cuda") else "gloo"
+def process_group_backend(device: str, local_ranks: int = 1) -> str:
+    """gloo for CPU tensors. With a CUDA device the control vector and the vocabulary check stay on
+    the host (gloo) and the weights on the GPU: synced by NCCL where each rank has a GPU of its own
+    ("cuda", or "cuda:N" with one rank on the node), by gloo where the node's ranks share the GPU
+    "cuda:N" (NCCL refuses two ranks on one GPU, "Duplicate GPU detected", since NCCL 2.5; gloo
+    takes CUDA tensors for all_reduce and broadcast and moves them through the host)."""
+    if not str(device).startswith("cuda"):
+        return "gloo"
+    shared = str(device) != "cuda" and local_ranks > 1
+    return "cpu:gloo,cuda:gloo" if shared else "cpu:gloo,cuda:nccl"
 
 
-def rank_device(device: str, local_rank: int) -> str:
+def rank_device(device: str, local_rank: int, gpus: int | None = None) -> str:
     """Each rank's device: "cuda" means the node's GPU number local_rank (torchrun's convention: one
-    rank per GPU); "cuda:N" and "cpu" are kept as given."""
-    return f"cuda:{local_rank}" if device == "cuda" else device
+    rank per GPU; `gpus`, when known, is how many the node has); "cuda:N" (every rank of the node on
+    GPU N) and "cpu" are kept as given."""
+    if device != "cuda":
+        return device
+    if gpus is not None and local_rank >= gpus:
+        raise EmbedkitError(f"--device cuda gives each rank of a node its own GPU (LOCAL_RANK), but local rank "
+                            f"{local_rank} finds only {gpus} GPU(s); start fewer ranks per node, or give "
+                            f"--device cuda:0 for the node's ranks to share GPU 0")
+    return f"cuda:{local_rank}"
+
+
+def local_ranks() -> int:
+    """The number of ranks on this node (torchrun's LOCAL_WORLD_SIZE; 1 when the launcher does not say)."""
+    return int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
 
 
 def vocab_hash(vocab) -> int:
@@ -148,7 +167,8 @@ class DistributedRun:
                                 f"({sync_every or SYNC_EVERY[family]}), got {hot_sync_every}")
         if sync_rule is not None and sync_rule not in SYNC_RULES:
             raise EmbedkitError(f"--sync-rule must be one of {', '.join(SYNC_RULES)}, got {sync_rule!r}")
-        return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout, process_group_backend(device)), family,
+        return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout,
+                        process_group_backend(device, local_ranks())), family,
                    sync_every, sync_rule, hot_rows, hot_sync_every, warm_rows)
 
     @property
@@ -169,7 +189,9 @@ class DistributedRun:
         if int(both[0]) != -int(both[1]):
             raise EmbedkitError("the ranks built different vocabularies (different input files or options on "
                                 "some node?); every rank must see the same corpus")
-        cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank, device=rank_device(cfg.device, self.group.local_rank))
+        gpus = torch.cuda.device_count() if cfg.device == "cuda" and torch.cuda.is_available() else None
+        cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank,
+                                  device=rank_device(cfg.device, self.group.local_rank, gpus))
         from embedkit.distributed.sync import DeltaSync
         between = self.hot_sync_every if self.hot_rows else self.sync_every      # units per rank between two syncs
         self.hook = DeltaSync(self.group, self.sync_rule, self.hot_rows, max(1, round(self.sync_every / between)),
@@ -193,7 +215,8 @@ class DistributedRun:
         """The distributed part of the training log."""
         s = self.hook.summary() if self.hook else {}
         seconds = train_log.get("train_seconds") or float("nan")
-        return {"ranks": self.group.world, "rank": self.rank, "sync_every": self.sync_every,
+        return {"ranks": self.group.world, "rank": self.rank, "process_group": self.group.backend,
+                "sync_every": self.sync_every,
                 "hot_sync_every": self.hot_sync_every if self.hot_rows else None,
                 "sync_timeout": self.group.timeout, **s,
                 "units_per_second_all_ranks": s.get("units_all_ranks", 0) / seconds}
