@@ -145,9 +145,9 @@ def _resumed_model(argv: list[str]) -> str | None:
         if len(name) >= 5 and "--resume".startswith(name):
             folder = value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
             if folder:
-                from embedkit.trainers.checkpoint import load_checkpoint
+                from embedkit.trainers.checkpoint import checkpoint_recipe
                 try:
-                    return load_checkpoint(folder).recipe["model"]
+                    return checkpoint_recipe(folder)["model"]
                 except Exception:   # noqa: BLE001 - run() reports the missing or damaged checkpoint
                     return None
     return None
@@ -186,12 +186,12 @@ def run(args) -> int:
     from embedkit.errors import EmbedkitError
     from embedkit.trainers.api import corpus_fields, make_configs, model_fields, train
     from embedkit.trainers.lifecycle import resume
-    from embedkit.trainers.checkpoint import Interrupted, load_checkpoint
+    from embedkit.trainers.checkpoint import Interrupted, checkpoint_recipe
 
     report = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731
     lifecycle = {k: getattr(args, k) for k in LIFECYCLE if getattr(args, k) is not None}
     if args.resume:
-        model = load_checkpoint(args.resume).recipe["model"]
+        model = checkpoint_recipe(args.resume)["model"]
         if args.model is not None and args.model != model:
             raise EmbedkitError(f"--model {args.model} conflicts with the checkpoint in {args.resume} (--model {model})")
         if args.output is not None and os.path.abspath(args.output) != os.path.abspath(args.resume):
@@ -206,21 +206,25 @@ def run(args) -> int:
     options = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
     inputs = {k for k in INPUT_FLAGS if getattr(args, k, None) is not None}
     make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work
+    sync = {"distributed": args.distributed, "sync_every": args.sync_every, "sync_rule": args.sync_rule,
+            "hot_rows": args.hot_rows, "hot_sync_every": args.hot_sync_every, "warm_rows": args.warm_rows,
+            "sync_timeout": args.sync_timeout if args.distributed else None}
     try:
         if args.resume:
             if inputs:
                 raise EmbedkitError("--cooccur conflicts with --resume: the checkpoint says which matrix the run used")
             emb = resume(args.resume, args.corpus, quiet=args.quiet, cache=not args.no_cache, report=report,
-                         **options, **lifecycle)
+                         **sync, **options, **lifecycle)
         else:
             emb = train(args.model, args.corpus, output=args.output, quiet=args.quiet, cache=not args.no_cache,
-                        cooccur=getattr(args, "cooccur", None), report=report, init=args.init,
-                        distributed=args.distributed, sync_every=args.sync_every, sync_rule=args.sync_rule,
-                        hot_rows=args.hot_rows, hot_sync_every=args.hot_sync_every, warm_rows=args.warm_rows,
-                        sync_timeout=args.sync_timeout if args.distributed else None, **options, **lifecycle)
+                        cooccur=getattr(args, "cooccur", None), report=report, init=args.init, **sync,
+                        **options, **lifecycle)
     except Interrupted as e:
-        print(f"embedkit train: interrupted; checkpoint written to {os.path.dirname(e.path)}; go on with "
-              f"`embedkit train --resume {args.output}`", file=sys.stderr)
+        again = (f"torchrun ... -m embedkit train --resume {args.output} --distributed" if args.distributed
+                 else f"embedkit train --resume {args.output}")
+        if os.environ.get("RANK", "0") == "0" or not args.distributed:        # one rank says it
+            print(f"embedkit train: interrupted; checkpoint written to {os.path.dirname(e.path)}; go on with "
+                  f"`{again}`", file=sys.stderr)
         return 130
     log = emb.training_log
     ranks = log.get("distributed")

@@ -153,12 +153,18 @@ class Group:
             dist.destroy_process_group()
 
 
-def join(timeout: float = SYNC_TIMEOUT_S, backend: str = "gloo") -> Group:
-    """Join the run the launcher started (its environment must be set: see `launched`)."""
+def launch_rank() -> int:
+    """This process's rank as the launcher set it (before joining: a resumed rank picks its checkpoint file)."""
     if not launched():
         raise EmbedkitError("--distributed needs a launcher's environment (RANK, WORLD_SIZE, MASTER_ADDR, "
                             "MASTER_PORT): start it as `torchrun --nproc-per-node N -m embedkit train ... "
                             "--distributed`")
+    return int(os.environ["RANK"])
+
+
+def join(timeout: float = SYNC_TIMEOUT_S, backend: str = "gloo") -> Group:
+    """Join the run the launcher started (its environment must be set: see `launched`)."""
+    launch_rank()
     from embedkit.torch.device import import_torch
     import_torch()
     import torch.distributed as dist

@@ -139,6 +139,9 @@ class DistributedRun:
                  hot_rows: int | None = None, hot_sync_every: int | None = None, warm_rows: int | None = None):
         self.group = group
         self.family = family
+        # the sync options as given (None: the default for this many ranks): a checkpoint's recipe keeps them
+        self.given = {"sync_every": sync_every, "sync_rule": sync_rule, "hot_rows": hot_rows,
+                      "hot_sync_every": hot_sync_every, "warm_rows": warm_rows}
         self.sync_every = int(sync_every or SYNC_EVERY[family])
         self.sync_rule = sync_rule or default_rule(group.world)
         rows, per_full, warm = default_hot(family, group.world)
@@ -179,8 +182,14 @@ class DistributedRun:
         """fn() (prepare the corpus) on each node's first rank, then on the others (from the cache)."""
         return self.group.node_first(fn, "corpus")
 
-    def setup(self, corpus, cfg, ctx):
-        """(this rank's corpus shard, its config, its TrainContext), after checking the vocabularies agree."""
+    def agree_checkpoint(self, ckpt, output):
+        """A resumed run: the generation of the checkpoint every rank holds (checkpoints.py)."""
+        from embedkit.distributed.checkpoints import agree
+        return agree(self.group, ckpt, output)
+
+    def setup(self, corpus, cfg, ctx, checkpointer=None):
+        """(this rank's corpus shard, its config, its TrainContext), after checking the vocabularies
+        agree. checkpointer: the run's Checkpointer, which the ranks' syncs then drive (checkpoints.py)."""
         import torch
         import torch.distributed as dist
         h = vocab_hash(corpus.vocab)
@@ -192,10 +201,14 @@ class DistributedRun:
         gpus = torch.cuda.device_count() if cfg.device == "cuda" and torch.cuda.is_available() else None
         cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank,
                                   device=rank_device(cfg.device, self.group.local_rank, gpus))
+        from embedkit.distributed.checkpoints import RankCheckpoints
         from embedkit.distributed.sync import DeltaSync
         between = self.hot_sync_every if self.hot_rows else self.sync_every      # units per rank between two syncs
+        checkpoints = checkpointer and RankCheckpoints(self.group, checkpointer, ctx.resume)
         self.hook = DeltaSync(self.group, self.sync_rule, self.hot_rows, max(1, round(self.sync_every / between)),
-                              self.warm_rows, ALL_ROWS_EVERY)
+                              self.warm_rows, ALL_ROWS_EVERY, checkpoints, ctx.resume)
+        if ctx.init is not None:        # "continue" spreads one decay over the old words and the whole new corpus
+            ctx.init.corpus_tokens = corpus.n_tokens
         ctx = dataclasses.replace(ctx, quiet=ctx.quiet or self.rank != 0, hooks=[*ctx.hooks, self.hook],
                                   chunk=max(1, between // max(1, cfg.workers)))
         if self.family == "glove":

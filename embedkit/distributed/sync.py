@@ -29,10 +29,11 @@ unlike averaging the models, which divides every update by R: Spark MLlib's loss
 partitions grow). AdaGrad's accumulators (GloVe's gradsq) are always summed: each rank's squared
 gradients add up.
 
-Every sync first all-reduces a small control vector (stop flag, finished flag, units done), so a
-hook that sets run.stop on one rank stops all of them, and ranks whose shards end after different
-numbers of chunks keep answering (with zero deltas) until the last one has finished: every rank
-makes the same sequence of collectives. Where the arrays are: the numba backends' host arrays,
+Every sync first all-reduces a small control vector (stop flag, finished flag, units done, and
+the checkpoint votes: checkpoints.py), so a hook that sets run.stop on one rank stops all of them,
+and ranks whose shards end after different numbers of chunks keep answering (with zero deltas)
+until the last one has finished: every rank makes the same sequence of collectives. A sync at
+which a checkpoint is due takes all rows, and the ranks write it after. Where the arrays are: the numba backends' host arrays,
 through torch.from_numpy views (no copies), and the torch backend's own tensors on its device; the
 process group (run.py) sends CPU tensors through gloo and CUDA tensors through NCCL, and the
 control vector stays on the CPU. Bytes: a full sync sends the arrays' total size S = sum(w.nbytes)
@@ -72,8 +73,10 @@ class DeltaSync:
     (module doc)."""
 
     def __init__(self, group, rule: str, hot_rows: int = 0, full_every: int = 1, warm_rows: int = 0,
-                 all_every: int = 1):
+                 all_every: int = 1, checkpoints=None, resume=None):
         self.group = group
+        self.checkpoints = checkpoints      # RankCheckpoints (checkpoints.py) or None
+        self.resume = resume                # a rank's Checkpoint to take the sync state from, or None
         self.rule = rule
         self.hot_rows = hot_rows
         self.full_every = full_every if hot_rows else 1
@@ -107,6 +110,9 @@ class DeltaSync:
         self.hot_bytes = sum(min(self.hot_rows, len(t)) * t[:1].numel() * t.element_size() for t in self.live.values())
         self.warm_bytes = sum(max(0, min(self.warm_rows, len(t) - self.hot_rows)) * t[:1].numel() * t.element_size()
                               for t in self.live.values())
+        if self.resume is not None:
+            from embedkit.distributed.checkpoints import load_sync_state
+            load_sync_state(self, self.resume)
 
     def on_chunk_end(self, run) -> None:
         stop, _ = self._sync(run, finished=False)
@@ -132,18 +138,24 @@ class DeltaSync:
         import torch
         import torch.distributed as dist
         t0 = time.perf_counter()
-        control = np.array([float(run.stop), float(finished), float(run.done)])   # (3,) float64
+        votes = self.checkpoints.votes() if self.checkpoints and not finished else (0.0, 0.0)
+        control = np.array([float(run.stop), float(finished), float(run.done), *votes])   # (5,) float64
         ctl = torch.from_numpy(control)
         kind = []
+        checkpoint = []
 
         def exchange():
             dist.all_reduce(ctl, op=dist.ReduceOp.SUM)
             self.wait_seconds += time.perf_counter() - t0
             all_finished = int(control[1]) == self.group.world
-            full = not self.hot or self.since_full + 1 >= self.full_every or all_finished
+            # a checkpoint's sync takes all rows (checkpoints.py); the last one needs none: the run ends
+            checkpoint.extend([bool(self.checkpoints) and not all_finished and
+                               self.checkpoints.agreed(control[3], int(control[2]))])
+            full = not self.hot or self.since_full + 1 >= self.full_every or all_finished or checkpoint[0]
             if full:
                 self.fulls += 1
-                warm = bool(self.warm) and not all_finished and (self.fulls - 1) % self.all_every != 0
+                warm = bool(self.warm) and not all_finished and (self.fulls - 1) % self.all_every != 0 \
+                    and not checkpoint[0]
                 kind.append("warm" if warm else "full")
                 self._warm_sync() if warm else self._full_sync(last=all_finished)
             else:
@@ -156,6 +168,8 @@ class DeltaSync:
         self.since_full = self.since_full + 1 if kind[0] == "hot" else 0
         self.seconds += time.perf_counter() - t0
         self.done_all = int(control[2])
+        if checkpoint[0]:
+            self.checkpoints.write(run, self, self.done_all, control[4] > 0)
         return control[0] > 0, int(control[1]) == self.group.world
 
     def _full_sync(self, last: bool = False) -> None:

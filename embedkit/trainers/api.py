@@ -252,9 +252,9 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if cooccur_path is not None:
         from embedkit.corpus.cooccur import load_cooccur
         cooccur = load_cooccur(cooccur)
-    ranks = lifecycle.start_ranks(distributed, row.family, model_cfg.device, sync_every, sync_timeout,
-                                  checkpoint_every=checkpoint_every, init=init, resume=_resume, sync_rule=sync_rule,
-                                  hot_rows=hot_rows, hot_sync_every=hot_sync_every, warm_rows=warm_rows)
+    ranks, _resume = lifecycle.start_ranks(distributed, row.family, model_cfg.device, sync_every, sync_timeout,
+                                           output=output, resume=_resume, sync_rule=sync_rule, hot_rows=hot_rows,
+                                           hot_sync_every=hot_sync_every, warm_rows=warm_rows)
     try:
         t0 = time.perf_counter()
         # continued training reads the new text with every word kept: old words count whatever their count in it
@@ -268,7 +268,7 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         elif isinstance(corpus, EncodedCorpus):
             encoded = corpus
         elif ranks is not None:     # each node's first rank prepares (into the cache), then the others
-            encoded = ranks.prepare(lambda: prepare_corpus(corpus, corpus_cfg, cache=cache))
+            encoded = ranks.prepare(lambda: prepare_corpus(corpus, read_cfg, cache=cache))
         else:
             encoded = prepare_corpus(corpus, read_cfg, cache=cache)     # phrases included, cached
         if not row.reader and read_cfg.phrases and (sentences is not None or isinstance(corpus, EncodedCorpus)):
@@ -279,13 +279,14 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         prep_seconds = time.perf_counter() - t0
         recipe = lifecycle.recipe(model, options, corpus, sentences, cooccur_path, start, encoded, _resume,
                                   update_vocab=update_vocab, lr_schedule=lr_schedule, log_every=log_every,
-                                  eval_every_epoch=eval_every_epoch, checkpoint_every=checkpoint_every)
+                                  eval_every_epoch=eval_every_epoch, checkpoint_every=checkpoint_every,
+                                  distributed=ranks and {"ranks": ranks.group.world, **ranks.given})
         hooks, checkpointer = lifecycle.hooks(output, callbacks, eval_every_epoch, checkpoint_every, recipe)
         ctx = TrainContext(quiet=quiet, cache=cache, cooccur=cooccur, hooks=hooks, log_every=log_every,
                            resume=_resume, init=start)
         shard, run_cfg = encoded, model_cfg
         if ranks is not None:
-            shard, run_cfg, ctx = ranks.setup(encoded, model_cfg, ctx)
+            shard, run_cfg, ctx = ranks.setup(encoded, model_cfg, ctx, checkpointer)
         with checkpointer or contextlib.nullcontext():
             # the summary is the last word before training: from here on Ctrl-C goes to the checkpointer
             if report is not None and (ranks is None or ranks.rank == 0):
@@ -302,6 +303,8 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     log.update(lifecycle.log_fields(checkpointer, _resume, start))
     if ranks is not None:
         log["config"] = dataclasses.asdict(model_cfg)
+        if "corpus_tokens" in log:          # the whole corpus's, not rank 0's shard's (a continued run reads it)
+            log["corpus_tokens"] = int(encoded.n_tokens)
         log["distributed"] = ranks.log(log)
         ranks.close()
         if ranks.rank != 0:

@@ -19,6 +19,10 @@ to one never stopped. `every` counts words read (GloVe: co-occurrence pairs), or
 `s` suffix: "10M", "500k", "2000000", "600s". SIGINT (Ctrl-C) while checkpoints are on writes one
 at the next chunk end (a second Ctrl-C stops at once) and raises Interrupted, which the CLI
 reports with the checkpoint's path and exit status 130.
+
+A distributed run's ranks write OUTPUT/checkpoint/rank<R>.<G>.npz instead, all at the same sync
+(distributed/checkpoints.py says when and what); `load_checkpoint(output, rank)` reads such a file,
+and the single-process and distributed layouts each refuse the other with a one-line error.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ import shutil
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +43,7 @@ from embedkit.fsutil import atomic_path
 
 VERSION = 1
 FOLDER, STATE = "checkpoint", "state.npz"
+RANK_FILE = re.compile(r"rank(\d+)\.(\d+)\.npz")      # rank<R>.<generation>.npz (distributed runs)
 _SUFFIX = {"": 1, "k": 1_000, "K": 1_000, "M": 1_000_000, "G": 1_000_000_000}
 
 
@@ -70,6 +75,33 @@ def checkpoint_path(output) -> Path:
     return Path(output) / FOLDER / STATE
 
 
+def rank_path(output, rank: int, generation: int) -> Path:
+    return Path(output) / FOLDER / f"rank{rank}.{generation}.npz"
+
+
+def rank_files(output, rank: int | None = None) -> dict:
+    """{(rank, generation): path} of the distributed checkpoint files in output/checkpoint/ (of `rank` only)."""
+    folder = Path(output) / FOLDER
+    found = {}
+    for path in folder.glob("rank*.npz") if folder.is_dir() else ():
+        m = RANK_FILE.fullmatch(path.name)
+        if m and (rank is None or int(m.group(1)) == rank):
+            found[int(m.group(1)), int(m.group(2))] = path
+    return found
+
+
+@dataclass
+class RankPart:
+    """What a distributed rank's checkpoint file holds beside its backend's state: the arrays it
+    leaves out (the trained ones: rank 0's copy is broadcast on resume), those it adds (rank 0:
+    the sync state) and its meta (distributed/checkpoints.py)."""
+    rank: int
+    generation: int
+    leave_out: frozenset = frozenset()
+    arrays: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+
 @dataclass
 class Checkpoint:
     """A loaded checkpoint: the backend's arrays, the runner's state and the run's recipe."""
@@ -78,39 +110,90 @@ class Checkpoint:
     runner: dict
     recipe: dict
     units: int = 0            # units (words or pairs) done when it was written
+    distributed: dict | None = None     # a rank's file: its RankPart meta (rank, ranks, generation, sync)
+
+    @property
+    def partial(self) -> bool:
+        """A rank's file without the trained arrays (rank 0 broadcasts its own on resume)."""
+        return bool(self.distributed) and self.distributed["rank"] != 0
 
 
-def write_checkpoint(output, run, recipe: dict) -> Path:
-    """Write the run's state into output/checkpoint/ atomically; returns the state file's path."""
+def write_checkpoint(output, run, recipe: dict, part: RankPart | None = None) -> Path:
+    """Write the run's state into output/checkpoint/ atomically; returns the state file's path.
+    part: a distributed rank's (RankPart), written to its rank file."""
     state = run.backend.state()
     meta = {"version": VERSION, "recipe": recipe, "runner": run.snapshot(), "units_done": run.done,
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    text = json.dumps(meta, indent=1)
     path = checkpoint_path(output)
+    if part is not None:
+        state = {**{k: v for k, v in state.items() if k not in part.leave_out}, **part.arrays}
+        meta["distributed"] = part.meta
+        path = rank_path(output, part.rank, part.generation)
+    text = json.dumps(meta, indent=1)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, __meta__=np.frombuffer(text.encode("utf-8"), dtype=np.uint8),
                      **{k: np.asarray(v) for k, v in state.items()})
-    with atomic_path(path.with_name("checkpoint.json")) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
+    if part is None or part.rank == 0:
+        with atomic_path(path.with_name("checkpoint.json")) as tmp:
+            tmp.write_text(text + "\n", encoding="utf-8")
     return path
 
 
-def load_checkpoint(output) -> Checkpoint:
-    """The checkpoint in output/checkpoint/; a missing or damaged one is an EmbedkitError."""
-    path = checkpoint_path(output)
-    if not path.is_file():
-        raise EmbedkitError(f"{output} has no checkpoint ({path} not found): it was trained without "
-                            "--checkpoint-every, or it finished (the checkpoint is removed then)")
+def _read(path: Path, meta_only: bool = False) -> tuple[dict, dict]:
+    """(arrays, meta) of a checkpoint file; a damaged one is an EmbedkitError."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+            arrays = {k: z[k] for k in (["__meta__"] if meta_only else z.files)}
         meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
     except Exception as e:   # noqa: BLE001 - a damaged zip/npy/json raises many kinds; all mean "damaged"
         raise EmbedkitError(f"{path}: cannot read the checkpoint, the file is damaged ({type(e).__name__}: {e})") from None
     if meta.get("version") != VERSION:
         raise EmbedkitError(f"{path}: unknown checkpoint version {meta.get('version')!r} (this embedkit reads {VERSION})")
-    return Checkpoint(path, arrays, meta["runner"], meta["recipe"], meta["units_done"])
+    return arrays, meta
+
+
+def _find(output, rank: int | None, generation: int | None = None) -> Path:
+    """The file load_checkpoint reads (module doc); the wrong layout or none is an EmbedkitError."""
+    path = checkpoint_path(output)
+    mine = rank_files(output, rank) if rank is not None else {}
+    if rank is not None and mine:
+        newest = generation if generation is not None else max(g for _, g in mine)
+        if (rank, newest) not in mine:
+            raise EmbedkitError(f"{output}: rank {rank} has no checkpoint of generation {newest} "
+                                f"(it has {', '.join(str(g) for _, g in sorted(mine))})")
+        return mine[rank, newest]
+    if rank is None and path.is_file():
+        return path
+    others = rank_files(output)
+    if rank is None and others:
+        ranks = _read(next(iter(others.values())), meta_only=True)[1]["distributed"]["ranks"]
+        raise EmbedkitError(f"{output}: the checkpoint is of a distributed run of {ranks} ranks; resume it as it "
+                            f"was started: torchrun --nproc-per-node ... -m embedkit train --resume {output} "
+                            "--distributed")
+    if rank is not None and path.is_file():
+        raise EmbedkitError(f"{output}: the checkpoint is of a single-process run; resume it without --distributed")
+    if rank is not None and others:
+        ranks = _read(next(iter(others.values())), meta_only=True)[1]["distributed"]["ranks"]
+        raise EmbedkitError(f"{output}: no checkpoint of rank {rank}: the run had {ranks} ranks; resume it with as "
+                            "many (and on a node of their own, each rank finds its file in that node's folder)")
+    raise EmbedkitError(f"{output} has no checkpoint ({path} not found): it was trained without "
+                        "--checkpoint-every, or it finished (the checkpoint is removed then)")
+
+
+def load_checkpoint(output, rank: int | None = None, generation: int | None = None) -> Checkpoint:
+    """The checkpoint in output/checkpoint/: the single-process one, or with `rank` that rank's file
+    of a distributed run (its newest, or `generation`); a missing or damaged one is an EmbedkitError."""
+    path = _find(output, rank, generation)
+    arrays, meta = _read(path)
+    return Checkpoint(path, arrays, meta["runner"], meta["recipe"], meta["units_done"], meta.get("distributed"))
+
+
+def checkpoint_recipe(output) -> dict:
+    """The recipe of the checkpoint in output/checkpoint/ (any layout), without reading its arrays."""
+    files = rank_files(output)
+    path = files[min(files)] if files and not checkpoint_path(output).is_file() else _find(output, None)
+    return _read(path, meta_only=True)[1]["recipe"]
 
 
 def remove_checkpoint(output) -> None:
@@ -136,6 +219,7 @@ class Checkpointer:
         self._previous = None
         self.written = 0
         self.seconds = 0.0                # spent writing checkpoints (the training log's checkpoint_seconds)
+        self.coordinated = False          # set by a distributed run, whose DeltaSync says when to write
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -160,13 +244,22 @@ class Checkpointer:
         self.last_done, self.last_time = run.done, time.monotonic()
 
     def on_chunk_end(self, run):
-        due = (self.kind == "words" and run.done - self.last_done >= self.amount) or \
-              (self.kind == "seconds" and time.monotonic() - self.last_time >= self.amount)
+        if self.coordinated:             # a distributed run: its ranks decide together (distributed/checkpoints.py)
+            return
+        due = (self.kind == "words" and run.done - self.last_done >= self.amount) or self.due_by_clock()
         if due or self.interrupted:
-            t0 = time.perf_counter()
-            path = write_checkpoint(self.output, run, self.recipe)
-            self.written += 1
-            self.seconds += time.perf_counter() - t0
-            self.last_done, self.last_time = run.done, time.monotonic()
+            path = self.write(run)
+            self.last_done = run.done
             if self.interrupted:
                 raise Interrupted(path)
+
+    def due_by_clock(self) -> bool:
+        return self.kind == "seconds" and time.monotonic() - self.last_time >= self.amount
+
+    def write(self, run, part: RankPart | None = None) -> Path:
+        t0 = time.perf_counter()
+        path = write_checkpoint(self.output, run, self.recipe, part)
+        self.written += 1
+        self.seconds += time.perf_counter() - t0
+        self.last_time = time.monotonic()
+        return path

@@ -57,6 +57,7 @@ class Start:
         self.new_of_old = np.arange(len(self.words))   # (V_old,) merged id of each old word
         self.added = 0
         self.vocab_changed = False
+        self.corpus_tokens = None            # the new corpus's tokens where the task holds a shard (a distributed rank)
 
     @classmethod
     def load(cls, init, model: str) -> "Start":
@@ -166,7 +167,7 @@ class Start:
         elif not self.vocab_changed:
             w.w_out[...] = w_out                                  # the same Huffman tree
         if self.lr_schedule == "continue":
-            old, new = self._old_words_trained(), float(task.n_tokens) * task.epochs
+            old, new = self._old_words_trained(), float(self.corpus_tokens or task.n_tokens) * task.epochs
             f = old / (old + new) if old + new > 0 else 0.0
             task.lr_start = task.lr_start * (1.0 - f) + task.lr_end * f
 

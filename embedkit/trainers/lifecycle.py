@@ -5,8 +5,8 @@ train() calls these at fixed points, in this order:
   check_options       before any work: log_every, update_vocab/lr_schedule without init=,
                       checkpoint_every's syntax and its need of output=
   start_ranks         distributed=True: this process's rank of a torchrun launch
-                      (embedkit/distributed/run.py), or None; checkpoints, resume and init= are
-                      refused there, and sync options without it
+                      (embedkit/distributed/run.py), or None; sync options are refused without it.
+                      Its checkpoints are the ranks' files (distributed/checkpoints.py)
   recipe              what a checkpoint must know to resume the run (model, options, corpus
                       paths, lifecycle keywords, vocabulary and token counts)
   hooks               the runner hooks of the options: callbacks and --eval-every-epoch
@@ -25,6 +25,8 @@ from embedkit.errors import EmbedkitError
 
 # train()'s lifecycle keywords a resumed run takes from the checkpoint's recipe
 RECIPE_KEYWORDS = ("log_every", "eval_every_epoch", "checkpoint_every", "update_vocab", "lr_schedule")
+# and a distributed run's sync options (recipe["distributed"]; sync_timeout may change on resume)
+SYNC_KEYWORDS = ("sync_every", "sync_rule", "hot_rows", "hot_sync_every", "warm_rows")
 
 
 def check_log_every(log_every) -> None:
@@ -45,19 +47,23 @@ def check_checkpoints(checkpoint_every, output) -> None:
             raise EmbedkitError("checkpoint_every needs output= (the checkpoint goes into OUTPUT/checkpoint/)")
 
 
-def start_ranks(distributed: bool, family: str, device: str, sync_every, sync_timeout, *, checkpoint_every, init,
-                resume, sync_rule=None, hot_rows=None, hot_sync_every=None, warm_rows=None):
-    """This process's rank of a distributed run (embedkit/distributed/run.py), or None."""
+def start_ranks(distributed: bool, family: str, device: str, sync_every, sync_timeout, *, output, resume,
+                sync_rule=None, hot_rows=None, hot_sync_every=None, warm_rows=None):
+    """(this process's rank of a distributed run (embedkit/distributed/run.py) or None, the
+    checkpoint to resume from: a rank's, of the generation every rank holds)."""
     if not distributed:
         if any(v is not None for v in (sync_every, sync_timeout, sync_rule, hot_rows, hot_sync_every, warm_rows)):
             raise EmbedkitError("sync_every, sync_rule, sync_timeout, hot_rows, hot_sync_every and warm_rows apply "
                                 "only to distributed runs (--distributed)")
-        return None
-    if checkpoint_every is not None or init is not None or resume is not None:
-        raise EmbedkitError("checkpoints, resume and init= are not available in distributed runs (--distributed)")
+        return None, resume
     from embedkit.distributed.run import DistributedRun
-    return DistributedRun.start(family, sync_every, sync_timeout, sync_rule, device, hot_rows, hot_sync_every,
-                                warm_rows)
+    ranks = DistributedRun.start(family, sync_every, sync_timeout, sync_rule, device, hot_rows, hot_sync_every,
+                                 warm_rows)
+    try:
+        return ranks, resume and ranks.agree_checkpoint(resume, output)
+    except BaseException as e:
+        ranks.fail(e)
+        raise
 
 
 def corpus_recipe(corpus, sentences) -> dict:
@@ -80,6 +86,7 @@ def recipe(model: str, options: dict, corpus, sentences, cooccur_path, start, en
            "init": start and start.source, "update_vocab": keywords["update_vocab"],
            "lr_schedule": keywords["lr_schedule"], "log_every": keywords["log_every"],
            "eval_every_epoch": keywords["eval_every_epoch"], "checkpoint_every": keywords["checkpoint_every"],
+           "distributed": keywords.get("distributed"),
            "vocab_size": len(getattr(encoded, "vocab", ())), "tokens": int(getattr(encoded, "n_tokens", 0))}
     if resume is not None:
         saved = resume.recipe
@@ -122,23 +129,30 @@ def log_fields(checkpointer, resume, start) -> dict:
 
 
 def resume(output, corpus=None, *, quiet: bool = True, cache: bool = True, callbacks=None,
-           report: Callable[[str], None] | None = None, **given):
+           report: Callable[[str], None] | None = None, distributed: bool = False, sync_timeout=None, **given):
     """Go on with the run whose checkpoint is in output/checkpoint/ and return its Embeddings
     (written to output as at the end). The config is the checkpoint's: an option in `given` that
     differs from it is an error. corpus= is needed only when the run trained on in-memory token
-    lists or an EncodedCorpus (the checkpoint has no paths to read again)."""
+    lists or an EncodedCorpus (the checkpoint has no paths to read again). distributed: this
+    process is one rank of a torchrun launch resuming a distributed run, with as many ranks
+    (distributed/checkpoints.py); sync_timeout may differ from the run's."""
     from embedkit.trainers.api import make_configs, token_lists_of, train
     from embedkit.trainers.checkpoint import load_checkpoint
-    ckpt = load_checkpoint(output)
+    if distributed:
+        from embedkit.distributed.group import launch_rank
+    ckpt = load_checkpoint(output, launch_rank() if distributed else None)
     saved_recipe = ckpt.recipe
     model, saved = saved_recipe["model"], saved_recipe["options"]
-    options = {k: v for k, v in given.items() if k not in RECIPE_KEYWORDS and v is not None}
+    syncs = saved_recipe.get("distributed") or {}
+    options = {k: v for k, v in given.items() if k not in RECIPE_KEYWORDS + SYNC_KEYWORDS and v is not None}
     before = [dataclasses.asdict(c) for c in make_configs(model, saved)]
     after = [dataclasses.asdict(c) for c in make_configs(model, {**saved, **options})]
     conflicts = [f"{k}={options[k]!r} (the checkpoint has {b[k]!r})" for b, a in zip(before, after)
                  for k in b if b[k] != a[k] and k in options]
     conflicts += [f"{k}={v!r} (the checkpoint has {saved_recipe[k]!r})"
                   for k, v in given.items() if k in RECIPE_KEYWORDS and v is not None and saved_recipe[k] != v]
+    conflicts += [f"{k}={v!r} (the checkpoint has {syncs.get(k)!r})"
+                  for k, v in given.items() if k in SYNC_KEYWORDS and v is not None and syncs.get(k) != v]
     source = saved_recipe["corpus"]
     if corpus is not None and "paths" in source and token_lists_of(corpus) is None:
         paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
@@ -152,6 +166,8 @@ def resume(output, corpus=None, *, quiet: bool = True, cache: bool = True, callb
     if corpus is None and "paths" in source:
         corpus = source["paths"]
     keywords = {k: saved_recipe[k] for k in RECIPE_KEYWORDS}
+    sync = {k: syncs.get(k) for k in SYNC_KEYWORDS} if distributed else {}
     return train(saved_recipe["model"], corpus, output=output, quiet=quiet, cache=cache,
                  cooccur=saved_recipe["cooccur"], report=report, callbacks=callbacks, init=saved_recipe["init"],
-                 _resume=ckpt, **keywords, **saved_recipe["options"])
+                 _resume=ckpt, distributed=distributed, sync_timeout=sync_timeout, **sync, **keywords,
+                 **saved_recipe["options"])

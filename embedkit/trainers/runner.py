@@ -178,8 +178,10 @@ def run_task(family: str, cfg, task, ctx: TrainContext, view=None, hints: dict |
         backend.hints = hints
     resume = None
     if ctx.resume is not None:
+        # a distributed rank's file leaves out the trained arrays: they come from rank 0 (distributed/checkpoints.py)
+        arrays = {**backend.state(), **ctx.resume.arrays} if ctx.resume.partial else ctx.resume.arrays
         try:
-            backend.load_state(ctx.resume.arrays)
+            backend.load_state(arrays)
         except (ValueError, KeyError) as e:            # arrays of another shape: another version's layout
             raise EmbedkitError(f"{ctx.resume.path}: this checkpoint does not fit the run ({e}); it was written "
                                 "by another version of embedkit. Start the run again without --resume") from None
