@@ -79,6 +79,8 @@ def test_a_killed_distributed_run_resumed_is_bit_identical(family, corpus_file, 
     assert one.returncode == 2 and "distributed run of 2 ranks" in one.stderr and "Traceback" not in one.stderr
     rc, _, err = finish(launch(["--standalone", "--nproc-per-node", "1"], ["--resume", str(out), "--distributed"]))
     assert rc != 0 and "run of 2 ranks, this one has 1" in err
+    rc, _, err = finish(launch(RANKS2, ["--resume", str(out), "--distributed", "--sync-every", "5000"]))
+    assert rc != 0 and "sync_every=5000 (the checkpoint has" in err
 
     rc, out_text, err = finish(launch(RANKS2, ["--resume", str(out), "--distributed", "--quiet"]))
     assert rc == 0, err[-3000:]

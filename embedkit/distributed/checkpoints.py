@@ -24,8 +24,14 @@ all-reduce after the writes), so at any moment each rank holds g-1, g or both; a
 the newest generation all ranks hold (an all-reduce of each rank's newest, MIN). The same number of
 ranks must resume it: rank r's stream and shard are its own.
 
-Ctrl-C goes to every process of the terminal's process group, torchrun and its ranks alike. Each
-rank votes at its next sync, the ranks write a checkpoint and stop with exit status 130.
+Ctrl-C. torchrun starts its ranks in sessions of their own, so the terminal's SIGINT reaches
+torchrun alone; it sends SIGINT on to every rank and kills them 30 s later. Each rank's
+Checkpointer takes the signal as a vote, so the ranks write a checkpoint at their next sync and
+stop with exit status 130.
+
+Several machines. Each rank finds its file in its own machine's OUTPUT/checkpoint/. With a folder
+that is not shared, a machine must get the same ranks again: a fixed --node-rank (static
+rendezvous), not c10d's, which may hand the machines their ranks in another order.
 """
 from __future__ import annotations
 
