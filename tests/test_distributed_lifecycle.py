@@ -45,9 +45,10 @@ def arrays_of(folder):
 
 
 def kill_at_first_checkpoint(proc, out: Path):
-    """Kill the launch and its ranks once rank 0's checkpoint.json is there; False if it finished first."""
+    """Kill the launch and its ranks once rank 0's checkpoint.json and a file of rank 1 are there
+    (the ranks write theirs side by side); False if it finished first."""
     deadline = time.monotonic() + LIMIT_S
-    while not (out / "checkpoint" / "checkpoint.json").exists():
+    while not ((out / "checkpoint" / "checkpoint.json").exists() and rank_files(out, 1)):
         assert time.monotonic() < deadline, "no checkpoint was written"
         if proc.poll() is not None:
             return False
@@ -60,10 +61,16 @@ def kill_at_first_checkpoint(proc, out: Path):
 
 
 def half_written(out: Path) -> None:
-    """Make it look as if the run was killed while the ranks wrote their next checkpoint: rank 0 has
-    written generation g+1 (with weights that would spoil the run: zeros), rank 1 has not. A resumed
-    run must go on from generation g, which both hold."""
-    (r, g), path = max(rank_files(out, 0).items(), key=lambda item: item[0][1])
+    """Leave the ranks with different newest generations, as a kill while they write their next
+    checkpoint does: rank 0 has written generation g+1 (with weights that would spoil the run:
+    zeros), rank 1 has not. A resumed run must go on from generation g, which both hold. Where the
+    kill already left them so (rank 1's small file may be written first), that state is tested."""
+    newest = {r: max(g for (_, g) in rank_files(out, r)) for r in (0, 1)}
+    if newest[0] != newest[1]:          # at most one apart, and each rank still holds the older one
+        assert abs(newest[0] - newest[1]) == 1 and (0, min(newest.values())) in rank_files(out, 0)
+        return
+    g = newest[0]
+    path = rank_files(out, 0)[0, g]
     with np.load(path) as z:
         arrays = {k: z[k] for k in z.files}
     meta = json.loads(arrays.pop("__meta__").tobytes())

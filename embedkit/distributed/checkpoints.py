@@ -77,6 +77,8 @@ class RankCheckpoints:
         for (_, old), old_path in rank_files(path.parent.parent, rank).items():
             if old != g:
                 old_path.unlink(missing_ok=True)
+        for stale in path.parent.glob(f".rank{rank}.*.tmp"):
+            stale.unlink(missing_ok=True)     # a write a kill cut short (up to the weights' size on rank 0)
         self.generation, self.last_all = g, units_all
         if interrupted:
             raise Interrupted(path)
