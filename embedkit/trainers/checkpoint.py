@@ -157,24 +157,23 @@ def _find(output, rank: int | None, generation: int | None = None) -> Path:
     """The file load_checkpoint reads (module doc); the wrong layout or none is an EmbedkitError."""
     path = checkpoint_path(output)
     mine = rank_files(output, rank) if rank is not None else {}
-    if rank is not None and mine:
+    if mine:
         newest = generation if generation is not None else max(g for _, g in mine)
         if (rank, newest) not in mine:
             raise EmbedkitError(f"{output}: rank {rank} has no checkpoint of generation {newest} "
                                 f"(it has {', '.join(str(g) for _, g in sorted(mine))})")
         return mine[rank, newest]
-    if rank is None and path.is_file():
-        return path
-    others = rank_files(output)
-    if rank is None and others:
-        ranks = _read(next(iter(others.values())), meta_only=True)[1]["distributed"]["ranks"]
-        raise EmbedkitError(f"{output}: the checkpoint is of a distributed run of {ranks} ranks; resume it as it "
-                            f"was started: torchrun --nproc-per-node ... -m embedkit train --resume {output} "
-                            "--distributed")
-    if rank is not None and path.is_file():
+    if path.is_file():
+        if rank is None:
+            return path
         raise EmbedkitError(f"{output}: the checkpoint is of a single-process run; resume it without --distributed")
-    if rank is not None and others:
+    others = rank_files(output)
+    if others:
         ranks = _read(next(iter(others.values())), meta_only=True)[1]["distributed"]["ranks"]
+        if rank is None:
+            raise EmbedkitError(f"{output}: the checkpoint is of a distributed run of {ranks} ranks; resume it as "
+                                f"it was started: torchrun --nproc-per-node ... -m embedkit train --resume {output} "
+                                "--distributed")
         raise EmbedkitError(f"{output}: no checkpoint of rank {rank}: the run had {ranks} ranks; resume it with as "
                             "many (and on a node of their own, each rank finds its file in that node's folder)")
     raise EmbedkitError(f"{output} has no checkpoint ({path} not found): it was trained without "
