@@ -40,9 +40,9 @@ tensors through NCCL, and the control vector stays on the CPU. Bytes: a full syn
 arrays' total size S = sum(w.nbytes) (word2vec: (R_in + R_out) x dim x 4; GloVe: 2 x 2V x
 (dim+1) x 4), a hot sync S_hot = the hot rows' share of it (word2vec NS: 2 x H x dim x 4); a ring
 all-reduce sends and receives 2 (ranks-1)/ranks x the bytes per rank. A hot sync gathers the hot
-rows of all arrays into one buffer (per dtype and device) and all-reduces it once. The time a sync spends in the control
-all-reduce is logged apart (sync_wait_seconds): it is mostly waiting for the slowest rank.
-A warm sync sends S_warm = warm_rows x the row size of each array and replaces a full sync's S.
+rows of all arrays into one buffer (per dtype and device) and all-reduces it once. The time a
+sync spends in the control all-reduce is logged apart (sync_wait_seconds): it is mostly waiting
+for the slowest rank. A warm sync sends S_warm = warm_rows x the row size of each array and replaces a full sync's S.
 """
 from __future__ import annotations
 
