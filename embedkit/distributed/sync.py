@@ -42,7 +42,8 @@ arrays' total size S = sum(w.nbytes) (word2vec: (R_in + R_out) x dim x 4; GloVe:
 all-reduce sends and receives 2 (ranks-1)/ranks x the bytes per rank. A hot sync gathers the hot
 rows of all arrays into one buffer (per dtype and device) and all-reduces it once. The time a
 sync spends in the control all-reduce is logged apart (sync_wait_seconds): it is mostly waiting
-for the slowest rank. A warm sync sends S_warm = warm_rows x the row size of each array and replaces a full sync's S.
+for the slowest rank. A warm sync sends S_warm = warm_rows x the row size of each array and
+replaces a full sync's S.
 """
 from __future__ import annotations
 
