@@ -5,7 +5,8 @@ written (the nearest existing parent is a folder that takes a new file; missing 
 it are made when writing; nothing of the wrong kind is in the way), so a long run is never lost
 to a typo in --output. atomic_path/atomic_dir: write to a temporary
 name beside the target, then rename, so an interrupted run leaves either the previous file or
-nothing, never half a file.
+nothing, never half a file. atomic_rewrite: the same, written over a spare copy the caller keeps
+(checkpoints, written again and again).
 Temporary names carry the writer's process id (`.NAME.PID.XXXX.tmp`); a write into a place
 first removes the temporaries of writers that no longer run (a killed run's leftovers), so a
 SIGKILL leaves nothing behind for longer than the next run into the same place.
@@ -79,6 +80,32 @@ def atomic_path(path: str | os.PathLike):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_rewrite(path: str | os.PathLike, spare: str | os.PathLike):
+    """Like atomic_path, but yields the temporary file open for writing ("r+b"), and that file is
+    `spare` when it exists: a copy the caller no longer needs, written over in place. The file
+    `path` named before becomes the next spare (a hard link to it; without hard links, no spare).
+
+    Why: a new file's pages in the page cache are fresh memory, and on a VM that hands freed memory
+    back to its host (virtio free page reporting) the first touch of fresh memory is slow. Here,
+    114 MB took 0.6-0.8 s to fill as a new file or a new array, and 0.05 s written over a file's
+    own pages (README, "Training on several machines": checkpoints). PostgreSQL recycles its WAL
+    segments for the same kind of reason. Disk use: one more copy at rest; while a write runs
+    there are two copies either way (the old file and the temporary one)."""
+    path, spare = Path(path), Path(spare)
+    with atomic_path(path) as tmp:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(spare, tmp)
+            if os.stat(tmp).st_nlink > 1:     # a kill between the link and the rename below: spare is `path`
+                os.unlink(tmp)                # itself, which must not be written over
+                tmp.touch()
+        with open(tmp, "r+b") as f:
+            yield f
+            f.truncate()                      # a spare longer than the new file
+        with contextlib.suppress(OSError):
+            os.link(path, spare)
 
 
 @contextlib.contextmanager

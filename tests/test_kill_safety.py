@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import embedkit
-from embedkit.fsutil import atomic_path, remove_stale
+from embedkit.fsutil import atomic_path, atomic_rewrite, remove_stale
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = str(ROOT / "tests" / "lifecycle_child.py")
@@ -217,3 +217,42 @@ def test_a_model_folder_without_model_json_is_no_output(tmp_path):
         embedkit.load(tmp_path / "m", format="native")
     emb.save(tmp_path / "m")
     assert embedkit.load(tmp_path / "m").words == ["a", "b"]
+
+
+def rewrite(path, spare, data: bytes, fail: bool = False):
+    with atomic_rewrite(path, spare) as f:
+        f.write(data)
+        if fail:
+            raise RuntimeError("killed mid-write")
+
+
+def test_rewrites_go_over_the_spare_in_place(tmp_path):
+    """Each write replaces the file atomically; the file it replaced becomes the spare, and the next
+    write goes over the spare's own blocks (the same inode), cut to the new length."""
+    path, spare = tmp_path / "state.npz", tmp_path / ".state.spare.npz"
+    rewrite(path, spare, b"A" * 1000)
+    assert path.read_bytes() == b"A" * 1000 and not spare.exists()
+    rewrite(path, spare, b"B" * 10)
+    assert path.read_bytes() == b"B" * 10 and spare.read_bytes() == b"A" * 1000
+    inode = spare.stat().st_ino
+    rewrite(path, spare, b"C" * 5)
+    assert path.read_bytes() == b"C" * 5 and path.stat().st_ino == inode
+    assert spare.read_bytes() == b"B" * 10
+    with pytest.raises(RuntimeError):
+        rewrite(path, spare, b"D" * 2000, fail=True)
+    assert path.read_bytes() == b"C" * 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.npz"]      # no temporary left; the spare was used up
+
+
+def test_a_spare_that_is_the_file_itself_is_not_written_over(tmp_path):
+    """A kill between linking the old file as the spare and the rename leaves the spare and the file as
+    one inode; the next write must make a new file rather than go over the checkpoint in place."""
+    path, spare = tmp_path / "state.npz", tmp_path / ".state.spare.npz"
+    path.write_bytes(b"old" * 100)
+    os.link(path, spare)
+    with pytest.raises(RuntimeError):
+        rewrite(path, spare, b"new", fail=True)
+    assert path.read_bytes() == b"old" * 100
+    os.link(path, spare)
+    rewrite(path, spare, b"new")
+    assert path.read_bytes() == b"new" and spare.read_bytes() == b"old" * 100

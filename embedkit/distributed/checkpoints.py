@@ -19,8 +19,9 @@ state (rules.py), the same on every rank as well. Every file holds the recipe an
 On resume each rank loads its own file, and DeltaSync broadcasts rank 0's arrays and sync state.
 With one worker per rank a resumed run is bit-identical to one never stopped (tests).
 
-Generations. A rank removes its file of generation g-1 only once every rank has written g (one
-all-reduce after the writes), so at any moment each rank holds g-1, g or both; a resumed run takes
+Generations. A rank retires its file of generation g-1 only once every rank has written g (one
+all-reduce after the writes): it becomes the rank's spare, which g+1 is written over in place
+(trainers/checkpoint.py). So at any moment each rank holds g-1, g or both; a resumed run takes
 the newest generation all ranks hold (an all-reduce of each rank's newest, MIN). The same number of
 ranks must resume it: rank r's stream and shard are its own.
 
@@ -35,8 +36,10 @@ rendezvous), not c10d's, which may hand the machines their ranks in another orde
 """
 from __future__ import annotations
 
+import os
+
 from embedkit.errors import EmbedkitError
-from embedkit.trainers.checkpoint import Interrupted, RankPart, load_checkpoint, rank_files
+from embedkit.trainers.checkpoint import Interrupted, RankPart, load_checkpoint, rank_files, spare_path
 
 SYNC_PREFIX = "sync."      # rank 0's file: the sync state's arrays, by these names (sync_state)
 COUNTERS = ("fulls", "syncs", "hot_syncs", "warm_syncs", "seconds", "wait_seconds")
@@ -75,8 +78,8 @@ class RankCheckpoints:
         written = torch.zeros(1)
         self.group.collective(lambda: dist.all_reduce(written))       # returns once every rank has written g
         for (_, old), old_path in rank_files(path.parent.parent, rank).items():
-            if old != g:
-                old_path.unlink(missing_ok=True)
+            if old != g:                      # the spare the next generation is written over
+                os.replace(old_path, spare_path(old_path))
         for stale in path.parent.glob(f".rank{rank}.*.tmp"):
             stale.unlink(missing_ok=True)     # a write a kill cut short (up to the weights' size on rank 0)
         self.generation, self.last_all = g, units_all

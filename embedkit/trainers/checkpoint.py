@@ -8,7 +8,8 @@ GloVe's AdaGrad accumulators, every worker's RNG state, the progress counters an
 of the running epoch) and, as the array "__meta__" (UTF-8 JSON), the runner's state (epoch, log
 and loss curve so far) and the recipe of the run (model, options, corpus paths, ...), which is
 where `--resume` reads its config from. It is one file replaced with a rename
-(fsutil.atomic_path), so a kill at any moment leaves the previous checkpoint or the new one;
+(fsutil.atomic_rewrite), so a kill at any moment leaves the previous checkpoint or the new one;
+the one replaced is kept as .state.spare.npz, and the next checkpoint is written over it in place;
 checkpoint.json beside it is a readable copy of the JSON part, for people (resume ignores it).
 The checkpoint folder is removed once the run's output is written.
 
@@ -39,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from embedkit.errors import EmbedkitError
-from embedkit.fsutil import atomic_path
+from embedkit.fsutil import atomic_path, atomic_rewrite
 
 VERSION = 1
 FOLDER, STATE = "checkpoint", "state.npz"
@@ -77,6 +78,12 @@ def checkpoint_path(output) -> Path:
 
 def rank_path(output, rank: int, generation: int) -> Path:
     return Path(output) / FOLDER / f"rank{rank}.{generation}.npz"
+
+
+def spare_path(path: Path) -> Path:
+    """The older copy that the next write of checkpoint file `path` goes over (fsutil.atomic_rewrite):
+    .state.spare.npz, or one per rank, .rank<R>.spare.npz. Resume never reads it."""
+    return path.with_name(f".{path.name.split('.')[0]}.spare.npz")
 
 
 def rank_files(output, rank: int | None = None) -> dict:
@@ -130,10 +137,9 @@ def write_checkpoint(output, run, recipe: dict, part: RankPart | None = None) ->
         meta["distributed"] = part.meta
         path = rank_path(output, part.rank, part.generation)
     text = json.dumps(meta, indent=1)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, __meta__=np.frombuffer(text.encode("utf-8"), dtype=np.uint8),
-                     **{k: np.asarray(v) for k, v in state.items()})
+    with atomic_rewrite(path, spare_path(path)) as f:
+        np.savez(f, __meta__=np.frombuffer(text.encode("utf-8"), dtype=np.uint8),
+                 **{k: np.asarray(v) for k, v in state.items()})
     if part is None or part.rank == 0:
         with atomic_path(path.with_name("checkpoint.json")) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
