@@ -91,7 +91,7 @@ def atomic_rewrite(path: str | os.PathLike, spare: str | os.PathLike):
     Why: a new file's pages in the page cache are fresh memory, and on a VM that hands freed memory
     back to its host (virtio free page reporting) the first touch of fresh memory is slow. Here,
     114 MB took 0.6-0.8 s to fill as a new file or a new array, and 0.05 s written over a file's
-    own pages (README, "Training on several machines": checkpoints). PostgreSQL recycles its WAL
+    own pages (README, "Training lifecycle": checkpoints). PostgreSQL recycles its WAL
     segments for the same kind of reason. Disk use: one more copy at rest; while a write runs
     there are two copies either way (the old file and the temporary one)."""
     path, spare = Path(path), Path(spare)
