@@ -253,8 +253,8 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         from embedkit.corpus.cooccur import load_cooccur
         cooccur = load_cooccur(cooccur)
     ranks, _resume = lifecycle.start_ranks(distributed, row.family, model_cfg.device, sync_every, sync_timeout,
-                                           output=output, resume=_resume, sync_rule=sync_rule, hot_rows=hot_rows,
-                                           hot_sync_every=hot_sync_every, warm_rows=warm_rows)
+                                           output=output, resume=_resume, corpus=corpus, sync_rule=sync_rule,
+                                           hot_rows=hot_rows, hot_sync_every=hot_sync_every, warm_rows=warm_rows)
     try:
         t0 = time.perf_counter()
         # continued training reads the new text with every word kept: old words count whatever their count in it

@@ -47,10 +47,20 @@ def check_checkpoints(checkpoint_every, output) -> None:
             raise EmbedkitError("checkpoint_every needs output= (the checkpoint goes into OUTPUT/checkpoint/)")
 
 
+def reads_stdin(corpus) -> bool:
+    """Whether the corpus argument names standard input ("-", alone or in a list of paths)."""
+    return isinstance(corpus, str) and corpus == "-" or (isinstance(corpus, (list, tuple)) and "-" in corpus)
+
+
 def start_ranks(distributed: bool, family: str, device: str, sync_every, sync_timeout, *, output, resume,
-                sync_rule=None, hot_rows=None, hot_sync_every=None, warm_rows=None):
+                corpus=None, sync_rule=None, hot_rows=None, hot_sync_every=None, warm_rows=None):
     """(this process's rank of a distributed run (embedkit/distributed/run.py) or None, the
     checkpoint to resume from: a rank's, of the generation every rank holds)."""
+    if distributed and reads_stdin(corpus):
+        # every rank inherits the launcher's stdin, and whichever reads first takes the text from the
+        # others: rank 1 then failed on an empty corpus, or the ranks built different vocabularies
+        raise EmbedkitError("--corpus - (standard input) cannot feed a distributed run: the ranks are separate "
+                            "processes and only one of them would get the text; save it to a file and give that path")
     if not distributed:
         if any(v is not None for v in (sync_every, sync_timeout, sync_rule, hot_rows, hot_sync_every, warm_rows)):
             raise EmbedkitError("sync_every, sync_rule, sync_timeout, hot_rows, hot_sync_every and warm_rows apply "
@@ -71,8 +81,7 @@ def corpus_recipe(corpus, sentences) -> dict:
     from embedkit.corpus.encoded import EncodedCorpus
     if corpus is None:
         return {"bundled": True}
-    if sentences is not None or isinstance(corpus, EncodedCorpus) or corpus == "-" or \
-            (isinstance(corpus, (list, tuple)) and "-" in corpus):
+    if sentences is not None or isinstance(corpus, EncodedCorpus) or reads_stdin(corpus):
         return {"given": True}
     paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
     return {"paths": [os.path.abspath(p) for p in paths]}
