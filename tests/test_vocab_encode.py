@@ -1,4 +1,5 @@
 """Vocabulary counting/pruning/TSV and the encoded-corpus cache."""
+import os
 from collections import Counter
 
 import numpy as np
@@ -122,3 +123,17 @@ def test_encoded_format_version_is_checked(tmp_path, monkeypatch):
 def test_corpus_config_is_checked_once_in_the_config(options, message):
     with pytest.raises(EmbedkitError, match=message):
         CorpusConfig(**options)
+
+
+def test_a_rewrite_that_keeps_size_and_mtime_is_not_served_from_the_cache(tmp_path, monkeypatch):
+    """cp -p, rsync -t or touch -r leave a new text with the old size and mtime."""
+    monkeypatch.setenv("EMBEDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    f = _write(tmp_path / "c.txt", "aaa bbb ccc\n" * 5)
+    cfg = CorpusConfig(tokenizer="whitespace", min_count=1)
+    assert prepare_corpus([f], cfg).vocab.words == ["aaa", "bbb", "ccc"]
+    before = os.stat(f)
+    new = _write(tmp_path / "new.txt", "qqq www eee\n" * 5)
+    os.utime(new, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(new, f)                                   # as cp -p and rsync -t leave it
+    assert (os.stat(f).st_size, os.stat(f).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert prepare_corpus([f], cfg).vocab.words == ["eee", "qqq", "www"]

@@ -9,7 +9,7 @@ phrases (CorpusConfig.phrases > 0) every word is encoded first (cached under its
 phrases are found over it (corpus/phrases.py) and the vocabulary is built from the phrased tokens.
 
 Cache: a folder per fingerprint under $EMBEDKIT_CACHE_DIR (default ~/.cache/embedkit). The
-fingerprint covers the inputs (absolute path, size, mtime), every CorpusConfig field, the
+fingerprint covers the inputs (absolute path, size, mtime, inode, ctime), every CorpusConfig field, the
 encoded format version and the code that produces an encoding: the source of embedkit/corpus/
 and of the scanning and counting kernels, Python's Unicode database version (the regex and text8
 tokenizers depend on it) and, for an nltk tokenizer, nltk's version. Changing any of them
@@ -66,7 +66,10 @@ def fingerprint(files: list[str], cfg: CorpusConfig) -> str | None:
         if f == "-":
             return None
         st = os.stat(f)
-        items.append([os.path.abspath(f), st.st_size, st.st_mtime_ns])
+        # size and mtime alone miss a rewrite that keeps both (cp -p, rsync -t, tar, touch -r, a
+        # same-size edit within a coarse clock tick): the inode and the change time, which no tool
+        # can set back, catch it. A copy or a chmod then encodes again, which only costs time.
+        items.append([os.path.abspath(f), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns])
     blob = json.dumps({"format": encoded.FORMAT_VERSION, "inputs": items, "cfg": dataclasses.asdict(cfg),
                        "code": code_fingerprint(cfg)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
