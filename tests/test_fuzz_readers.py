@@ -526,7 +526,7 @@ def test_defects_found_by_fuzzing(tmp_path, reader, name, data, message):
     (lambda f: (f / "arrays.npz").write_bytes((f / "arrays.npz").read_bytes()[:-30]), r"arrays.npz: cannot read arrays"),
     (lambda f: (f / "vocab.tsv").write_bytes(b"a\t1\n\xff\t2\n"), r"vocab.tsv, line 2: invalid UTF-8"),
     (lambda f: (f / "vocab.tsv").write_bytes(b"a\t1\nb\t\xc2\xb2\n"), r"vocab.tsv, line 2: expected 'word<TAB>count'"),
-    (lambda f: (f / "vocab.tsv").write_bytes(b"a\t1\nb c\t2\n"), r"vocab.tsv, line 2: word 'b c' contains whitespace"),
+    (lambda f: (f / "vocab.tsv").write_bytes(b"a\t1\nb c\t2\n"), r"vocab.tsv, line 2: word 'b c' contains ASCII whitespace"),
     (lambda f: (f / "model.json").write_text((f / "model.json").read_text().replace('"dim": 2', '"dim": "2"')),
      r"model.json: 'dim' must be an integer"),
     (lambda f: np.savez(f / "arrays.npz", vectors=np.array([[1, np.nan], [0, 1]], np.float32)),

@@ -179,9 +179,21 @@ def test_unreadable_and_undetectable(tmp_path):
 @pytest.mark.parametrize("fmt", list(EXT))
 def test_unwritable_words_leave_no_file(tmp_path, fmt):
     e = Embeddings(["ok", "two words"], np.ones((2, 2), np.float32))
-    with pytest.raises(EmbedkitError, match="'two words' is empty or contains whitespace"):
+    with pytest.raises(EmbedkitError, match="'two words' is empty or contains ASCII whitespace"):
         io.save(e, tmp_path / "out", format=fmt)
     assert os.listdir(tmp_path) == []                    # not even a temp file
+
+
+@pytest.mark.parametrize("fmt", list(EXT))
+def test_unicode_spaces_inside_words_round_trip(tmp_path, fmt):
+    """Only ASCII whitespace separates fields (as for fastText, gensim and word2vec C): a fastText
+    .vec or classifier word may hold U+00A0, U+2009 or U+0085, and must survive every format."""
+    words = ["foo\xa0bar", "a\u2009b", "x\x85y", "\x1cq", "plain"]
+    e = Embeddings(words, np.arange(10, dtype=np.float32).reshape(5, 2))
+    path = tmp_path / f"v.{EXT[fmt]}"
+    io.save(e, path, format=fmt)
+    back = io.load(path, format=fmt)
+    assert back.words == words and np.array_equal(back.vectors, e.vectors)
 
 
 def test_save_replaces_atomically(tmp_path, emb):
@@ -278,11 +290,11 @@ def test_binary_records_across_read_blocks(tmp_path, emb, monkeypatch, block):
         io.load(_write(tmp_path / "cut.bin", data[:len(data) - 4 * emb.dim]))
 
 
-@pytest.mark.parametrize("bad", ["", "a\tb", "a\nb"])
+@pytest.mark.parametrize("bad", ["", "a\tb", "a\nb", "a b", "a\rb"])
 def test_native_refuses_words_vocab_tsv_cannot_hold(tmp_path, emb, bad):
     """vocab.tsv is one `word<TAB>count` line per word: such a word would shift every later row."""
     words = list(emb.words)
     words[3] = bad
-    with pytest.raises(EmbedkitError, match="empty or contains a tab or newline"):
+    with pytest.raises(EmbedkitError, match="empty or contains ASCII whitespace"):
         io.save_model(tmp_path / "m", Embeddings(words, emb.vectors), kind="x", config={}, arrays={})
     assert not (tmp_path / "m").exists()

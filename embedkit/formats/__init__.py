@@ -79,13 +79,25 @@ def open_write(path):
         raise EmbedkitError(f"cannot write {path}: {e.strerror or e}") from None
 
 
+# The characters a vectors or vocabulary file's readers split on: ASCII whitespace and NUL, as
+# fastText's reader does (C++ >> and its own word reader), gensim splits on " " and word2vec C on
+# " ", "\t" and "\n". Other Unicode spaces (U+00A0, U+2009, U+0085, ...) are ordinary characters
+# to all of them: fastText's .vec files and its classifier's words contain them.
+SEPARATORS = frozenset(" \t\n\r\v\f\0")
+
+
+def writable_word(word: str) -> bool:
+    """A word a whitespace-separated file can hold and read back: non-empty, no SEPARATORS."""
+    return bool(word) and SEPARATORS.isdisjoint(word)
+
+
 def check_words(words, path, fmt: str) -> None:
-    """Words written to a whitespace-separated format must be non-empty and free of whitespace,
-    or the file would not read back as the same vocabulary."""
+    """Words written to a whitespace-separated format must be non-empty and free of the
+    separators, or the file would not read back as the same vocabulary."""
     for i, w in enumerate(words):
-        if not w or any(ch.isspace() for ch in w):
+        if not writable_word(w):
             raise EmbedkitError(f"cannot write {fmt} file {os.fspath(path)}: word #{i} {w!r} is empty or "
-                                "contains whitespace, which this format cannot represent")
+                                "contains ASCII whitespace, which this format cannot represent")
 
 
 def check_finite(vectors, path, where) -> None:

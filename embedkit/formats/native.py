@@ -26,7 +26,7 @@ import numpy as np
 from embedkit.embeddings import Embeddings
 from embedkit.errors import EmbedkitError
 from embedkit.fsutil import atomic_dir
-from embedkit.formats import check_finite
+from embedkit.formats import check_finite, writable_word
 from embedkit.formats.text import write_text
 
 FORMAT_VERSION = 1
@@ -95,8 +95,8 @@ def save_model(path, emb: Embeddings, *, kind: str, config: dict, arrays: dict[s
     except TypeError as e:
         raise EmbedkitError(f"model config or training log is not JSON-serialisable: {e}") from None
     for w in emb.words:
-        if not w or "\t" in w or "\n" in w:
-            raise EmbedkitError(f"cannot save model {path}: word {w!r} is empty or contains a tab or newline")
+        if not writable_word(w):
+            raise EmbedkitError(f"cannot save model {path}: word {w!r} is empty or contains ASCII whitespace")
     with atomic_dir(path, commit="model.json") as tmp:
         (tmp / "model.json").write_text(meta_text + "\n", encoding="utf-8")
         (tmp / "training_log.json").write_text(log_text + "\n", encoding="utf-8")
@@ -176,7 +176,7 @@ def read_model(path) -> NativeModel:
 
 
 def _read_vocab(path: Path) -> tuple[list, np.ndarray]:
-    """word<TAB>count lines; a word is what the writer can write: non-empty, no whitespace."""
+    """word<TAB>count lines; a word is what the writer can write (formats.writable_word)."""
     words, counts, first = [], [], {}
     try:
         f = open(path, "rb")
@@ -193,8 +193,8 @@ def _read_vocab(path: Path) -> tuple[list, np.ndarray]:
             word, tab, count = line.rstrip("\n").partition("\t")
             if not tab or not word or not (count.isascii() and count.isdigit()) or int(count) >= 2**63:
                 raise EmbedkitError(f"{path}, line {line_no}: expected 'word<TAB>count'")
-            if any(ch.isspace() for ch in word):
-                raise EmbedkitError(f"{path}, line {line_no}: word {word!r} contains whitespace")
+            if not writable_word(word):
+                raise EmbedkitError(f"{path}, line {line_no}: word {word!r} contains ASCII whitespace")
             if word in first:
                 raise EmbedkitError(f"{path}, line {line_no}: duplicate word {word!r} (first at line {first[word]})")
             first[word] = line_no
