@@ -454,6 +454,18 @@ def test_cli_train_on_torch(tmp_path, model):
     assert (out / "vectors.txt").read_text().splitlines()[0] == "50 8"
 
 
+def test_a_batch_too_large_for_memory_is_a_one_line_error(tmp_path):
+    """torch's allocator raised a RuntimeError from deep inside (a 9.6 TB batch at dim 10)."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c a b c\n" * 20)
+    r = run_cli("--model", "skipgram", "--backend", "torch", "--batch-size", str(10 ** 10), "--dim", "10",
+                "--corpus", str(corpus), "--output", str(tmp_path / "out"), "--min-count", "1", "--quiet",
+                env_extra={"EMBEDKIT_CACHE_DIR": str(tmp_path / "cache")})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert "embedkit train: error: out of memory allocating the arrays for --batch-size 10,000,000,000" in r.stderr
+    assert "lower --batch-size" in r.stderr and not (tmp_path / "out").exists()
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
 def test_cuda_without_a_gpu_is_a_one_line_error(tmp_path):
     corpus = tmp_path / "c.txt"
@@ -547,3 +559,17 @@ def test_a_cbow_bag_rows_k_is_its_words_share_of_the_mean(subword, monkeypatch):
             noise=torch.tensor([noise]))
     assert len(calls) == 2
     np.testing.assert_allclose(calls[1].numpy(), want, rtol=1e-5)
+
+
+def test_a_cached_corpus_trains_without_torchs_read_only_warning(tmp_path):
+    """The cached corpus is a read-only memory map; torch warned on every run that writing to it
+    would be undefined (it never is written). In a fresh process: torch warns once per process."""
+    text = tmp_path / "c.txt"
+    text.write_text("the cat sat on the mat and the dog sat on the log\n" * 200)
+    code = ("import embedkit\n"
+            "for _ in range(2):\n"       # the second reads the memory-mapped cache
+            f"    embedkit.train('skipgram', {str(text)!r}, min_count=1, dim=4, epochs=1, backend='torch')\n")
+    env = {**os.environ, "EMBEDKIT_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-W", "error:The given NumPy array is not writable", "-c", code],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from embedkit.torch.device import import_torch, resolve_device
+from embedkit.torch.device import import_torch, read_only, resolve_device
 from embedkit.torch.windows import chunk_windows
 from embedkit.torch.word2vec_batch import HuffmanOutputs, NoiseOutputs, logistic_loss
 
@@ -99,7 +99,7 @@ class Word2VecExamples(torch.utils.data.IterableDataset):
         self.n_words = len(counts)
         self.window, self.batch_size = window, batch_size
         self.host_offsets = np.asarray(corpus.offsets, dtype=np.int64)
-        self.tokens = torch.from_numpy(np.ascontiguousarray(corpus.tokens, dtype=np.int32)).to(self.device)
+        self.tokens = read_only(np.ascontiguousarray(corpus.tokens, dtype=np.int32), self.device)
         self.offsets = torch.from_numpy(self.host_offsets).to(self.device)
         self.keep_prob = torch.from_numpy(keep_probabilities(counts, sample).astype(np.float32)).to(self.device)
         self.chunks = chunk_ranges(self.host_offsets, 0, len(self.host_offsets) - 1, 1 << 20)

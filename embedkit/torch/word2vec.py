@@ -29,7 +29,7 @@ import numpy as np
 
 from embedkit.errors import EmbedkitError
 from embedkit.kernels.objectives import HuffmanTables, NoiseTables
-from embedkit.torch.device import import_torch, resolve_device
+from embedkit.torch.device import allocating, import_torch, read_only, resolve_device
 from embedkit.torch.chunk_program import ChunkProgram, replay_for
 from embedkit.torch.windows import chunk_windows
 from embedkit.torch.word2vec_batch import STEPS, BagInputs, HuffmanOutputs, NoiseOutputs, WordInputs, rows_per_centre
@@ -62,7 +62,7 @@ class TorchWord2Vec:
         if device.type == "cpu":
             torch.set_num_threads(task.workers)
         self.host_offsets = np.asarray(task.offsets, dtype=np.int64)
-        self.tokens = torch.from_numpy(np.ascontiguousarray(task.tokens, dtype=np.int32)).to(device)  # (N,) int32
+        self.tokens = read_only(np.ascontiguousarray(task.tokens, dtype=np.int32), device)            # (N,) int32
         self.offsets = torch.from_numpy(self.host_offsets).to(device)                                  # (S+1,) int64
         self.keep_prob = torch.from_numpy(np.asarray(task.keep_prob, dtype=np.float32)).to(device)     # (V,)
         wts = task.weights
@@ -73,8 +73,11 @@ class TorchWord2Vec:
         self.objective = OBJECTIVES[type(task.tables)](task.tables, device)
         self.chunks = chunk_ranges(self.host_offsets, 0, len(self.host_offsets) - 1, chunk_words)
         n_max = max((int(self.host_offsets[s1] - self.host_offsets[s0]) for s0, s1 in self.chunks), default=0)
-        self.program = ChunkProgram(task.step, STEPS[task.step], self.inputs, self.w_out, self.objective,
-                                    task.batch_size, task.window, n_max, device)
+        # its buffers grow with the batch: a batch too large for the device is a one-line error
+        with allocating(f"--batch-size {task.batch_size:,}, --window {task.window} and --dim {self.w_out.shape[1]}",
+                        "lower --batch-size"):
+            self.program = ChunkProgram(task.step, STEPS[task.step], self.inputs, self.w_out, self.objective,
+                                        task.batch_size, task.window, n_max, device)
         self.replay = replay_for(device)
         self.gen = torch.Generator(device=device)
         self.gen.manual_seed(task.seed)
