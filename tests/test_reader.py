@@ -44,6 +44,8 @@ def test_expand_inputs_errors_name_the_path(tmp_path):
         expand_inputs([tmp_path / "empty"])
     with pytest.raises(EmbedkitError, match="no input"):
         expand_inputs([])
+    with pytest.raises(EmbedkitError, match="standard input.*twice"):   # its text would count twice
+        expand_inputs(["-", "-"])
 
 
 @pytest.mark.parametrize("ext", ["", ".gz", ".bz2", ".xz"])

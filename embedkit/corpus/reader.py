@@ -71,6 +71,8 @@ def expand_inputs(paths) -> list[str]:
     for p in paths:
         p = os.fspath(p)
         if p == "-":
+            if p in files:       # stdin is read once; a second "-" would count its text twice
+                raise EmbedkitError("--corpus: - (standard input) is given twice; it can be read only once")
             files.append(p)
         elif os.path.isdir(p):
             found = []
