@@ -298,3 +298,22 @@ def test_native_refuses_words_vocab_tsv_cannot_hold(tmp_path, emb, bad):
     with pytest.raises(EmbedkitError, match="empty or contains ASCII whitespace"):
         io.save_model(tmp_path / "m", Embeddings(words, emb.vectors), kind="x", config={}, arrays={})
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("fmt", list(EXT))
+def test_a_byte_order_mark_is_not_part_of_the_first_word(tmp_path, fmt):
+    """Windows editors start UTF-8 text with U+FEFF: it was read as the start of the first word
+    (GloVe), or made the word2vec header unreadable."""
+    e = Embeddings(["the", "of"], np.arange(4, dtype=np.float32).reshape(2, 2))
+    path = tmp_path / f"v.{EXT[fmt]}"
+    io.save(e, path, format=fmt)
+    marked = _write(tmp_path / f"bom.{EXT[fmt]}", b"\xef\xbb\xbf" + path.read_bytes())
+    back = io.load(marked, format=fmt)
+    assert back.words == ["the", "of"] and np.array_equal(back.vectors, e.vectors)
+
+
+def test_evaluation_sets_with_a_byte_order_mark(tmp_path):
+    from embedkit.evaluate.datasets import read_analogies, read_pairs
+    pairs = read_pairs(_write(tmp_path / "sim.txt", "\ufeffthe of 0.5\nof the 0.7\n".encode()))
+    analogies = read_analogies(_write(tmp_path / "an.txt", "\ufeff: sec\na b c d\n".encode()))
+    assert pairs.pairs[0] == ("the", "of") and analogies.sections == [("sec", [("a", "b", "c", "d")])]

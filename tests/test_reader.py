@@ -129,3 +129,17 @@ def test_stopping_early_stops_the_thread(tmp_path):
     next(it)
     it.close()
     assert not [t for t in threading.enumerate() if t.name == "embedkit-decompress"]
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 64])
+def test_a_byte_order_mark_is_left_out(tmp_path, block_size):
+    """U+FEFF at the start of a file is not text: with --tokenizer whitespace it became part of the
+    first token. Offsets stay those of the file's bytes."""
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfhello world\n")
+    blocks = list(iter_blocks(str(path), block_size))
+    assert b"".join(b for _, b in blocks) == b"hello world\n" and blocks[0][0] == 3
+    path.write_bytes(b"\xef\xbb")                      # too short to be one: kept as it is
+    assert b"".join(b for _, b in iter_blocks(str(path), block_size)) == b"\xef\xbb"
+    path.write_bytes(b"a \xef\xbb\xbfb\n")             # only at the start
+    assert b"".join(b for _, b in iter_blocks(str(path), block_size)) == b"a \xef\xbb\xbfb\n"

@@ -24,6 +24,7 @@ the file and the byte's offset in the decompressed stream (decode_utf8).
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import lzma
 import os
@@ -304,11 +305,12 @@ def _peek_stdin(n: int) -> bytes:
 
 
 def iter_blocks(path: str, block_size: int = BLOCK_SIZE) -> Iterator[tuple[int, bytes]]:
-    """Yield (offset, block): consecutive pieces of the decompressed bytes of `path` of at most
-    about block_size bytes, each ending just after its last newline, or failing one just after
-    an ASCII whitespace byte, or at end of file. `offset` is the position of the block's first
-    byte in the decompressed stream. Memory is O(CHUNK_SIZE + block_size), plus the length of
-    the longest run without whitespace (at most MAX_TOKEN_BYTES: longer is an error).
+    """Yield (offset, block): consecutive pieces of the decompressed bytes of `path` (a UTF-8 byte
+    order mark at its start left out) of at most about block_size bytes, each ending just after
+    its last newline, or failing one just after an ASCII whitespace byte, or at end of file.
+    `offset` is the position of the block's first byte in the decompressed stream. Memory is
+    O(CHUNK_SIZE + block_size), plus the length of the longest run without whitespace (at most
+    MAX_TOKEN_BYTES: longer is an error).
     """
     if block_size < 1:
         raise ValueError("block_size must be >= 1")
@@ -316,6 +318,7 @@ def iter_blocks(path: str, block_size: int = BLOCK_SIZE) -> Iterator[tuple[int, 
     offset = 0        # of carry's first byte
     carry = b""       # bytes read but not yet yielded (no whitespace in them, or < block_size)
     chunks = iter_chunks(path, max(block_size, CHUNK_SIZE))
+    bom_seen = False  # whether the stream's start has been checked for a byte order mark
     try:
         while True:
             try:
@@ -325,6 +328,13 @@ def iter_blocks(path: str, block_size: int = BLOCK_SIZE) -> Iterator[tuple[int, 
             if chunk is None:
                 break
             data = carry + chunk if carry else chunk
+            if not bom_seen:
+                if len(data) < len(codecs.BOM_UTF8) and codecs.BOM_UTF8.startswith(data):
+                    carry = data                       # too short to tell yet
+                    continue
+                bom_seen = True
+                if data.startswith(codecs.BOM_UTF8):   # Windows editors write one: it is not text
+                    data, offset = data[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
             start = 0
             while len(data) - start >= block_size:
                 end = start + block_size

@@ -13,6 +13,7 @@ survive a round trip through a whitespace-separated format.
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import gzip
 import lzma
@@ -45,13 +46,16 @@ def compression_opener(path):
 
 def open_read(path):
     """Binary file object for `path`, decompressed when it is gzip, bzip2 or xz (by content, not
-    name); EmbedkitError if unreadable."""
+    name), past a UTF-8 byte order mark at its start; EmbedkitError if unreadable."""
     path = Path(path)
     if path.is_dir():
         raise EmbedkitError(f"{path} is a folder, not a file")
     opener = compression_opener(path)
     try:
-        return opener(path, "rb")
+        f = opener(path, "rb")
+        if f.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:     # Windows editors start text with one
+            f.seek(0)
+        return f
     except READ_ERRORS as e:
         raise EmbedkitError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
 
