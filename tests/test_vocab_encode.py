@@ -137,3 +137,19 @@ def test_a_rewrite_that_keeps_size_and_mtime_is_not_served_from_the_cache(tmp_pa
     os.replace(new, f)                                   # as cp -p and rsync -t leave it
     assert (os.stat(f).st_size, os.stat(f).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     assert prepare_corpus([f], cfg).vocab.words == ["eee", "qqq", "www"]
+
+
+def test_stdin_is_named_as_such_not_as_its_spool(monkeypatch):
+    """Standard input is spooled to a temporary file for the two passes; the summary and the errors
+    named that file (/tmp/.embedkit-stdin.../stdin.txt)."""
+    import io
+    import sys
+    from types import SimpleNamespace
+    from embedkit.corpus.summary import corpus_summary
+    cfg = CorpusConfig(tokenizer="whitespace", min_count=1)
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"a b a\n")))
+    corpus = prepare_corpus(["-"], cfg)
+    assert corpus.stats.files == ["-"] and corpus_summary(corpus, 1).startswith("corpus: <stdin>, 1 lines")
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"a b a\n")))
+    with pytest.raises(EmbedkitError, match=r"at least --min-count 5 times in <stdin>$"):
+        prepare_corpus(["-"], CorpusConfig(tokenizer="whitespace", min_count=5))

@@ -17,7 +17,7 @@ import numpy as np
 
 from embedkit.config import CorpusConfig
 from embedkit.corpus.bytetable import IDENTITY, ByteTable
-from embedkit.corpus.reader import BLOCK_SIZE, expand_inputs
+from embedkit.corpus.reader import BLOCK_SIZE, display_name, expand_inputs
 from embedkit.corpus.stats import CorpusStats
 from embedkit.corpus.stream import TextStream, gc_paused, new_state, publish_counts
 from embedkit.corpus.vocab import Vocab
@@ -83,5 +83,5 @@ def build_vocab(files, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
     trim_heap()                                         # the count table is gone: return its heap
     if len(vocab) == 0:
         raise EmbedkitError(f"no word occurs at least --min-count {cfg.min_count} times in "
-                            f"{', '.join(expand_inputs(files))}")
+                            f"{', '.join(map(display_name, expand_inputs(files)))}")
     return vocab

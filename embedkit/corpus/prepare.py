@@ -36,7 +36,7 @@ from embedkit.cache import cache_root, source_fingerprint
 from embedkit.config import CorpusConfig
 from embedkit.corpus import encoded
 from embedkit.corpus.encoded import EncodedCorpus
-from embedkit.corpus.reader import resolve_inputs
+from embedkit.corpus.reader import STDIN_SPOOLS, resolve_inputs
 from embedkit.corpus.stats import CorpusStats
 from embedkit.corpus.vocab import Vocab
 from embedkit.fsutil import atomic_dir, remove_stale, temp_prefix
@@ -123,7 +123,14 @@ def prepare_corpus(paths, cfg: CorpusConfig | None = None, *, cache: bool = True
             with open(spooled, "wb") as out:
                 shutil.copyfileobj(sys.stdin.buffer, out, 16 << 20)
             files = [str(spooled) if f == "-" else f for f in files]
-            return prepare_corpus(files, cfg, cache=False, vocab=vocab, progress=progress)
+            STDIN_SPOOLS.add(str(spooled))
+            try:
+                corpus = prepare_corpus(files, cfg, cache=False, vocab=vocab, progress=progress)
+            finally:
+                STDIN_SPOOLS.discard(str(spooled))
+            if corpus.stats is not None:               # the summary names what the user gave
+                corpus.stats.files = ["-" if f == str(spooled) else f for f in corpus.stats.files]
+            return corpus
     fp = fingerprint(files, cfg) if (cache and vocab is None) else None
     folder = cache_root() / fp if fp else None
     if folder is not None and (folder / "meta.json").is_file():

@@ -104,8 +104,13 @@ def open_binary(path: str) -> BinaryIO:
         raise EmbedkitError(f"cannot read {path}: {e.strerror or e}") from None
 
 
+# the temporary files standard input is spooled to while it is read (corpus/prepare.py): messages
+# and summaries name them as what the user gave, not as a temporary path
+STDIN_SPOOLS: set[str] = set()
+
+
 def display_name(path: str) -> str:
-    return "<stdin>" if path == "-" else path
+    return "<stdin>" if path == "-" or path in STDIN_SPOOLS else path
 
 
 def sniff_codec(head: bytes) -> str | None:

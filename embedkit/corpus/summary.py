@@ -1,6 +1,7 @@
 """The one-line corpus summary `train` prints before training: what was read and what is kept."""
 from __future__ import annotations
 
+from embedkit.corpus.reader import display_name
 from embedkit.corpus.tokenlists import SOURCE_NAME
 
 
@@ -15,7 +16,7 @@ def corpus_summary(corpus, min_count: int | None = None) -> str:
                 f"{_n(stats.cuts, 'cut')} of over-long sentences")
     else:
         files = stats.files
-        source = files[0] if len(files) == 1 else f"{len(files):,} files"
+        source = display_name(files[0]) if len(files) == 1 else f"{len(files):,} files"
         read = (f"{source}, {stats.lines:,} lines, {stats.tokens:,} tokens, {_n(stats.cuts, 'cut')} of over-long "
                 f"lines, {_n(stats.replaced_bytes, 'undecodable byte')} replaced")
     s = vocab.summary()
