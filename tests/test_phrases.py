@@ -307,3 +307,14 @@ def test_config_defaults():
     cfg = PhrasesConfig()
     assert (cfg.min_count, cfg.threshold_value(), cfg.scoring, cfg.passes) == (5, 100.0, "word2phrase", 1)
     assert PhrasesConfig(scoring="npmi").threshold_value() == 0.5
+
+
+@pytest.mark.parametrize("verb,output", [("vocab", "v.tsv"), ("cooccur", "c.npz")])
+def test_phrase_options_without_phrases_are_an_error_in_every_verb(tmp_path, text_file, capsys, verb, output):
+    """train refused them already; vocab and cooccur ignored them."""
+    rc = main([verb, "--corpus", str(text_file), "--output", str(tmp_path / output), "--phrase-threshold", "50"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--phrase-threshold does not apply: it is used only with --phrases > 0" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / output).exists()
+    assert main([verb, "--corpus", str(text_file), "--output", str(tmp_path / output), "--phrases", "1",
+                 "--phrase-threshold", "50", "--min-count", "1"]) == 0

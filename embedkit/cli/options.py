@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from embedkit.config import CLI, condition_text, effective_default, field_type
+from embedkit.config import CLI, condition_text, effective_default, field_type, inapplicable
+from embedkit.errors import EmbedkitError
 
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -68,11 +69,18 @@ def add_config_options(parser: argparse.ArgumentParser, cls, skip=(), group_titl
 
 
 def config_from_args(cls, args: argparse.Namespace, **overrides):
-    """Build `cls` from the flags the user gave; missing flags keep the dataclass default."""
+    """Build `cls` from the flags the user gave; missing flags keep the dataclass default. A flag
+    that does not apply to the result (its `when` fails, e.g. --phrase-threshold without
+    --phrases) is a one-line error, as in train, rather than ignored."""
     values = {}
     for f in dataclasses.fields(cls):
         v = getattr(args, f.name, None)
         if v is not None:
             values[f.name] = v
+    given = list(values)
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return cls(**values)
+    cfg = cls(**values)
+    problems = inapplicable(cfg, given)
+    if problems:
+        raise EmbedkitError("; ".join(problems))
+    return cfg
