@@ -166,10 +166,7 @@ class Classifier(Embeddings):
         return out
 
     def _predict_text(self, data: bytes, k: int, threshold: float) -> list[list[tuple[str, float]]]:
-        if k < 1:
-            raise EmbedkitError(f"k must be >= 1, got {k}")
-        if not 0.0 <= threshold <= 1.0:
-            raise EmbedkitError(f"threshold must be between 0 and 1, got {threshold}")
+        check_k_threshold(k, threshold)
         tok = tokenize_text(data)
         tokens, offsets, status = self.records(tok, *self.type_maps(tok))
         P = self.probabilities(tokens, offsets)
@@ -208,12 +205,18 @@ class Classifier(Embeddings):
         """fastText's test on a labelled file: {"n", "k", "precision_at_k", "recall_at_k", "per_label":
         {label: {"precision", "recall", "f1", "gold", "predicted", "correct"}}, "lines": {status: count}};
         a ratio with nothing to divide by (a label never predicted) is None.
-        Lines without a known label (and empty lines) are skipped; a labelled line with no known
-        word counts, with no prediction."""
+        N counts the lines with at least one label the model knows, as fastText's test: lines
+        without one (no label, only unknown labels, empty) are skipped, whatever their words, and
+        counted as "no label" (or "empty") in "lines". A line with a known label but no known
+        word counts in N with no prediction (fastText counts it too, predicting from "</s>"
+        alone): it lowers recall, not precision."""
+        check_k_threshold(k, threshold)
         lines = tokenize_text(read_paths([path]))
         type_word, type_label = self.type_maps(lines)
         tokens, offsets, status = self.records(lines, type_word, type_label)
-        keep = np.flatnonzero((status != NO_LABEL) & (status != EMPTY))
+        labelled = tokens[offsets[:-1]] > 0                 # a record starts with its number of known labels
+        status[~labelled & (status == NO_WORD)] = NO_LABEL  # records() ranks "no word" first; here labels come first
+        keep = np.flatnonzero(labelled)
         predictions = self._predict_records(tokens, offsets, status, keep, k, threshold)
         L = len(self.labels)
         gold_n, pred_n, correct_n = np.zeros(L, np.int64), np.zeros(L, np.int64), np.zeros(L, np.int64)
@@ -254,6 +257,18 @@ class Classifier(Embeddings):
                 "label_counts": self.label_counts}
 
 
+def check_k_threshold(k, threshold, spelling=None) -> None:
+    """EmbedkitError unless k is an int >= 1 and threshold a number in [0, 1]; the options are
+    named as `spelling` says (embedkit.config.PYTHON by default, CLI for the verbs)."""
+    from embedkit.config import PYTHON
+    name = (spelling or PYTHON).name
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise EmbedkitError(f"{name('k')} must be an integer >= 1, got {k!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)) \
+            or not 0.0 <= threshold <= 1.0:
+        raise EmbedkitError(f"{name('threshold')} must be a number between 0 and 1, got {threshold!r}")
+
+
 def _top_k(P: np.ndarray, k: int) -> np.ndarray:
     """(n, k) column indices of each row's k largest values, largest first (ties: lower index)."""
     if k == 1:
@@ -266,26 +281,51 @@ def _ratio(a, b) -> float | None:
 
 
 def from_native(model) -> Classifier:
-    """A Classifier from a "classifier" model folder (formats/native.py LOADERS)."""
+    """A Classifier from a "classifier" model folder (formats/native.py LOADERS). Every setting and
+    array is checked before any kernel sees them: the kernels index w_in and w_out with ids the
+    settings imply (V + bucket rows, labels), so a damaged folder would read out of bounds."""
     from embedkit.formats.native import real_array
-    where = model.path / "model.json"
+    where, npz = model.path / "model.json", model.path / "arrays.npz"
     cfg = dict(model.config)
-    cfg.setdefault("label_prefix", (cfg.get("corpus") or {}).get("label_prefix", "__label__"))
+    corpus = cfg.get("corpus")
+    if "label_prefix" not in cfg and isinstance(corpus, dict) and "label_prefix" in corpus:
+        cfg["label_prefix"] = corpus["label_prefix"]
+    cfg.setdefault("label_prefix", "__label__")
     missing = [k for k in SETTINGS if k not in cfg]
     if missing:
         raise EmbedkitError(f"{where}: the classifier's config lacks {', '.join(missing)}")
-    if "labels" not in model.arrays or model.arrays["labels"].dtype.kind != "U":
-        raise EmbedkitError(f"{model.path / 'arrays.npz'}: no 'labels' array of strings")
+    settings = check_settings({k: cfg[k] for k in SETTINGS}, where)
+    if EOS not in model.words:
+        raise EmbedkitError(f"{model.path / 'vocab.tsv'}: no {EOS!r} word (the end-of-line word of every line)")
+    if "labels" not in model.arrays or model.arrays["labels"].dtype.kind != "U" or model.arrays["labels"].ndim != 1:
+        raise EmbedkitError(f"{npz}: no 1-d 'labels' array of strings")
     labels = model.arrays["labels"].tolist()
-    D = model.meta["dim"]
-    w_in = model.arrays.get("w_in")
-    if w_in is None or w_in.ndim != 2:
-        raise EmbedkitError(f"{model.path / 'arrays.npz'}: no 2-d 'w_in' array")
-    w_in = real_array(model, "w_in", (w_in.shape[0], D))
-    n_out = max(len(labels) - 1, 1) if cfg["objective"] == "hs" else len(labels)
+    if not labels:
+        raise EmbedkitError(f"{npz}: the 'labels' array is empty")
+    D, V = model.meta["dim"], len(model.words)
+    from embedkit.trainers.classifier import input_rows
+    w_in = real_array(model, "w_in", (input_rows(V, settings), D))
+    n_out = max(len(labels) - 1, 1) if settings.objective == "hs" else len(labels)
     w_out = real_array(model, "w_out", (n_out, D))
     counts = model.arrays.get("label_counts", np.ones(len(labels), np.int64))
+    if counts.dtype.kind not in "iu" or counts.shape != (len(labels),) or (counts < 0).any():
+        raise EmbedkitError(f"{npz}: array 'label_counts' has shape {counts.shape} and dtype {counts.dtype}, "
+                            f"expected ({len(labels)},) counts >= 0")
     return Classifier(model.words, model.counts, labels, counts, w_in, w_out, cfg)
+
+
+def check_settings(settings: dict, where) -> "ClassifierConfig":
+    """The SETTINGS of a saved classifier checked as train checks its options (the config
+    dataclasses' own checks); EmbedkitError naming `where` and the field otherwise."""
+    from embedkit.config import ClassifierConfig, LabelledCorpusConfig, OptionError
+    try:
+        LabelledCorpusConfig(label_prefix=settings["label_prefix"])
+        cfg = ClassifierConfig(**{k: v for k, v in settings.items() if k != "label_prefix"})
+    except OptionError as e:
+        raise EmbedkitError(f"{where}: config {e.name!r} {e.problem}") from None
+    if cfg.maxn > 0 and max(cfg.minn, 1) > cfg.maxn:
+        raise EmbedkitError(f"{where}: config 'minn' ({cfg.minn}) is larger than 'maxn' ({cfg.maxn})")
+    return cfg
 
 
 def write_test_json(result: dict, path) -> None:

@@ -371,3 +371,124 @@ def test_hs_probabilities_are_the_products_along_each_path():
         path_log_probs(S, points.astype(np.int64), codes.astype(np.int8), code_len.astype(np.int64), out)
         np.testing.assert_allclose(out, expected, atol=1e-4)
         np.testing.assert_allclose(np.exp(out).sum(axis=1), 1.0, rtol=1e-5)
+
+
+# ---- damaged model folders, compressed input, options that do not apply ----
+
+@pytest.fixture(scope="module")
+def saved_clf(tmp_path_factory):
+    """A small classifier, saved (word n-grams off, no char n-grams): (folder, labelled file)."""
+    tmp = tmp_path_factory.mktemp("clf")
+    path = _small_set(tmp, n=60)
+    clf = embedkit.train("classifier", str(path), epochs=1, dim=8, workers=1)
+    clf.save(tmp / "clf")
+    return tmp / "clf", path
+
+
+def _damaged_copy(src, dst, config=None, arrays=None):
+    import shutil
+    shutil.copytree(src, dst)
+    meta = json.loads((dst / "model.json").read_text())
+    meta["config"].update(config or {})
+    (dst / "model.json").write_text(json.dumps(meta))
+    if arrays:
+        with np.load(dst / "arrays.npz") as z:
+            held = {k: z[k] for k in z.files}
+        np.savez(dst / "arrays.npz", **arrays(held))
+    return dst
+
+
+@pytest.mark.parametrize("config, arrays, where, field", [
+    ({"word_ngrams": 2}, None, "arrays.npz", "'w_in' has shape"),          # bucket rows missing: read out of bounds
+    ({"word_ngrams": 0}, None, "model.json", "'word_ngrams' must be >= 1"),
+    ({"word_ngrams": 2, "bucket": 10**12}, None, "model.json", "'bucket' must be"),
+    ({"minn": 2, "maxn": 3}, None, "arrays.npz", "'w_in' has shape"),
+    ({"minn": -3}, None, "model.json", "'minn' must be >= 0"),
+    ({"minn": 5, "maxn": 3}, None, "model.json", "'minn' .* larger than 'maxn'"),
+    ({"word_ngrams": "2"}, None, "model.json", "'word_ngrams' must be int"),
+    ({"word_ngrams": 2.5}, None, "model.json", "'word_ngrams' must be int"),
+    ({"label_prefix": 5}, None, "model.json", "'label_prefix' must be str"),
+    ({"objective": "bogus"}, None, "model.json", "'objective' must be one of"),
+    ({"objective": "hs"}, None, "arrays.npz", "'w_out' has shape"),
+    (None, lambda a: {**a, "w_in": a["w_in"][:-3]}, "arrays.npz", "'w_in' has shape"),
+    (None, lambda a: {**a, "label_counts": -a["label_counts"]}, "arrays.npz", "'label_counts'"),
+    (None, lambda a: {**a, "labels": a["labels"][:0]}, "arrays.npz", "'labels'"),
+], ids=["ngrams-2", "ngrams-0", "bucket-huge", "char-ngrams", "minn-negative", "minn-over-maxn", "ngrams-str",
+        "ngrams-float", "prefix-int", "objective-bogus", "hs-rows", "w_in-short", "counts-negative", "no-labels"])
+def test_a_damaged_model_folder_is_an_error_naming_the_file_and_field(saved_clf, tmp_path, capsys,
+                                                                      config, arrays, where, field):
+    """Each of these crashed a kernel (segfault, heap corruption), read out of bounds or raised a
+    traceback before the loader checked the settings and shapes."""
+    folder = _damaged_copy(saved_clf[0], tmp_path / "bad", config, arrays)
+    with pytest.raises(EmbedkitError, match=f"{where}: .*{field}"):
+        embedkit.load(folder)
+    assert main(["predict", str(folder), str(saved_clf[1])]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("embedkit predict: error: ") and where in err and err.count("\n") == 1
+
+
+def test_compressed_labelled_files_are_decompressed(saved_clf, tmp_path, capsys):
+    import bz2
+    import gzip
+    import lzma
+    folder, path = saved_clf
+    clf = embedkit.load(folder)
+    plain = clf.test(str(path))
+    data = path.read_bytes()
+    for name, pack in (("t.gz", gzip.compress), ("t.bz2", bz2.compress), ("t.xz", lzma.compress)):
+        (tmp_path / name).write_bytes(pack(data))
+        assert clf.test(str(tmp_path / name)) == plain, name
+    assert clf.predict_file(str(tmp_path / "t.gz")) == clf.predict_file(str(path))
+    again = embedkit.train("classifier", str(tmp_path / "t.xz"), epochs=1, dim=8, workers=1)
+    assert again.labels == clf.labels and again.words == clf.words
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(data)[:200])
+    assert main(["test", str(folder), str(tmp_path / "cut.gz")]) == 2
+    assert "cut.gz" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("keyword, value, flag", [
+    ("init", "FOLDER", "--init"), ("update_vocab", True, "--update-vocab"),
+    ("lr_schedule", "restart", "--lr-schedule"), ("eval_every_epoch", True, "--eval-every-epoch")])
+def test_continued_training_and_eval_every_epoch_are_refused_for_the_classifier(saved_clf, tmp_path, capsys,
+                                                                                keyword, value, flag):
+    folder, path = saved_clf
+    value = str(folder) if value == "FOLDER" else value
+    with pytest.raises(EmbedkitError, match=f"{flag} .*does not apply to the classifier"):
+        embedkit.train("classifier", str(path), epochs=1, dim=8, **{keyword: value})
+    argv = ["train", "--model", "classifier", "--corpus", str(path), "--output", str(tmp_path / "o"),
+            "--epochs", "1", "--dim", "8", "--quiet", flag] + ([] if value is True else [value])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} " in err and "does not apply to the classifier" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_test_leaves_lines_without_a_known_label_out_of_n(saved_clf, tmp_path, capsys):
+    """fastText's test logs a line only when it has a known label: lines without one are not in N,
+    whether or not they have known words; a labelled line with no known word is (no prediction)."""
+    folder, _ = saved_clf
+    clf = embedkit.load(folder)
+    t = tmp_path / "t.txt"
+    t.write_text("__label__pos good film\nqqqqx zzzzy\n__label__nosuch wwwwq\n__label__nosuch good\n"
+                 "__label__neg qqqqx\n\n")
+    r = clf.test(str(t))
+    assert r["n"] == 2 and r["lines"] == {"ok": 1, "empty": 1, "no label": 3, "no word": 1}
+    assert r["per_label"]["__label__neg"]["gold"] == 1 and r["per_label"]["__label__neg"]["predicted"] == 0
+    assert main(["test", str(folder), str(t)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("N\t2\n") and "3 no label" in err
+
+
+@pytest.mark.parametrize("args, flag", [(["--k", "0"], "--k"), (["--threshold", "1.5"], "--threshold"),
+                                        (["--threshold", "-0.1"], "--threshold"), (["--threshold", "nan"], "--threshold")])
+def test_test_checks_k_and_threshold_as_predict_does(saved_clf, capsys, args, flag):
+    folder, path = saved_clf
+    for verb in ("test", "predict"):
+        assert main([verb, str(folder), str(path), *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"embedkit {verb}: error: {flag} must be") and err.count("\n") == 1
+    clf = embedkit.load(folder)
+    kw = {"k": int(args[1])} if flag == "--k" else {"threshold": float(args[1])}
+    for call in (clf.test, clf.predict_file):
+        with pytest.raises(EmbedkitError, match=f"^{flag[2:]} must be"):
+            call(str(path), **kw)

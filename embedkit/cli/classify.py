@@ -26,7 +26,14 @@ def _load_classifier(path):
     return model
 
 
+def _check_options(args) -> None:
+    from embedkit.classifier import check_k_threshold
+    from embedkit.config import CLI
+    check_k_threshold(args.k, args.threshold, CLI)          # the flags' spelling, before the model loads
+
+
 def cmd_predict(args) -> int:
+    _check_options(args)
     clf = _load_classifier(args.model)
     results = clf.predict_file(args.file, k=args.k, threshold=args.threshold)
     out = sys.stdout
@@ -41,6 +48,7 @@ def _fmt(x: float | None) -> str:
 
 def cmd_test(args) -> int:
     from embedkit.classifier import write_test_json
+    _check_options(args)
     clf = _load_classifier(args.model)
     r = clf.test(args.file, k=args.k, threshold=args.threshold)
     print(f"N\t{r['n']}\nP@{r['k']}\t{_fmt(r['precision_at_k'])}\nR@{r['k']}\t{_fmt(r['recall_at_k'])}")

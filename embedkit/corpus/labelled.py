@@ -24,7 +24,6 @@ into example records.
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +128,9 @@ def utf8_text(data: bytes) -> bytes:
 
 def read_paths(paths) -> bytes:
     """The text of every file in `paths` (a path or a list; "-" is stdin), one after another, each
-    ending with "\n"."""
+    ending with "\n". Compressed files (gzip, bzip2, xz, zip) are decompressed as the corpus
+    reader does (corpus/reader.py iter_blocks: codec by extension or magic bytes)."""
+    from embedkit.corpus.reader import iter_blocks
     if paths is None:
         raise EmbedkitError("the classifier needs a labelled training file (corpus=, --corpus): "
                             "one example per line, labels as __label__X tokens")
@@ -137,16 +138,9 @@ def read_paths(paths) -> bytes:
         paths = [paths]
     parts = []
     for p in paths:
-        if str(p) == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            path = Path(p)
-            if path.is_dir():
-                raise EmbedkitError(f"{path} is a folder; the classifier reads labelled text files")
-            try:
-                data = path.read_bytes()
-            except OSError as e:
-                raise EmbedkitError(f"cannot read {path}: {e.strerror or e}") from None
+        if str(p) != "-" and Path(p).is_dir():
+            raise EmbedkitError(f"{p} is a folder; the classifier reads labelled text files")
+        data = b"".join(block for _, block in iter_blocks(str(p)))
         data = utf8_text(data)
         parts.append(data if not data or data.endswith(b"\n") else data + b"\n")
     return b"".join(parts)

@@ -50,6 +50,17 @@ class Model(NamedTuple):
     inputs: frozenset = frozenset()   # TrainContext fields beyond quiet/cache that this model uses
     corpus: type = CorpusConfig       # the corpus options' dataclass
     reader: str = ""                  # "module:function"(corpus, corpus_cfg) -> the trainer's corpus; "": text pipeline
+    refuses: tuple = ()               # (train() keyword, why it does not apply to this model)
+
+
+# the classifier's runner has no word vectors to evaluate and continued.py knows no labels or bucket rows
+_CONTINUED_WHY = ("continued training goes on from a word model's vocabulary and vectors; train a new classifier "
+                  "on all the labelled text, or start its word rows from vectors with --pretrained-vectors")
+CLASSIFIER_REFUSES = (
+    ("init", _CONTINUED_WHY), ("update_vocab", _CONTINUED_WHY), ("lr_schedule", _CONTINUED_WHY),
+    ("eval_every_epoch", "it scores word analogies and similarities; measure a classifier on labelled lines "
+                         "with `embedkit test MODEL FILE` (or Classifier.test) after training"),
+)
 
 
 MODELS = {
@@ -58,7 +69,8 @@ MODELS = {
     "fasttext": Model(FastTextConfig, "word2vec", {}, "embedkit.trainers.subword:train_subword", "fasttext"),
     "glove": Model(GloVeConfig, "glove", {}, "embedkit.trainers.glove:train_glove", "glove", frozenset({"cooccur"})),
     "classifier": Model(ClassifierConfig, "classifier", {}, "embedkit.trainers.classifier:train_classifier",
-                        "classifier", corpus=LabelledCorpusConfig, reader="embedkit.corpus.labelled:read_labelled"),
+                        "classifier", corpus=LabelledCorpusConfig, reader="embedkit.corpus.labelled:read_labelled",
+                        refuses=CLASSIFIER_REFUSES),
 }
 CORPUS_FIELDS = {f.name for f in dataclasses.fields(CorpusConfig)}
 
@@ -170,6 +182,15 @@ def _read_with(row: Model, model: str, corpus, corpus_cfg):
     return _imported(row.reader)(corpus, corpus_cfg)
 
 
+def check_refused(model: str, given: dict) -> None:
+    """One error for the first train() keyword given (not None, not False) that `model` refuses
+    (its row's `refuses`), naming the keyword and its CLI flag."""
+    row = MODELS.get(model)
+    for name, why in row.refuses if row is not None else ():
+        if given.get(name) not in (None, False):
+            raise EmbedkitError(f"{CLI.name(name)} ({name}=) does not apply to the {model}: {why}")
+
+
 def check_memory_before_corpus(model: str, cfg) -> None:
     """The memory check (embedkit/memory.py) on the rows known before the vocabulary is (n-gram
     buckets), so that a setting that cannot fit is refused before the corpus is read. Each
@@ -229,6 +250,8 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
     if row is not None and inputs - row.inputs:
         users = [m for m, r in MODELS.items() if "cooccur" in r.inputs]
         raise EmbedkitError(f"cooccur= applies only to model {' and '.join(map(repr, users))}, not {model!r}")
+    check_refused(model, {"init": init, "update_vocab": update_vocab, "lr_schedule": lr_schedule,
+                          "eval_every_epoch": eval_every_epoch})
     lifecycle.check_log_every(log_every)
     sentences = None if row is not None and row.reader else token_lists_of(corpus)
     start = None
