@@ -8,7 +8,7 @@ digest, unpacks it (zip or tar.gz) and renames each output into place, so an int
 fetch never leaves half a file.
 
 fil9 is enwik9 passed through Matt Mahoney's wikifil.pl (public domain), re-implemented here on
-bytes so that the output is the Perl script's, byte for byte: see wikifil().
+bytes so that the output is the Perl script's, byte for byte: see embedkit/wikifil.py.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 import tarfile
 import zipfile
@@ -30,6 +31,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 from embedkit.errors import EmbedkitError
 from embedkit.fsutil import atomic_path
+from embedkit.wikifil import wikifil, wikifil_record  # noqa: F401 (wikifil_record: part of this module's API)
 
 DEFAULT_CORPUS_ENV = "EMBEDKIT_DEFAULT_CORPUS"
 DEFAULT_CORPUS_NAME = "default-corpus.txt.gz"
@@ -174,22 +176,24 @@ def fetch(name, dest_dir=None, url: Optional[str] = None, sha256: Optional[str] 
 
     archive = dest / entry.archive
     downloaded = not archive.is_file()
+    source = url or entry.url
+    what = f"{entry.archive} downloaded from {'--url ' if url else ''}{source}" if downloaded else str(archive)
     try:
         if downloaded:
-            source = url or entry.url
+            _check_url(url)
             say(f"{entry.name}: downloading {source}")
             with atomic_path(archive) as tmp:
                 digests = _download(source, tmp, say)
-                _verify(entry, digests, sha256, f"{entry.archive} downloaded from {source}", say)
+                _verify(entry, digests, sha256, what, say)
         else:
             say(f"{entry.name}: using {archive} already present")
-            _verify(entry, _digest_file(archive), sha256, str(archive), say, fresh=False)
+            _verify(entry, _digest_file(archive), sha256, what, say, fresh=False)
         written = []
         try:
             for out, target in zip(entry.outputs, outputs):
                 if not target.is_file():
                     say(f"{entry.name}: unpacking {out.member} -> {target}")
-                    _unpack(archive, out, target)
+                    _unpack(archive, out, target, what)
                     written.append(target)
         except BaseException:
             for target in written:                     # all of an entry's outputs, or none
@@ -201,6 +205,24 @@ def fetch(name, dest_dir=None, url: Optional[str] = None, sha256: Optional[str] 
             with contextlib.suppress(FileNotFoundError):
                 archive.unlink()
     return outputs
+
+
+def _check_url(url: Optional[str]) -> None:
+    """EmbedkitError unless `url` (--url; None: the registry's) is a URL urllib can download from,
+    before anything is written: urllib's own errors for a plain path or a bad host are tracebacks."""
+    if url is None:
+        return
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port                             # a port that is not a number raises here
+    except ValueError as e:                    # 'http://[::1': a bracket left open
+        raise EmbedkitError(f"--url {url} is not a valid URL ({e})") from None
+    scheme = parts.scheme.lower()
+    if (scheme in ("http", "https", "ftp") and parts.hostname) or (scheme == "file" and parts.path):
+        return
+    local = f"; for the file {url} give file://{os.path.abspath(url)}" if os.path.exists(url) else ""
+    raise EmbedkitError(f"--url {url} is not a URL to download from (http://HOST/..., https://..., ftp://... "
+                        f"or file:///PATH){local}")
 
 
 def _download(url: str, path: Path, say) -> tuple[str, str, int, str]:
@@ -263,19 +285,20 @@ def _verify(entry: RemoteCorpus, digests, pinned: Optional[str], what: str, say,
 
 
 @contextlib.contextmanager
-def _member(archive: Path, name: str):
-    """A binary file object of one member of a zip or tar(.gz) archive; EmbedkitError when unreadable."""
+def _member(archive: Path, name: str, what: str):
+    """A binary file object of one member of a zip or tar(.gz) archive; EmbedkitError (naming the
+    archive as `what`) when unreadable."""
     try:
         if archive.name.endswith((".tar.gz", ".tgz", ".tar")):
             with tarfile.open(archive, "r:*") as tf:
                 try:
                     info = tf.getmember(name)
                 except KeyError:
-                    raise EmbedkitError(f"{archive} has no member {name!r} "
+                    raise EmbedkitError(f"{what} has no member {name!r} "
                                         f"(members: {', '.join(tf.getnames()[:5])})") from None
                 src = tf.extractfile(info) if info.isfile() else None
                 if src is None:
-                    raise EmbedkitError(f"{archive}: member {name!r} is not a regular file")
+                    raise EmbedkitError(f"{what}: member {name!r} is not a regular file")
                 with src:
                     yield src
         else:
@@ -283,14 +306,14 @@ def _member(archive: Path, name: str):
                 try:
                     src = zf.open(name)
                 except KeyError:
-                    raise EmbedkitError(f"{archive} has no member {name!r} "
+                    raise EmbedkitError(f"{what} has no member {name!r} "
                                         f"(members: {', '.join(zf.namelist()[:5])})") from None
                 with src:
                     yield src
     except zipfile.BadZipFile as e:   # also a CRC mismatch found while reading a member
-        raise EmbedkitError(f"{archive} is not a valid zip file: {e}") from None
-    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as e:
-        raise EmbedkitError(f"{archive} is not a valid tar archive: {e}") from None
+        raise EmbedkitError(f"{what} is not a valid zip file: {e}") from None
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as e:   # tarfile adds a line per codec tried
+        raise EmbedkitError(f"{what} is not a valid tar archive ({str(e).splitlines()[0].rstrip(':')})") from None
 
 
 def _pairs(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
@@ -317,9 +340,9 @@ def _pairs(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
         raise EmbedkitError(f"{where} holds no word pairs")
 
 
-def _unpack(archive: Path, out: Output, target: Path) -> None:
+def _unpack(archive: Path, out: Output, target: Path, what: str) -> None:
     """Extract one member (copy, wikifil or pairs) to target through a temporary name, checking its SHA-1."""
-    with _member(archive, out.member) as src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
+    with _member(archive, out.member, what) as src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
         digest = hashlib.sha1()
 
         def chunks():
@@ -334,86 +357,10 @@ def _unpack(archive: Path, out: Output, target: Path) -> None:
             for piece in wikifil(chunks()):
                 dst.write(piece)
         elif out.transform == "pairs":
-            for line in _pairs(chunks(), f"{archive}:{out.member}"):
+            for line in _pairs(chunks(), f"{what}: {out.member}"):
                 dst.write(line)
         else:
             raise ValueError(f"unknown transform {out.transform!r}")
         if out.sha1 is not None and digest.hexdigest() != out.sha1:
-            raise EmbedkitError(f"{archive}: member {out.member} has SHA-1 {digest.hexdigest()}, expected "
+            raise EmbedkitError(f"{what}: member {out.member} has SHA-1 {digest.hexdigest()}, expected "
                                 f"{out.sha1} (the release's); delete the archive and fetch it again")
-
-
-# ---------------------------------------------------------------------------------------------
-# wikifil.pl (Matt Mahoney, 2006, public domain): enwik9 -> fil9, the text8 normalisation.
-#
-# The Perl script reads records ending in '>' and keeps the text between <text ...> and </text>
-# (redirects dropped), strips markup, then maps A-Z to a-z, spells digits out and turns every
-# other byte into a space, squeezing runs. It works on bytes, so the regexes here are bytes
-# regexes: `.` excludes '\n', `\d` is [0-9] and re.I folds ASCII only, exactly as in Perl there.
-
-_WIKIFIL_MARKUP = [(re.compile(p, flags), r) for p, r, flags in (
-    (rb"<ref[^<]*</ref>", b"", 0),                       # references <ref...> ... </ref>
-    (rb"<[^>]*>", b"", 0),                               # xhtml tags
-    (rb"\[http:[^\] ]*", b"[", 0),                       # url of an external link; its text stays
-    (rb"\|thumb", b"", re.I),                            # image options; the caption stays
-    (rb"\|left", b"", re.I),
-    (rb"\|right", b"", re.I),
-    (rb"\|\d+px", b"", re.I),
-    (rb"\[\[image:[^\[\]]*\|", b"", re.I),
-    (rb"\[\[category:([^|\]]*)[^\]]*\]\]", rb"[[\1]]", re.I),   # categories without markup
-    (rb"\[\[[a-z\-]*:[^\]]*\]\]", b"", 0),               # links to other languages
-    (rb"\[\[[^\|\]]*\|", b"[[", 0),                      # link target; the visible text stays
-    (rb"\{\{[^\}]*\}\}", b"", 0),                        # {{templates}}
-    (rb"\{[^\}]*\}", b"", 0),                            # {tables}
-    (rb"\[", b"", 0),
-    (rb"\]", b"", 0),
-    (rb"&[^;]*;", b" ", 0),                              # remaining entities
-)]
-_XML_TAG = re.compile(rb"<.*>")
-_REDIRECT = re.compile(rb"#redirect", re.I)
-_NOT_LETTER = re.compile(rb"[^a-z]+")
-_DIGIT_WORDS = [(str(d).encode(), f" {w} ".encode()) for d, w in enumerate(
-    "zero one two three four five six seven eight nine".split())]
-
-
-def wikifil_record(rec: bytes) -> bytes:
-    """Normalise one '>'-terminated record of article text (the body of wikifil.pl's loop)."""
-    rec = _XML_TAG.sub(b"", rec, count=1)
-    rec = rec.replace(b"&amp;", b"&").replace(b"&lt;", b"<").replace(b"&gt;", b">")
-    for pattern, repl in _WIKIFIL_MARKUP:
-        rec = pattern.sub(repl, rec)
-    rec = b" " + rec.lower() + b" "          # bytes.lower() maps A-Z only, like tr/A-Z/a-z/
-    for digit, word in _DIGIT_WORDS:
-        rec = rec.replace(digit, word)
-    return _NOT_LETTER.sub(b" ", rec)[:-1]   # tr/a-z/ /cs, then chop the final space
-
-
-def wikifil(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Stream a MediaWiki XML dump (byte chunks) to wikifil.pl's output: one line, no newline.
-
-    Memory is bounded by the largest record (one article's text), not by the dump.
-    """
-    in_text = False
-    rest = b""
-
-    def records():
-        nonlocal rest
-        for chunk in chunks:
-            pieces = (rest + chunk).split(b">")
-            rest = pieces.pop()
-            for piece in pieces:
-                yield piece + b">"
-        if rest:
-            yield rest
-
-    for rec in records():
-        if b"<text " in rec:
-            in_text = True
-        if _REDIRECT.search(rec):
-            in_text = False
-        if in_text:
-            if b"</text>" in rec:
-                in_text = False
-            out = wikifil_record(rec)
-            if out:
-                yield out

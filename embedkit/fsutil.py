@@ -201,12 +201,43 @@ def cache_output(args) -> list[Output]:
     return [Output(str(cache_root()), "dir", "the cache folder ($EMBEDKIT_CACHE_DIR; or give --no-cache)")]
 
 
-def check_outputs(outputs) -> None:
+class Input(typing.NamedTuple):
+    """A file or folder a verb reads: `path`, the `option` that named it (for the error), and
+    `every_file`: a folder whose every non-hidden file below is read (a corpus folder; not a
+    model folder, of which a few named files are read)."""
+    path: str
+    option: str
+    every_file: bool = False
+
+
+def _same_path(a: str, b: str) -> bool:
+    """The same file (os.path.samefile: hard and symbolic links too) when both exist, else the same
+    resolved path."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _reads(inp: Input, out_path: str) -> bool:
+    """Whether writing out_path would replace what `inp` reads: the file itself, or (every_file)
+    an existing non-hidden file below the input folder."""
+    if _same_path(inp.path, out_path):
+        return True
+    if not (inp.every_file and os.path.isdir(inp.path) and os.path.isfile(out_path)):
+        return False
+    rel = os.path.relpath(os.path.realpath(out_path), os.path.realpath(inp.path))
+    return not rel.startswith(os.pardir) and not any(part.startswith(".") for part in Path(rel).parts)
+
+
+def check_outputs(outputs, inputs=()) -> None:
     """Raise EmbedkitError, before any work, for the first of `outputs` (Output tuples; None
-    entries and "-", standard output, are skipped) that cannot be written, or when two of them
-    are the same path. Every verb that writes files calls this (embedkit/cli/__init__.py runs it
-    on the outputs each verb declares)."""
+    entries and "-", standard output, are skipped) that cannot be written, when two of them
+    are the same path, or when one is (or would replace a file of) one of `inputs` (Input
+    tuples, "-" skipped): the input would be destroyed. Every verb that writes files calls this
+    (embedkit/cli/__init__.py runs it on the outputs and inputs each verb declares)."""
     from embedkit.errors import EmbedkitError
+    inputs = [i._replace(path=os.fspath(i.path)) for i in inputs if i is not None and i.path is not None]
+    inputs = [i for i in inputs if i.path != "-"]
     seen: dict[str, str] = {}
     for out in outputs:
         if out is None or out.path is None or os.fspath(out.path) == "-":
@@ -219,3 +250,8 @@ def check_outputs(outputs) -> None:
             raise EmbedkitError(f"cannot write {out.option} {out.path}: it is also the path of {seen[key]}; "
                                 "give each output its own path")
         seen[key] = out.option
+        for inp in inputs:
+            if _reads(inp, out.path):
+                what = "it is" if _same_path(inp.path, out.path) else "it is a file of"
+                raise EmbedkitError(f"cannot write {out.option} {out.path}: {what} the input {inp.option} "
+                                    f"{inp.path}; give the output its own path (writing it would destroy the input)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from embedkit.config import PYTHON, Spelling
 from embedkit.embeddings import Embeddings
 from embedkit.errors import EmbedkitError
 from embedkit.formats import UNICODE_ERRORS, read_errors
@@ -41,33 +42,39 @@ __all__ = ["load", "save", "save_any", "output_format", "save_model", "read_mode
 
 
 def load(path, format: str | None = None, limit: int | None = None,
-         unicode_errors: str = "strict") -> Embeddings:
+         unicode_errors: str = "strict", spelling: Spelling = PYTHON) -> Embeddings:
     """Embeddings from a vectors file of any supported format (detected when `format` is None)
     or from a native model folder. `limit`: read only the first N words. `unicode_errors`:
-    strict (error naming the line/byte), replace or ignore, for words that are not valid UTF-8."""
+    strict (error naming the line/byte), replace or ignore, for words that are not valid UTF-8.
+    `spelling`: how errors name the options (config.CLI: as flags, for the CLI)."""
     from embedkit.formats.native import load_native
 
     if format is not None and format not in READ_FORMATS:
         raise EmbedkitError(f"unknown format {format!r}; choose one of {', '.join(READ_FORMATS)}")
     if unicode_errors not in UNICODE_ERRORS:
-        raise EmbedkitError(f"unicode_errors must be one of {', '.join(UNICODE_ERRORS)}, got {unicode_errors!r}")
+        raise EmbedkitError(f"{spelling.name('unicode_errors')} must be one of {', '.join(UNICODE_ERRORS)}, "
+                            f"got {unicode_errors!r}")
     if limit is not None and limit < 1:
-        raise EmbedkitError(f"limit must be >= 1, got {limit}")
+        raise EmbedkitError(f"{spelling.name('limit')} must be >= 1, got {limit}")
     path = Path(path)
     if not path.exists():
         raise EmbedkitError(f"{path} does not exist")
     with read_errors(path):
         fmt = format or detect_format(path)
         if fmt == "native":
-            return load_native(path, limit)
-        if path.is_dir():
+            emb = load_native(path, limit)
+        elif path.is_dir():
             raise EmbedkitError(f"{path} is a folder; format {fmt!r} needs a file")
-        if fmt == "word2vec-binary":
-            return read_binary(path, limit, unicode_errors)
-        if fmt == "fasttext-bin":
+        elif fmt == "word2vec-binary":
+            emb = read_binary(path, limit, unicode_errors)
+        elif fmt == "fasttext-bin":
             from embedkit.formats.fasttext_bin import read_fasttext_bin
-            return read_fasttext_bin(path, limit, unicode_errors)
-        return read_text(path, header=(fmt != "glove"), limit=limit, unicode_errors=unicode_errors)
+            emb = read_fasttext_bin(path, limit, unicode_errors)
+        else:
+            emb = read_text(path, header=(fmt != "glove"), limit=limit, unicode_errors=unicode_errors)
+    if len(emb) == 0:        # a '0 D' header: as useless as an empty file, and every query would fail later
+        raise EmbedkitError(f"{path} holds no words")
+    return emb
 
 
 def save(emb: Embeddings, path, format: str = "word2vec-text") -> None:

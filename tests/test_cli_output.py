@@ -128,3 +128,30 @@ def test_no_traceback_from_a_real_process(vectors):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
         "embedkit neighbors: error: argument --topn: invalid int value: 'x' (see embedkit neighbors --help)"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["neighbors", "{v}", "king", "--limit", "0"], "--limit must be >= 1, got 0"),
+    (["export", "{v}", "--to", "{tmp}/x.txt", "--limit", "-2"], "--limit must be >= 1, got -2"),
+    (["neighbors", "{v}", "king", "--restrict-vocab", "0"], "--restrict-vocab must be >= 1, got 0"),
+    (["analogy", "{v}", "man", "king", "woman", "--restrict-vocab", "-1"], "--restrict-vocab must be >= 1, got -1"),
+    (["evaluate", "{v}", "--restrict-vocab", "30000", "-1"], "--restrict-vocab must be >= 0 (0: all words), got -1"),
+    (["evaluate", "{v}", "--similarity-restrict-vocab", "0"], "--similarity-restrict-vocab must be >= 1, got 0"),
+])
+def test_errors_name_the_flag_not_the_python_keyword(capsys, vectors, tmp_path, argv, message):
+    rc, out, err = run(capsys, *[a.format(v=vectors, tmp=tmp_path) for a in argv])
+    assert rc == 2 and err.startswith(f"embedkit {argv[0]}: error: {message}"), err
+    assert err.count("\n") == 1 and not list(tmp_path.iterdir())
+
+
+def test_python_errors_name_the_keyword(vectors):
+    from embedkit.errors import EmbedkitError
+    from embedkit.evaluate.report import evaluate_all
+    with pytest.raises(EmbedkitError, match="^limit must be >= 1"):
+        io.load(vectors, limit=0)
+    emb = io.load(vectors)
+    with pytest.raises(EmbedkitError, match=r"^restrict_vocab must be >= 0 \(0: all words\), got -1"):
+        evaluate_all(emb, analogy=[], restrict_vocab=-1)
+    with pytest.raises(EmbedkitError, match="^similarity_restrict_vocab must be >= 1"):
+        evaluate_all(emb, analogy=[], similarity_restrict_vocab=0)
+    evaluate_all(emb, analogy=["questions-words"], restrict_vocab=0)       # 0: all words, as the CLI's

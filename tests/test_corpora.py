@@ -409,3 +409,22 @@ def test_cli_fetch_several_names(server, tmp_path, capsys, monkeypatch):
     assert cli_main(["corpora", "list"]) == 0
     out = capsys.readouterr().out
     assert "men " in out and "rw " in out and str(tmp_path / "eval") in out
+
+
+def test_cli_fetch_bad_url_or_not_the_archive_is_one_line_naming_url(tmp_path, capsys):
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"\x00\x01 not an archive" * 10)
+    sha = hashlib.sha256(garbage.read_bytes()).hexdigest()
+    for url, says in [("notaurl", "--url notaurl is not a URL"),
+                      (str(garbage), f"give file://{garbage}"),
+                      ("http://[::1", "--url http://[::1 is not a valid URL"),
+                      ("http://", "--url http:// is not a URL")]:
+        assert cli_main(["corpora", "fetch", "men", "--url", url, "--dest", str(tmp_path / "d")]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert cli_main(["corpora", "fetch", "men", "--url", garbage.as_uri(), "--sha256", sha,
+                     "--dest", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err                       # the progress lines, then the error's one line
+    assert "Traceback" not in err and err.splitlines()[-1].startswith(
+        f"embedkit corpora: error: MEN.tar.gz downloaded from --url {garbage.as_uri()} is not a valid tar archive (")
+    assert not (tmp_path / "d").exists() or list((tmp_path / "d").iterdir()) == []

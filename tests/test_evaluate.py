@@ -245,3 +245,18 @@ def test_lazy_public_names_are_the_modules_functions():
     assert ev.evaluate_similarity is similarity.evaluate_similarity
     with pytest.raises(AttributeError):
         ev.no_such_name
+
+
+def test_vectors_file_of_no_words_is_one_line_error_and_evaluate_never_divides_by_zero(tmp_path, capsys):
+    from embedkit.cli import main as cli_main
+    from embedkit.io import load
+    zero = tmp_path / "v0.txt"
+    zero.write_text("0 5\n")                                 # a header and no rows: like an empty file
+    with pytest.raises(EmbedkitError, match="holds no words"):
+        load(zero)
+    for argv in (["evaluate", str(zero)], ["neighbors", str(zero), "a"], ["export", str(zero), "--to", "x.bin"]):
+        assert cli_main(argv) == 2
+        assert capsys.readouterr().err == f"embedkit {argv[0]}: error: {zero} holds no words\n"
+    none = Embeddings([], np.zeros((0, 5), np.float32))     # from Python: no candidates, no division by zero
+    for method in ("3cosadd", "3cosmul"):
+        assert evaluate_analogies(none, "questions-words", method=method).seen == 0

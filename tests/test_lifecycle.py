@@ -4,6 +4,7 @@ import json
 import os
 from collections import Counter
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -380,6 +381,20 @@ def test_continued_training_without_update_vocab_keeps_the_vocabulary():
     b = embedkit.train("cbow", corpus=with_new_words(20_000, seed=1), init=a, epochs=1)
     assert b.words == a.words and np.array_equal(b.counts, a.counts)
     assert not np.array_equal(b.vectors, a.vectors)
+
+
+@pytest.mark.parametrize("update_vocab", [False, True])
+def test_continued_training_summary_covers_the_new_corpus_at_most_all_of_it(update_vocab):
+    """The summary's coverage is the share of the new corpus's tokens that the vocabulary covers;
+    the vocabulary's counts are the model's (often a much larger corpus), which gave 710%."""
+    a = embedkit.train("skipgram", corpus=zipf_sentences(20_000), dim=8, epochs=1, workers=1, min_count=2)
+    small = with_new_words(2_000, seed=1)
+    lines = []
+    embedkit.train("skipgram", corpus=small, init=a, update_vocab=update_vocab, epochs=1, report=lines.append)
+    share = float(re.search(r"covering ([\d.]+)% of the tokens", lines[0]).group(1))
+    trained = int(re.search(r"([\d,]+) tokens to train on", lines[0]).group(1).replace(",", ""))
+    total = sum(map(len, small))
+    assert 0 < share <= 100 and share == pytest.approx(100 * trained / total, abs=0.01)
 
 
 def test_lr_schedule_restart_or_continue():

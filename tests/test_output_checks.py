@@ -156,3 +156,49 @@ def test_every_output_option_is_declared():
         declared = {o.path for o in outputs(args) if o is not None}
         for d in dests:
             assert f"value-of-{d}" in declared, f"`embedkit {name}`: --{d} is not among its declared outputs"
+
+
+SAME_AS_INPUT = [
+    # (argv, the option that names the output, the input it would destroy)
+    (["vocab", "--corpus", "in.txt", "-o", "in.txt"], "--output in.txt", "--corpus in.txt"),
+    (["vocab", "--corpus", "cdir", "-o", "cdir/b.txt"], "--output cdir/b.txt", "a file of the input --corpus cdir"),
+    (["cooccur", "--corpus", "in.txt", "-o", "./in.txt"], "--output ./in.txt", "--corpus in.txt"),
+    (["cooccur", "--corpus", "in.txt", "-o", "c.npz", "--glove-binary", "link.txt"], "--glove-binary link.txt",
+     "--corpus in.txt"),
+    (["phrases", "--corpus", "in.txt", "-o", "p.txt", "--table", "in.txt"], "--table in.txt", "--corpus in.txt"),
+    (["export", "in.txt", "--to", "in.txt"], "--to in.txt", "VECTORS in.txt"),
+    (["evaluate", "in.txt", "--json", "in.txt"], "--json in.txt", "VECTORS in.txt"),
+    (["plot", "in.png", "--map", "in.png", "--top", "5"], "--map in.png", "VECTORS in.png"),
+]
+
+
+@pytest.mark.parametrize("argv,output,input_", SAME_AS_INPUT,
+                         ids=[" ".join(c[0][:1] + c[0][-2:]) for c in SAME_AS_INPUT])
+def test_an_output_that_is_an_input_is_refused(place, capsys, argv, output, input_):
+    Path("in.txt").write_text("the corpus , never to be replaced\n")
+    Path("in.png").write_text("not a picture\n")
+    os.symlink("in.txt", "link.txt")
+    Path("cdir").mkdir()
+    Path("cdir/a.txt").write_text("a b\n")
+    Path("cdir/b.txt").write_text("b c\n")
+    rc, err = _run(capsys, argv)
+    assert rc == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"cannot write {output}: " in err and input_ in err and "destroy the input" in err, err
+    assert Path("in.txt").read_text() == "the corpus , never to be replaced\n"
+    assert Path("cdir/b.txt").read_text() == "b c\n"
+
+
+def test_an_output_beside_an_input_or_new_in_a_corpus_folder_is_fine(tmp_path):
+    from embedkit.fsutil import Input
+    (tmp_path / "in.txt").write_text("x\n")
+    (tmp_path / "cdir").mkdir()
+    (tmp_path / "cdir" / ".hidden").write_text("not read\n")
+    check_outputs([Output(str(tmp_path / "out.txt"), "file", "--output"),
+                   Output(str(tmp_path / "cdir" / "new.tsv"), "file", "--table"),
+                   Output(str(tmp_path / "cdir" / ".hidden"), "file", "--json")],
+                  [Input(str(tmp_path / "in.txt"), "--corpus"), Input(str(tmp_path / "cdir"), "--corpus", True),
+                   Input("-", "--corpus")])
+    os.link(tmp_path / "in.txt", tmp_path / "hard.txt")
+    with pytest.raises(EmbedkitError, match="it is the input VECTORS"):   # hard links are the same file
+        check_outputs([Output(str(tmp_path / "hard.txt"), "file", "--to")],
+                      [Input(str(tmp_path / "in.txt"), "VECTORS")])

@@ -2,6 +2,7 @@
 (read back and checked not blank), PCA against a numpy SVD oracle, the CLI end to end, the errors."""
 import json
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -211,7 +212,11 @@ def test_cli_end_to_end_on_a_trained_model(tmp_path, capsys):
     (["--map", "{tmp}/m.png", "--words", "g0w0", "nosuch", "g9w9"],
      "unknown word 'nosuch': not among the 32 words of the vocabulary; unknown word 'g9w9'"),
     (["--map", "{tmp}/m.png", "--words", "g0w0", "--neighbors", "0"], "a word map needs at least 2 words"),
-    (["--map", "{tmp}/m.png", "--top", "1"], "top must be an integer >= 2"),
+    (["--map", "{tmp}/m.png", "--top", "1"], "--top must be an integer >= 2"),
+    (["--map", "{tmp}/m.png", "--top", "999999"], "--top 999,999 is more than the 32 words of the vectors; "
+                                                  "give --top 32 or fewer"),
+    (["--map", "{tmp}/m.png", "--top", "5", "--neighbors", "-1"], "--neighbors must be >= 0, got -1"),
+    (["--map", "{tmp}/m.png", "--top", "5", "--restrict-vocab", "0"], "--restrict-vocab must be >= 1, got 0"),
 ])
 def test_cli_errors_are_one_line(model_dir, tmp_path, capsys, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
@@ -265,3 +270,40 @@ def test_embedkit_imports_no_plotting_library():
             "embedkit.cli.build_parser(); print(sorted(m for m in ('matplotlib', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_python_errors_name_the_keywords_and_every_word_is_at_most_all(tmp_path):
+    emb = clustered_embeddings()
+    with pytest.raises(EmbedkitError, match=f"^top 1,000 is more than the {len(emb)} words"):
+        embedkit.plot_map(emb, tmp_path / "m.png", top=1000)
+    with pytest.raises(EmbedkitError, match="^neighbors must be >= 0"):
+        embedkit.plot_map(emb, tmp_path / "m.png", top=5, neighbors=-1)
+    assert embedkit.plot_map(emb, tmp_path / "m.png", top=len(emb)).words == emb.words
+
+
+def _slow_label_offsets(points, words, sizes):
+    """The placement rule one box pair at a time (what wordmap did, quadratic in Python)."""
+    placed, dots, out = [], [(x - 3, y - 3, x + 3, y + 3) for x, y in points], []
+    for (x, y), w, size in zip(points, words, sizes):
+        wide, high = 0.62 * size * len(w), 1.1 * size
+        tries = [(4, 3), (4, -3 - high), (-4 - wide, 3), (-4 - wide, -3 - high), (-wide / 2, 5), (-wide / 2, -5 - high)]
+        boxes = [(x + dx, y + dy, x + dx + wide, y + dy + high) for dx, dy in tries]
+        costs = [sum(max(0.0, min(b[2], o[2]) - max(b[0], o[0])) * max(0.0, min(b[3], o[3]) - max(b[1], o[1]))
+                     for o in placed + dots) for b in boxes]
+        best = int(np.argmin(costs))
+        placed.append(boxes[best])
+        out.append(tries[best])
+    return out
+
+
+def test_label_placement_matches_the_rule_and_is_fast_for_thousands():
+    from embedkit.plots.wordmap import _label_offsets
+    rng = np.random.default_rng(3)
+    for n, spread in [(40, 60), (120, 300), (200, 1000)]:
+        points = rng.random((n, 2)) * spread
+        words = ["w" * int(k) for k in rng.integers(1, 12, n)]
+        sizes = rng.choice([6, 8, 10], n).tolist()
+        np.testing.assert_allclose(_label_offsets(points, words, sizes), _slow_label_offsets(points, words, sizes))
+    t0 = time.perf_counter()
+    _label_offsets(rng.random((3000, 2)) * 500, ["word"] * 3000, [6] * 3000)   # was about 60 s
+    assert time.perf_counter() - t0 < 10

@@ -99,3 +99,15 @@ def test_cli_train_end_to_end(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "embedkit", "train", "--model", "glove", "--negative", "3",
                           "--corpus", str(corpus), "--output", str(out)], capture_output=True, text=True)
     assert bad.returncode == 2 and "--negative" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow", "fasttext"])
+def test_one_word_a_line_says_so_not_that_sample_removed_everything(model):
+    """Lines of one word give no example at all: the error says so, whatever --sample is (it said
+    'subsampling (--sample) removed every word ...; use --sample 0' with sample 0)."""
+    lines = [[w] for w in "a b c d a b c a b a".split() * 20]
+    for sample in (0.0, 1e-3):
+        with pytest.raises(embedkit.EmbedkitError, match="no two in-vocabulary words within --window") as e:
+            embedkit.train(model, corpus=lines, sample=sample, epochs=1, dim=8, min_count=1)
+        assert "--sample" not in str(e.value)
+    embedkit.train(model, corpus=lines + [["a", "b"]], sample=0.0, epochs=1, dim=8, min_count=1)   # one pair is enough

@@ -7,10 +7,11 @@ module of each verb, so that `embedkit VERB` imports only VERB's module (and wha
 verbs' modules (tests/test_footprint.py). `embedkit --help` and an unknown verb import them all. Large C
 blocks are served from their own memory maps (memory.map_large_blocks). Handlers hold no
 logic beyond turning flags into calls of the library. A verb that writes files declares them
-with `set_defaults(outputs=lambda args: [fsutil.Output(...), ...])`; they are checked here
-(fsutil.check_outputs) before the handler runs, so no work is done for an output that cannot be
-written. EmbedkitError, and a MemoryError, become one line on stderr and exit status 2. SIGINT
-and SIGTERM unwind the verb (finally blocks remove temporary outputs) and end it with one line
+with `set_defaults(outputs=lambda args: [fsutil.Output(...), ...])`, and the files it reads with
+`inputs=` (fsutil.Input; cli/common.py file_inputs); they are checked here (fsutil.check_outputs)
+before the handler runs, so no work is done for an output that cannot be written, and no output
+replaces an input. EmbedkitError, and a MemoryError, become one line on stderr and exit status 2.
+SIGINT and SIGTERM unwind the verb (finally blocks remove temporary outputs) and end it with one line
 and exit status 130 or 143 (128 + the signal's number), never a traceback. The words after the
 verb go to the verb's own parser, options and positional words intermixed; argparse errors are
 one line with a hint to --help (cli/parser.py).
@@ -89,9 +90,9 @@ def main(argv=None) -> int:
             parser.print_help()
             return 2
         verb = args.verb
-        outputs = getattr(args, "outputs", None)
+        outputs, inputs = getattr(args, "outputs", None), getattr(args, "inputs", None)
         if outputs is not None:
-            check_outputs(outputs(args))
+            check_outputs(outputs(args), inputs(args) if inputs is not None else ())
         return args.func(args) or 0
     except EmbedkitError as e:
         print(f"embedkit {verb}: error: {e}", file=sys.stderr)

@@ -7,6 +7,8 @@
     file_outputs(*dests, cache=False)          set_defaults(outputs=...) for verbs whose outputs
                                                are plain files named by their flags (cli/__init__.py
                                                checks them before any work)
+    file_inputs(*dests)                        set_defaults(inputs=...): the files and folders a verb
+                                               reads, which no output may replace
 """
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ def add_vectors_args(p, input_aliases=("--format",)) -> None:
 
 
 def load_vectors(args):
+    from embedkit.config import CLI
     from embedkit.io import load
-    return load(args.vectors, format=args.input_format, limit=args.limit, unicode_errors=args.unicode_errors)
+    return load(args.vectors, format=args.input_format, limit=args.limit, unicode_errors=args.unicode_errors,
+                spelling=CLI)
 
 
 def add_corpus_arg(p, *aliases) -> None:
@@ -49,3 +53,20 @@ def file_outputs(*dests: str, cache: bool = False):
         found = [Output(getattr(args, d), "file", "--" + d.replace("_", "-")) for d in dests]
         return found + (cache_output(args) if cache else [])
     return outputs
+
+
+def file_inputs(*dests: str):
+    """inputs(args) for set_defaults: the paths named by each flag (dest "vectors" is the VECTORS
+    argument, "corpus" --corpus; a list gives one each; not given, or "-": skipped). A bundled
+    name (evaluate --analogy questions-words) that is no file is compared by its path, harmlessly."""
+    def inputs(args):
+        from embedkit.fsutil import Input
+        found = []
+        for d in dests:
+            value = getattr(args, d, None)
+            for path in (value if isinstance(value, (list, tuple)) else [value]):
+                if path is not None:
+                    found.append(Input(path, "VECTORS" if d == "vectors" else "--" + d.replace("_", "-"),
+                                       every_file=d == "corpus"))     # a corpus folder: all its files
+        return found
+    return inputs

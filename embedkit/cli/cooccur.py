@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from embedkit.cli.common import add_corpus_arg, add_no_cache_arg
+from embedkit.cli.common import add_corpus_arg, add_no_cache_arg, file_inputs
 from embedkit.cli.options import add_config_options, config_from_args
 from embedkit.config import CooccurConfig, CorpusConfig
 
@@ -39,7 +39,7 @@ def register(sub):
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_options(p, CorpusConfig, group_title="corpus options")
     add_config_options(p, CooccurConfig, group_title="co-occurrence options")
-    p.set_defaults(func=run, outputs=outputs)
+    p.set_defaults(func=run, outputs=outputs, inputs=file_inputs("corpus"))
 
 
 def run(args) -> int:

@@ -6,17 +6,19 @@
 """
 from __future__ import annotations
 
-from embedkit.cli.common import add_vectors_args, file_outputs, load_vectors
+from embedkit.cli.common import add_vectors_args, file_inputs, file_outputs, load_vectors
 
 
 def cmd_evaluate(args) -> int:
-    from embedkit.evaluate.report import evaluate_all, format_table, write_json
+    from embedkit.config import CLI
+    from embedkit.evaluate.report import check_restrictions, evaluate_all, format_table, write_json
 
+    check_restrictions(args.restrict_vocab, args.similarity_restrict_vocab, CLI)    # before loading
     emb = load_vectors(args)
     report = evaluate_all(emb, analogy=args.analogy, similarity=args.similarity,
                           restrict_vocab=args.restrict_vocab, method=args.method,
                           case_fold=args.case_fold, similarity_restrict_vocab=args.similarity_restrict_vocab,
-                          eval_dir=args.eval_dir)
+                          eval_dir=args.eval_dir, spelling=CLI)
     print(f"{args.vectors}: {len(emb):,} words x {emb.dim} dims\n")
     print(format_table(report, sections=args.sections))
     if args.json:
@@ -58,4 +60,5 @@ def register(sub) -> None:
                    help="match words case-insensitively (default: on)")
     p.add_argument("--sections", action="store_true", help="also show each analogy section")
     p.add_argument("--json", metavar="FILE", help="also write all figures as JSON")
-    p.set_defaults(func=cmd_evaluate, outputs=file_outputs("json"))
+    p.set_defaults(func=cmd_evaluate, outputs=file_outputs("json"),
+                   inputs=file_inputs("vectors", "analogy", "similarity"))

@@ -9,7 +9,7 @@ extension contradicts (binary into a .txt) is an error. The input format is --in
 """
 from __future__ import annotations
 
-from embedkit.cli.common import add_vectors_args, file_outputs, load_vectors
+from embedkit.cli.common import add_vectors_args, file_inputs, file_outputs, load_vectors
 from embedkit.errors import EmbedkitError
 
 
@@ -41,4 +41,4 @@ def register(sub) -> None:
     p.add_argument("--to", required=True, metavar="PATH", help="output file (.gz/.bz2: compressed)")
     p.add_argument("--to-format", "--format", dest="to_format", choices=FORMATS, default=None,
                    help="output format (default: from --to's extension); --format is the old spelling")
-    p.set_defaults(func=cmd_export, outputs=file_outputs("to"))
+    p.set_defaults(func=cmd_export, outputs=file_outputs("to"), inputs=file_inputs("vectors"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from embedkit.cli.common import add_corpus_arg, add_no_cache_arg, file_outputs
+from embedkit.cli.common import add_corpus_arg, add_no_cache_arg, file_inputs, file_outputs
 from embedkit.cli.options import add_config_options
 from embedkit.config import CLI, CorpusConfig, PhrasesConfig
 
@@ -24,7 +24,8 @@ def register(sub):
     add_no_cache_arg(p)
     add_config_options(p, PhrasesConfig, group_title="phrase options")
     add_config_options(p, CorpusConfig, skip=NOT_OPTIONS, group_title="corpus options")
-    p.set_defaults(func=run, outputs=file_outputs("output", "table", cache=True))
+    p.set_defaults(func=run, outputs=file_outputs("output", "table", cache=True),
+                   inputs=file_inputs("corpus"))
 
 
 def run(args) -> int:

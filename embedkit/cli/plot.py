@@ -9,7 +9,7 @@ The drawing is in embedkit/plots/; matplotlib (and scikit-learn for t-SNE) are t
 """
 from __future__ import annotations
 
-from embedkit.cli.common import add_vectors_args, file_outputs, load_vectors
+from embedkit.cli.common import add_vectors_args, file_inputs, file_outputs, load_vectors
 from embedkit.errors import EmbedkitError
 
 MAP_OPTIONS = ("words", "top", "neighbors", "restrict_vocab")
@@ -40,9 +40,10 @@ def cmd_plot(args) -> int:
         print(f"wrote {args.curves}: {curves.metric} against {curves.unit} processed, "
               f"{len(curves.points)} points{extra}")
     if args.map:
+        from embedkit.config import CLI
         from embedkit.plots.wordmap import plot_map
         m = plot_map(load_vectors(args), args.map, words=args.words, top=args.top, neighbors=args.neighbors,
-                     method=args.method, seed=args.seed, restrict_vocab=args.restrict_vocab)
+                     method=args.method, seed=args.seed, restrict_vocab=args.restrict_vocab, spelling=CLI)
         print(f"wrote {args.map}: {args.method} map of {len(m.words)} words")
     return 0
 
@@ -65,7 +66,8 @@ def register(sub) -> None:
     p.add_argument("--map", metavar="OUT.png", help="draw a 2-D map of words of VECTORS")
     p.add_argument("--words", nargs="+", metavar="W", default=None,
                    help="words to show, each with its nearest neighbours")
-    p.add_argument("--top", type=int, metavar="N", default=None, help="show the N most frequent words")
+    p.add_argument("--top", type=int, metavar="N", default=None,
+                   help="show the N most frequent words (at most the vocabulary's size)")
     p.add_argument("--neighbors", type=int, metavar="K", default=None,
                    help="nearest neighbours shown per word (default: 5 with --words, 0 with --top)")
     p.add_argument("--method", choices=tuple(PROJECTIONS), default="pca",
@@ -73,4 +75,4 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1, help="t-SNE's random seed (default: 1)")
     p.add_argument("--restrict-vocab", type=int, default=None, metavar="N",
                    help="neighbours only among the N most frequent words (default: all)")
-    p.set_defaults(func=cmd_plot, outputs=file_outputs("curves", "map"))
+    p.set_defaults(func=cmd_plot, outputs=file_outputs("curves", "map"), inputs=file_inputs("vectors"))

@@ -44,14 +44,18 @@ def _lookup(emb, word: str, args):
     return key, word
 
 
-def _check_topn(args) -> None:
+def _check_counts(args) -> None:
+    """--topn and --restrict-vocab, named as flags (the library's own checks name its keywords),
+    before the vectors are loaded."""
     if args.topn < 1:
         raise EmbedkitError(f"--topn must be >= 1, got {args.topn}")
+    if args.restrict_vocab is not None and args.restrict_vocab < 1:
+        raise EmbedkitError(f"--restrict-vocab must be >= 1, got {args.restrict_vocab} (leave it out for all words)")
 
 
 def cmd_neighbors(args) -> int:
+    _check_counts(args)
     emb = load_vectors(args)
-    _check_topn(args)
     found = [_lookup(emb, w, args) for w in args.words if w != "-"]
     skipped = sum(f is None for f in found)
     found = [f for f in found if f is not None]
@@ -104,8 +108,8 @@ def _answer(emb, words, args) -> bool:
 
 
 def cmd_analogy(args) -> int:
+    _check_counts(args)
     emb = load_vectors(args)
-    _check_topn(args)
     words = [w for w in args.words if w != "-"]
     if len(words) not in (0, 3):
         raise EmbedkitError(f"analogy takes three words A B C, or none (or -) to read 'A B C' lines from "

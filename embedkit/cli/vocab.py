@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from embedkit.cli.common import add_corpus_arg, file_outputs
+from embedkit.cli.common import add_corpus_arg, file_inputs, file_outputs
 from embedkit.cli.options import add_config_options, config_from_args
 from embedkit.config import CorpusConfig
 
@@ -16,7 +16,7 @@ def register(sub):
     p.add_argument("--output", "-o", required=True, metavar="VOCAB.tsv",
                    help="where to write the vocabulary; - writes it to stdout (the summary then goes to stderr)")
     add_config_options(p, CorpusConfig, group_title="corpus options")
-    p.set_defaults(func=run, outputs=file_outputs("output"))   # "-": stdout, skipped
+    p.set_defaults(func=run, outputs=file_outputs("output"), inputs=file_inputs("corpus"))   # "-": stdout, skipped
 
 
 def run(args) -> int:

@@ -23,6 +23,9 @@ class Vocab:
     total_tokens: int = 0  # tokens in the corpus, kept or not
     total_types: int = 0   # distinct words seen (after any pruning while counting)
     _index: dict = field(default=None, repr=False, compare=False)
+    # tokens of the corpus that are in the vocabulary, when `counts` are not that corpus's own (a
+    # continued run keeps the model's counts, or old + new): None means counts.sum()
+    corpus_kept: int | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -39,7 +42,7 @@ class Vocab:
 
     @property
     def kept_tokens(self) -> int:
-        return int(self.counts.sum())
+        return int(self.counts.sum()) if self.corpus_kept is None else int(self.corpus_kept)
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int], min_count: int = 1, max_size: int | None = None,

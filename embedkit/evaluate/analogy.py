@@ -137,7 +137,7 @@ def evaluate_analogies(emb: Embeddings, analogies, restrict_vocab: int | None = 
     if method not in ANALOGY_SCORES:
         raise EmbedkitError(f"analogy method must be one of {', '.join(ANALOGY_METHODS)}, got {method!r}")
     if restrict_vocab is not None and restrict_vocab < 1:
-        raise EmbedkitError(f"--restrict-vocab must be >= 1, got {restrict_vocab}")
+        raise EmbedkitError(f"restrict_vocab must be >= 1 or None (all words), got {restrict_vocab}")
     qs = analogies if isinstance(analogies, AnalogySet) else read_analogies(analogies)
     n_cand = len(emb) if restrict_vocab is None else min(restrict_vocab, len(emb))
     index = folded_index(emb.words, n_cand, case_fold)
@@ -161,7 +161,7 @@ def evaluate_analogies(emb: Embeddings, analogies, restrict_vocab: int | None = 
     right = np.zeros(len(quads), dtype=bool)
     cand = emb.unit[:n_cand]                           # (R, D)
     score = ANALOGY_SCORES[method]
-    batch = max(1, SCORE_BUDGET // (n_cand * (4 if method == "3cosmul" else 1)))
+    batch = max(1, SCORE_BUDGET // max(1, n_cand * (4 if method == "3cosmul" else 1)))   # n_cand 0: no words
     for s in range(0, len(quads), batch):
         ia, ib, ic, ie = quads[s:s + batch].T
         scores = score(cand, cand[ia], cand[ib], cand[ic])               # (B, R)

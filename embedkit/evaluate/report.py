@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from embedkit.config import PYTHON, Spelling
 from embedkit.embeddings import COSMUL_EPSILON, Embeddings
 from embedkit.evaluate.analogy import DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate_analogies
 from embedkit.evaluate.datasets import bundled_analogy_sets, bundled_similarity_sets, read_pairs, resolve
 from embedkit.evaluate.external import EXTERNAL_SIMILARITY, external_similarity_sets, not_found_message
 from embedkit.evaluate.similarity import SimilarityResult, evaluate_similarity
+from embedkit.errors import EmbedkitError
 from embedkit.fsutil import atomic_path
 
 
@@ -43,24 +45,37 @@ class Report:
                 "missing": list(self.missing)}
 
 
-def _restrictions(restrict_vocab) -> list:
+def _restrictions(restrict_vocab, spelling: Spelling) -> list:
     """One restriction or several: N, None (all words), or a list of them (0 also means all)."""
     values = restrict_vocab if isinstance(restrict_vocab, (list, tuple)) else [restrict_vocab]
     out = []
     for v in values:
+        if v is not None and v < 0:
+            raise EmbedkitError(f"{spelling.name('restrict_vocab')} must be >= 0 (0: all words), got {v}")
         v = None if v in (None, 0) else int(v)
         if v not in out:
             out.append(v)
     return out or [None]
 
 
+def check_restrictions(restrict_vocab, similarity_restrict_vocab, spelling: Spelling = PYTHON) -> list:
+    """The analogy restrictions (see _restrictions); EmbedkitError, naming the option in `spelling`,
+    for a negative one or a similarity restriction below 1. The CLI calls it before loading vectors."""
+    if similarity_restrict_vocab is not None and similarity_restrict_vocab < 1:
+        raise EmbedkitError(f"{spelling.name('similarity_restrict_vocab')} must be >= 1, got "
+                            f"{similarity_restrict_vocab} (leave it out for all words)")
+    return _restrictions(restrict_vocab, spelling)
+
+
 def evaluate_all(emb: Embeddings, analogy=None, similarity=None,
                  restrict_vocab: int | None | list = DEFAULT_RESTRICT_VOCAB, method: str = "3cosadd",
                  case_fold: bool = True, similarity_restrict_vocab: int | None = None,
-                 eval_dir=None) -> Report:
+                 eval_dir=None, spelling: Spelling = PYTHON) -> Report:
     """Every given set (paths or set names); with neither list, every bundled set plus MEN and RW
     when found. restrict_vocab: N, None, or several (e.g. [30_000, 300_000]: word2vec's and
-    gensim's conventions), each reported as its own analogy row."""
+    gensim's conventions), each reported as its own analogy row. `spelling`: how errors name
+    the options (config.CLI: as flags)."""
+    restrictions = check_restrictions(restrict_vocab, similarity_restrict_vocab, spelling)
     report = Report(subword=getattr(emb, "maxn", 0) > 0)
     if analogy is None and similarity is None:
         analogy = list(bundled_analogy_sets().values())
@@ -71,7 +86,7 @@ def evaluate_all(emb: Embeddings, analogy=None, similarity=None,
             report.missing_note = not_found_message(report.missing, eval_dir)
     for path in analogy or ():
         path = resolve(path, eval_dir)
-        for r in _restrictions(restrict_vocab):
+        for r in restrictions:
             report.analogy.append(evaluate_analogies(emb, path, r, case_fold, method))
     for item in similarity or ():
         name = str(item) if str(item) in EXTERNAL_SIMILARITY else None

@@ -146,8 +146,10 @@ class Start:
         tokens = rank[ids[keep]].astype(np.int32)
         kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
         offsets = kept_before[np.asarray(enc.offsets)]
+        # the counts are the model's (or old + new), the totals the new corpus's: coverage is of the new
+        # corpus's tokens by the vocabulary, so the kept tokens are the new corpus's (at most its total)
         vocab = Vocab([words[i] for i in order.tolist()], all_counts[order], total_tokens=enc.vocab.total_tokens,
-                      total_types=enc.vocab.total_types)
+                      total_types=enc.vocab.total_types, corpus_kept=len(tokens))
         return EncodedCorpus(tokens, offsets, np.asarray(enc.continues), vocab, stats=enc.stats)
 
     def _old_words_trained(self) -> float:
