@@ -206,3 +206,15 @@ def test_print_sentence_vectors_uses_the_models_tokenizer(capsys, monkeypatch, t
     rc, out, _ = run(capsys, "print-sentence-vectors", tmp_path / "m", "--tokenizer", "whitespace",
                      stdin="King, QUEEN!\n", monkeypatch=monkeypatch)
     assert rc == 0 and [float(x) for x in out.split()] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--log-every", "0"], "--log-every must be a positive number of words, got 0"),
+    (["--update-vocab"], "--update-vocab and --lr-schedule apply only with --init (continued training)"),
+])
+def test_lifecycle_errors_name_the_flags(capsys, tmp_path, argv, message):
+    """They named train()'s keywords (log_every, init=) on the command line."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    assert main(["train", "--model", "cbow", "--corpus", str(corpus), "-o", str(tmp_path / "out"), *argv]) == 2
+    assert capsys.readouterr().err.strip() == f"embedkit train: error: {message}"

@@ -185,7 +185,7 @@ def run(args) -> int:
     import os
     from embedkit.errors import EmbedkitError
     from embedkit.trainers.api import corpus_fields, make_configs, model_fields, train
-    from embedkit.trainers.lifecycle import resume
+    from embedkit.trainers.lifecycle import check_continued, check_log_every, resume
     from embedkit.trainers.checkpoint import Interrupted, checkpoint_recipe
 
     report = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731
@@ -206,6 +206,9 @@ def run(args) -> int:
     options = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
     inputs = {k for k in INPUT_FLAGS if getattr(args, k, None) is not None}
     make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work
+    check_log_every(args.log_every, CLI)
+    if not args.resume:
+        check_continued(args.init, args.update_vocab, args.lr_schedule, CLI)
     sync = {"distributed": args.distributed, "sync_every": args.sync_every, "sync_rule": args.sync_rule,
             "hot_rows": args.hot_rows, "hot_sync_every": args.hot_sync_every, "warm_rows": args.warm_rows,
             "sync_timeout": args.sync_timeout if args.distributed else None}

@@ -29,13 +29,19 @@ RECIPE_KEYWORDS = ("log_every", "eval_every_epoch", "checkpoint_every", "update_
 SYNC_KEYWORDS = ("sync_every", "sync_rule", "hot_rows", "hot_sync_every", "warm_rows")
 
 
-def check_log_every(log_every) -> None:
+def check_log_every(log_every, spelling=None) -> None:
+    """`spelling` (embedkit.config: PYTHON by default, CLI from the command line) names the option."""
+    from embedkit.config import PYTHON
     if log_every is not None and (not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 1):
-        raise EmbedkitError(f"log_every must be a positive number of words, got {log_every!r}")
+        raise EmbedkitError(f"{(spelling or PYTHON).name('log_every')} must be a positive number of words, "
+                            f"got {log_every!r}")
 
 
-def check_continued(init, update_vocab, lr_schedule) -> None:
+def check_continued(init, update_vocab, lr_schedule, spelling=None) -> None:
+    from embedkit.config import CLI
     if init is None and (update_vocab or lr_schedule is not None):
+        if spelling is CLI:
+            raise EmbedkitError("--update-vocab and --lr-schedule apply only with --init (continued training)")
         raise EmbedkitError("update_vocab and lr_schedule apply only with init= (continued training)")
 
 
