@@ -184,7 +184,7 @@ LIFECYCLE = ("eval_every_epoch", "log_every", "checkpoint_every", "update_vocab"
 def run(args) -> int:
     import os
     from embedkit.errors import EmbedkitError
-    from embedkit.trainers.api import corpus_fields, make_configs, model_fields, train
+    from embedkit.trainers.api import check_refused, corpus_fields, make_configs, model_fields, train
     from embedkit.trainers.lifecycle import check_continued, check_log_every, resume
     from embedkit.trainers.checkpoint import Interrupted, checkpoint_recipe
 
@@ -207,7 +207,8 @@ def run(args) -> int:
     inputs = {k for k in INPUT_FLAGS if getattr(args, k, None) is not None}
     make_configs(args.model, options, CLI, inputs)          # errors in the flags' spelling, before any work
     check_log_every(args.log_every, CLI)
-    if not args.resume:
+    if not args.resume:                 # a model that refuses them says so first (the classifier)
+        check_refused(args.model, {k: getattr(args, k) for k in ("init", "update_vocab", "lr_schedule")})
         check_continued(args.init, args.update_vocab, args.lr_schedule, CLI)
     sync = {"distributed": args.distributed, "sync_every": args.sync_every, "sync_rule": args.sync_rule,
             "hot_rows": args.hot_rows, "hot_sync_every": args.hot_sync_every, "warm_rows": args.warm_rows,
