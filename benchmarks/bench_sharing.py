@@ -1,6 +1,6 @@
 """Does the host's cost of two cores writing the same cache lines tell when one process with two
 workers (1x2) is slow here? (1x2 CBOW's epochs take about 5 s or about 8.5 s; 2 ranks x 1 worker
-vary far less.) On 5 December it did not (README: Training on several machines).
+vary far less.) On 5 December it did not (benchmarks/DISTRIBUTED.md: This machine's drift).
 
     python benchmarks/bench_sharing.py                      # 10 rounds, CBOW, 1 epoch each
     python benchmarks/bench_sharing.py --rounds 4 --variant sg-ns

@@ -428,7 +428,7 @@ def test_hs_output_rows_restart_when_the_tree_is_rebuilt():
 
 def test_continued_training_errors(tmp_path):
     a = embedkit.train("skipgram", corpus=zipf_sentences(5_000), dim=8, epochs=1, workers=1, min_count=2)
-    with pytest.raises(EmbedkitError, match="apply only with init="):
+    with pytest.raises(EmbedkitError, match="apply only with init "):
         embedkit.train("skipgram", corpus=zipf_sentences(5_000), update_vocab=True)
     with pytest.raises(EmbedkitError, match="--dim 16 differs from the --init model's 8"):
         embedkit.train("skipgram", corpus=zipf_sentences(5_000), init=a, dim=16)

@@ -107,7 +107,7 @@ def test_one_word_a_line_says_so_not_that_sample_removed_everything(model):
     'subsampling (--sample) removed every word ...; use --sample 0' with sample 0)."""
     lines = [[w] for w in "a b c d a b c a b a".split() * 20]
     for sample in (0.0, 1e-3):
-        with pytest.raises(embedkit.EmbedkitError, match="no two in-vocabulary words within --window") as e:
+        with pytest.raises(embedkit.EmbedkitError, match="no two in-vocabulary words in one sentence") as e:
             embedkit.train(model, corpus=lines, sample=sample, epochs=1, dim=8, min_count=1)
         assert "--sample" not in str(e.value)
     embedkit.train(model, corpus=lines + [["a", "b"]], sample=0.0, epochs=1, dim=8, min_count=1)   # one pair is enough

@@ -10,7 +10,7 @@ vector (a 1-D array: one number per row).
   have added up the same way in one process). It is wrong for a row that reaches its local optimum
   within the interval (a frequent word at a high learning rate): each rank moves it most of the way
   there from the same start, and the sum moves it about R times as far. Measured on text8 (sg-ns,
-  README "Training on several machines"): with the sum on every row, 2 ranks train and 4 ranks
+  benchmarks/DISTRIBUTED.md "Before the hot syncs"): with the sum on every row, 2 ranks train and 4 ranks
   diverge at any tested interval. So sync.py takes the rows that move most out of the sum: the
   sum is the default rule for the others.
 - `adaptive`: rule(D) = g_row x D / R, the ranks' mean update scaled by a per-row gain g in [1, R].

@@ -43,7 +43,7 @@ SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
 # 16 per full, 0.5 with 32); at 2 ranks the sum is stable, and fewer, rarer hot syncs mend its
 # quality at a small cost in words/s. Warm rows (sync.py): at 2 ranks, word2vec family, all rows at
 # every ALL_ROWS_EVERY-th full sync and 8,192 warm rows at the others took CBOW's syncs from about
-# 10 to 7 s over three seeds with the same quality (README: Training on several machines, text8);
+# 10 to 7 s over three seeds with the same quality (benchmarks/DISTRIBUTED.md: The warm syncs);
 # elsewhere not measured, so every full sync takes all rows
 HOT_DEFAULTS = {2: {"word2vec": (4096, 4, 8192), "glove": (4096, 4, 0)}}
 HOT_DEFAULT_MANY = {"word2vec": (16384, 16, 0), "glove": (16384, 32, 0)}

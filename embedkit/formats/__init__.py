@@ -53,10 +53,14 @@ def open_read(path):
     opener = compression_opener(path)
     try:
         f = opener(path, "rb")
+    except READ_ERRORS as e:
+        raise EmbedkitError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+    try:
         if f.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:     # Windows editors start text with one
             f.seek(0)
         return f
     except READ_ERRORS as e:
+        f.close()
         raise EmbedkitError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
 
 

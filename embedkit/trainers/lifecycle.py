@@ -38,11 +38,11 @@ def check_log_every(log_every, spelling=None) -> None:
 
 
 def check_continued(init, update_vocab, lr_schedule, spelling=None) -> None:
-    from embedkit.config import CLI
+    from embedkit.config import PYTHON
+    name = (spelling or PYTHON).name
     if init is None and (update_vocab or lr_schedule is not None):
-        if spelling is CLI:
-            raise EmbedkitError("--update-vocab and --lr-schedule apply only with --init (continued training)")
-        raise EmbedkitError("update_vocab and lr_schedule apply only with init= (continued training)")
+        raise EmbedkitError(f"{name('update_vocab')} and {name('lr_schedule')} apply only with {name('init')} "
+                            "(continued training)")
 
 
 def check_checkpoints(checkpoint_every, output) -> None:

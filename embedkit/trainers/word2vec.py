@@ -89,8 +89,8 @@ def make_task(corpus: EncodedCorpus, cfg: Word2VecConfig, bag_ptr, bag_ids, n_in
     # a word is trained by the others of its sentence: with one in-vocabulary word a line there is
     # no example at all, whatever --sample says (the runner would blame subsampling); GloVe's wording
     if int(np.diff(np.asarray(corpus.offsets)).max(initial=0)) < 2:
-        raise EmbedkitError("the corpus has no two in-vocabulary words within --window of each other: no sentence "
-                            "(line) holds more than one word of the vocabulary")
+        raise EmbedkitError("the corpus has no two in-vocabulary words in one sentence: no line holds more than "
+                            "one word of the vocabulary (or --max-sentence-length cuts the lines into one-word pieces)")
     arrays, settings, fix = weights_plan(cfg, len(counts), n_in_rows)
     check_fits(arrays, settings, fix)                      # before allocating (embedkit/memory.py's rule)
     tables, n_out = objective_tables(counts, cfg)
