@@ -62,6 +62,9 @@ def test_runner_refuses_an_epoch_without_examples_and_a_diverged_one():
         run_epochs(FakeBackend(2, examples=0), 2)
     with pytest.raises(EmbedkitError, match=r"diverged in epoch 2 \(loss nan\); try X"):
         run_epochs(FakeBackend(2, [1.0, 1.0, float("nan"), 1.0]), 3)
+    with pytest.raises(EmbedkitError, match=r"diverged in epoch 1 \(loss 6e\+23\); try X"):      # finite, absurd
+        run_epochs(FakeBackend(2, [6e23, 6e23]), 1)
+    assert run_epochs(FakeBackend(2, [9e5, 9e5]), 1)["epochs"][0]["loss"] == 9e5      # below the bound: kept
 
 
 def test_subsampling_that_empties_an_epoch_says_so():

@@ -252,12 +252,18 @@ def run_epochs(backend, epochs: int, *, quiet: bool = True, curve_points: int = 
             f"{backend.unit}s_per_second": done / wall if wall > 0 else float("nan")}
 
 
+# a mean loss (or GloVe cost) per example above this has diverged while the weights are still finite:
+# healthy runs stay below about 20 (log-losses of a few terms, GloVe's weighted squares below 1),
+# while a fastText-style run whose bags repeat one bucket row thousands of times ended at 6e23
+DIVERGED_ABOVE = 1e6
+
+
 def _epoch_entry(backend, epoch: int, value: float, n: int, seconds: float, extras: dict) -> dict:
     """The epoch's log entry; an epoch without examples or with a non-finite objective is an error."""
     if n == 0:
         raise EmbedkitError(f"epoch {epoch + 1} had no training examples: {backend.hints['empty']}")
     mean = value / n
-    if not np.isfinite(mean):
+    if not np.isfinite(mean) or mean > DIVERGED_ABOVE:
         raise EmbedkitError(f"training diverged in epoch {epoch + 1} ({backend.metric} {mean}); "
                             f"{backend.hints['diverged']}")
     return {"epoch": epoch + 1, backend.metric: float(mean), "examples": int(n), "seconds": seconds,
