@@ -137,6 +137,11 @@ def test_evaluation_fields_flat_and_chosen_by_glob():
                                                           "eval_analogy_seen", "eval_wordsim353_spearman"]
     assert evaluation_fields([{"epoch": 1}, {"epoch": 2}]) == {}
     assert list(evaluation_fields(epochs, ["sim*"])) == ["similarity/ws353"]
+    # a pattern that matches nothing was ignored: a typo drew the loss alone
+    with pytest.raises(EmbedkitError, match=r"--fields \(fields=\) zz\* matches no number .*they have: analogy"):
+        evaluation_fields(epochs, ["sim*", "zz*"])
+    with pytest.raises(EmbedkitError, match="no evaluation numbers: train with --eval-every-epoch"):
+        evaluation_fields([{"epoch": 1, "loss": 1.0}], ["eval_*"])
 
 
 def test_map_of_words_and_neighbours_pca_and_tsne(tmp_path):

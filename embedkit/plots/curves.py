@@ -76,11 +76,19 @@ def evaluation_fields(epochs: list, fields=None) -> dict:
     """{name: [(epoch, value)]} of the per-epoch evaluation numbers (module doc); `fields`: glob
     patterns over all numeric names, instead of the headline scores."""
     out: dict = {}
+    names: set = set()                                  # every numeric name, for the error below
     for entry in epochs:
         for name, value in _leaves(entry, headline=fields is None):
+            names.add(name)
             if fields is not None and not any(fnmatch.fnmatchcase(name, p) for p in fields):
                 continue
             out.setdefault(name, []).append((entry["epoch"], math.nan if value is None else float(value)))
+    unmatched = [p for p in fields or () if not any(fnmatch.fnmatchcase(n, p) for n in names)]
+    if unmatched:                                       # a typo would draw the loss alone, silently
+        have = (f"they have: {', '.join(sorted(names))}" if names else
+                "they have no evaluation numbers: train with --eval-every-epoch")
+        raise EmbedkitError(f"--fields (fields=) {', '.join(unmatched)} matches no number of the training log's "
+                            f"epochs ({have})")
     # A name that was null in every epoch has nothing to draw.
     out = {k: v for k, v in out.items() if any(math.isfinite(y) for _, y in v)}
     if fields is None:
