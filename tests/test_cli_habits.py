@@ -218,3 +218,11 @@ def test_lifecycle_errors_name_the_flags(capsys, tmp_path, argv, message):
     corpus.write_text("a b c\n")
     assert main(["train", "--model", "cbow", "--corpus", str(corpus), "-o", str(tmp_path / "out"), *argv]) == 2
     assert capsys.readouterr().err.strip() == f"embedkit train: error: {message}"
+
+
+def test_a_query_with_no_candidates_says_so(capsys, tmp_path):
+    """A header alone, with rc 0, read as a failure; the reason goes to stderr."""
+    path = tmp_path / "one.txt"
+    path.write_text("1 3\nthe 1 2 3\n")
+    rc, out, err = run(capsys, "neighbors", path, "the")
+    assert rc == 0 and out == "the\n" and "no candidates" in err

@@ -22,6 +22,9 @@ ANALOGY_ORDER = ("A B C asks 'A is to B as C is to ?' (word2vec C's order: man k
 
 def _print_neighbors(header: str, results, out) -> None:
     out.write(f"{header}\n")
+    if not results:         # a header alone reads as a failure; say why (on stderr: stdout stays parseable)
+        print("  (no candidates: every word the query may return is one of its own words, or beyond "
+              "--restrict-vocab)", file=sys.stderr)
     width = max((len(w) for w, _ in results), default=0)
     for rank, (w, score) in enumerate(results, 1):
         out.write(f"  {rank:>3}  {w:<{width}}  {score:.4f}\n")
