@@ -171,6 +171,8 @@ def output_problem(out: Output) -> str | None:
     head = f"cannot write {out.option} {out.path}"
     if path.is_symlink() and not path.exists():
         return f"{head}: it is a dangling symbolic link; remove it or choose another path"
+    if out.kind == "into" and path.exists() and not path.is_dir():
+        return f"{head}: it is a file, not a folder; choose a folder"
     if out.kind == "into" and not path.is_dir():
         return f"{head}: it is not an existing folder; create it first (mkdir -p {path}) or choose another"
     if path.exists():

@@ -202,3 +202,13 @@ def test_an_output_beside_an_input_or_new_in_a_corpus_folder_is_fine(tmp_path):
     with pytest.raises(EmbedkitError, match="it is the input VECTORS"):   # hard links are the same file
         check_outputs([Output(str(tmp_path / "hard.txt"), "file", "--to")],
                       [Input(str(tmp_path / "in.txt"), "VECTORS")])
+
+
+def test_a_file_where_a_folder_goes_is_not_told_to_mkdir(tmp_path):
+    """cooccur --tmpdir FILE suggested `mkdir -p FILE`, which fails on a file."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(EmbedkitError, match=r"--tmpdir .*afile: it is a file, not a folder; choose a folder$"):
+        check_outputs([Output(str(afile), "into", "--tmpdir")])
+    with pytest.raises(EmbedkitError, match=r"create it first \(mkdir -p"):
+        check_outputs([Output(str(tmp_path / "missing"), "into", "--tmpdir")])

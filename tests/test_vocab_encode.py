@@ -153,3 +153,9 @@ def test_stdin_is_named_as_such_not_as_its_spool(monkeypatch):
     monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"a b a\n")))
     with pytest.raises(EmbedkitError, match=r"at least --min-count 5 times in <stdin>$"):
         prepare_corpus(["-"], CorpusConfig(tokenizer="whitespace", min_count=5))
+
+
+def test_an_empty_vocabulary_after_pruning_names_max_vocab_size(tmp_path):
+    f = _write(tmp_path / "c.txt", "a b c d e f\n" * 3)
+    with pytest.raises(EmbedkitError, match=r"--max-vocab-size 1 pruned the rarer words while counting\)$"):
+        prepare_corpus([f], CorpusConfig(tokenizer="whitespace", min_count=2, max_vocab_size=1), cache=False)

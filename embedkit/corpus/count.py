@@ -82,6 +82,8 @@ def build_vocab(files, cfg: CorpusConfig, stats: CorpusStats | None = None, *,
     vocab = count_words(files, cfg, stats, block_size=block_size).to_vocab(cfg.min_count, cfg.max_size)
     trim_heap()                                         # the count table is gone: return its heap
     if len(vocab) == 0:
+        pruned = (f" (--max-vocab-size {cfg.max_vocab_size:,} pruned the rarer words while counting)"
+                  if cfg.max_vocab_size is not None else "")
         raise EmbedkitError(f"no word occurs at least --min-count {cfg.min_count} times in "
-                            f"{', '.join(map(display_name, expand_inputs(files)))}")
+                            f"{', '.join(map(display_name, expand_inputs(files)))}{pruned}")
     return vocab
