@@ -259,7 +259,8 @@ DIVERGED_ABOVE = 1e6
 
 
 def _epoch_entry(backend, epoch: int, value: float, n: int, seconds: float, extras: dict) -> dict:
-    """The epoch's log entry; an epoch without examples or with a non-finite objective is an error."""
+    """The epoch's log entry; an epoch without examples, or whose objective is not finite or above
+    DIVERGED_ABOVE per example, is an error."""
     if n == 0:
         raise EmbedkitError(f"epoch {epoch + 1} had no training examples: {backend.hints['empty']}")
     mean = value / n
