@@ -280,14 +280,15 @@ def test_more_ranks_than_gpus_is_a_one_line_error():
 
 def test_stdin_cannot_feed_ranks(corpus_file):
     """Every rank inherits torchrun's stdin and the first to read takes the text; a one-line error
-    instead, on every rank, before any of them reads."""
+    instead, on every rank, before any of them reads (torchrun may kill the other rank before it
+    prints its line: at least one, and every line the same)."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "embedkit",
            "train", "--model", "cbow", "--corpus", "-", "-o", "unused", "--distributed", *COMMON]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "LOGLEVEL": "ERROR"}
     done = subprocess.run(cmd, input=corpus_file.read_text()[:200_000], capture_output=True, text=True, env=env,
                           timeout=LIMIT_S, start_new_session=True)
     errors = [line for line in done.stderr.splitlines() if line.startswith("embedkit train: error:")]
-    assert done.returncode != 0 and len(errors) == 2, done.stderr[-2000:]
+    assert done.returncode != 0 and 1 <= len(errors) <= 2, done.stderr[-2000:]
     assert all("--corpus - (standard input) cannot feed a distributed run" in line for line in errors)
     with pytest.raises(embedkit.EmbedkitError, match="standard input"):
         embedkit.train("cbow", ["-"], distributed=True)
