@@ -220,15 +220,16 @@ def _same_path(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _reads(inp: Input, out_path: str) -> bool:
-    """Whether writing out_path would replace what `inp` reads: the file itself, or (every_file)
-    an existing non-hidden file below the input folder."""
+def _reads(inp: Input, out_path: str) -> str | None:
+    """How writing out_path would replace what `inp` reads: "it is" (the file itself), "it is a file
+    of" (every_file: an existing non-hidden file below the input folder), or None."""
     if _same_path(inp.path, out_path):
-        return True
+        return "it is"
     if not (inp.every_file and os.path.isdir(inp.path) and os.path.isfile(out_path)):
-        return False
+        return None
     rel = os.path.relpath(os.path.realpath(out_path), os.path.realpath(inp.path))
-    return not rel.startswith(os.pardir) and not any(part.startswith(".") for part in Path(rel).parts)
+    inside = not rel.startswith(os.pardir) and not any(part.startswith(".") for part in Path(rel).parts)
+    return "it is a file of" if inside else None
 
 
 def check_outputs(outputs, inputs=()) -> None:
@@ -253,7 +254,7 @@ def check_outputs(outputs, inputs=()) -> None:
                                 "give each output its own path")
         seen[key] = out.option
         for inp in inputs:
-            if _reads(inp, out.path):
-                what = "it is" if _same_path(inp.path, out.path) else "it is a file of"
+            what = _reads(inp, out.path)
+            if what:
                 raise EmbedkitError(f"cannot write {out.option} {out.path}: {what} the input {inp.option} "
                                     f"{inp.path}; give the output its own path (writing it would destroy the input)")
