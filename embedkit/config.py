@@ -376,5 +376,7 @@ class ClassifierConfig(Checked):
     device: str = device_field()
 
 
-def to_dict(cfg) -> dict:
-    return dataclasses.asdict(cfg)
+def resolved(cfg) -> dict:
+    """Every field of cfg with the value it stands for (effective_default): the options of a run as
+    the trainer uses them, lr=None and lr=0.025 alike for skip-gram."""
+    return {f.name: effective_default(cfg, f.name) for f in dataclasses.fields(cfg)}

@@ -292,3 +292,68 @@ def test_stdin_cannot_feed_ranks(corpus_file):
     assert all("--corpus - (standard input) cannot feed a distributed run" in line for line in errors)
     with pytest.raises(embedkit.EmbedkitError, match="standard input"):
         embedkit.train("cbow", ["-"], distributed=True)
+
+
+def two_nodes(tmp_path, options: list[list[str]], limit=LIMIT_S):
+    """Two 'nodes' (one torchrun each, static rendezvous on loopback, one rank each) with their own
+    train options; [(returncode, stdout, stderr), ...] and the seconds until both had exited."""
+    port, t0 = free_port(), time.monotonic()
+    nodes = [launch(["--nnodes", "2", "--node-rank", str(r), "--nproc-per-node", "1", "--master-addr", "127.0.0.1",
+                     "--master-port", str(port)], [*opts, "-o", str(tmp_path / f"out{r}"), "--distributed",
+                                                   "--quiet"]) for r, opts in enumerate(options)]
+    done = [finish(p, limit) for p in nodes]
+    return done, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("node1, named", [
+    (["--model", "cbow", "--epochs", "2"], r"\(model: 'skipgram' on rank 0, 'cbow' on rank 1; .*epochs: 1 on rank 0, "
+                                           r"2 on rank 1; lr: 0.025 on rank 0, 0.05 on rank 1"),
+    (["--dim", "17"], r"\(dim: 16 on rank 0, 17 on rank 1\)"),
+    (["--hot-rows", "100"], r"\(hot_rows: 4096 on rank 0, 100 on rank 1\)"),
+    (["--split"], "the ranks read different corpora")])
+def test_nodes_given_different_options_stop_naming_them(corpus_file, tmp_path, node1, named):
+    """Several machines are several torchrun commands. Ranks given different options failed deep in
+    gloo (SIGABRT, 'collective mismatch') or, worse, trained on with rc 0 (skip-gram on one node and
+    CBOW on the other made one model); a corpus cut into other sentences gave other shards. Now every
+    rank stops at once with one line naming what differs."""
+    corpus = str(corpus_file)
+    if node1 == ["--split"]:         # the same words and counts, one sentence more
+        lines = corpus_file.read_text().splitlines()
+        words = lines[3].split()
+        lines[3:4] = [" ".join(words[:400]), " ".join(words[400:])]
+        corpus = tmp_path / "split.txt"
+        corpus.write_text("\n".join(lines) + "\n")
+        node1 = []
+    base = ["--model", "skipgram", "--dim", "16", "--epochs", "1", "--workers", "1", *COMMON[:-1]]
+    done, seconds = two_nodes(tmp_path, [["--corpus", str(corpus_file), *base],
+                                         ["--corpus", str(corpus), *base, *node1]])
+    for rc, out, err in done:
+        errors = [line for line in err.splitlines() if line.startswith("embedkit train: error:")]
+        assert rc != 0 and len(errors) == 1 and re.search(named, errors[0]), err[-3000:]
+    assert seconds < 60, f"{seconds:.0f} s: the ranks waited for a timeout"
+    assert not (tmp_path / "out0").exists()
+
+
+def test_nodes_may_differ_in_workers_alone(corpus_file, tmp_path):
+    """Each rank's threads are its own: every rank cuts its shard into as many chunks (rank_chunk)."""
+    base = ["--model", "cbow", "--corpus", str(corpus_file), "--dim", "16", "--epochs", "1", *COMMON[:-1]]
+    done, _ = two_nodes(tmp_path, [[*base, "--workers", "1"], [*base, "--workers", "2"]])
+    assert all(rc == 0 for rc, _, _ in done), done[1][2][-3000:]
+    log = json.loads((tmp_path / "out0" / "training_log.json").read_text())
+    assert log["distributed"]["units_all_ranks"] == 788931
+
+
+def test_differing_names_each_setting_and_the_first_rank_that_differs():
+    from embedkit.distributed.run import differing
+    every = [{"dim": 16, "lr": 0.1}, {"dim": 16, "lr": 0.1}, {"dim": 17, "lr": 0.2}, {"dim": 18, "lr": 0.1, "x": 1}]
+    assert differing(every) == ["dim: 16 on rank 0, 17 on rank 2", "lr: 0.1 on rank 0, 0.2 on rank 2",
+                                "x: None on rank 0, 1 on rank 3"]
+    assert differing(every[:2]) == []
+
+
+def test_resolved_settings_compare_what_the_trainer_uses():
+    """lr=None stands for the model's start_lr: a rank given --lr 0.025 for skip-gram agrees with one
+    given nothing; CBOW's default is another."""
+    from embedkit.config import Word2VecConfig, resolved
+    assert resolved(Word2VecConfig()) == resolved(Word2VecConfig(lr=0.025))
+    assert resolved(Word2VecConfig(arch="cbow"))["lr"] == 0.05

@@ -4,21 +4,25 @@ single-process trainer.
     torchrun --nproc-per-node 2 -m embedkit train --model skipgram --corpus text.txt -o out --distributed
 
 1. join the process group (group.py);
-2. the corpus: each node's local rank 0 prepares it (vocabulary, encoded corpus, into the cache),
-   then the node's other ranks read it from the cache; every rank's vocabulary fingerprint is
-   compared (one all-reduce), so the ids agree or the run stops with an error;
-3. the shard: word2vec family and subword model: sentences [s0, s1) of split_shards(offsets,
+2. the options: every rank's training options are compared (a fingerprint, one all-reduce; each
+   rank's own in the store, to name what differs), since the ranks of a run on several machines
+   are started by several commands; a rank may differ only in PER_RANK;
+3. the corpus: each node's local rank 0 prepares it (vocabulary, encoded corpus, into the cache),
+   then the node's other ranks read it from the cache; every rank's corpus fingerprint (its words,
+   their counts, its tokens and sentences) is compared, so the ids and shards agree or the run
+   stops with an error;
+4. the shard: word2vec family and subword model: sentences [s0, s1) of split_shards(offsets,
    ranks)[rank], a slice of the memory-mapped tokens (a rank's pages are the only ones it reads),
    its pieces cut to at most PIECE_TOKENS tokens (in a copy of its offsets); GloVe: every
    ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix is counted
    once per node, like the corpus);
-4. the trainer runs unchanged on the shard, with chunks of about hot_sync_every / workers units
+5. the trainer runs unchanged on the shard, with chunks of about hot_sync_every / workers units
    per worker (sync_every / workers without hot rows; word2vec family: sized so that every rank
    has as many, rank_chunk) and the DeltaSync hook (sync.py: hot rows at every chunk end, every
    sync_every units the warm rows, or all rows at every ALL_ROWS_EVERY-th; rules.py) last among
    the hooks; rank 0 keeps the given seed, rank r uses seed + r for its random streams and
    starts from rank 0's weights (broadcast);
-5. only rank 0 writes the output folder (atomically, as a single-process run).
+6. only rank 0 writes the output folder (atomically, as a single-process run).
 
 The learning rate decays on each rank's own progress over its own shard. Shards hold equal numbers
 of tokens (to a sentence) and the syncs keep the ranks in step, so that fraction is the global
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 
 import numpy as np
@@ -53,6 +58,10 @@ ALL_ROWS_EVERY = 4
 # text8's 10,000-token pieces, two ranks' chunks of 131,072 words differed by up to 8%, and at every
 # sync the faster rank waited for the other (README: Training on several machines)
 PIECE_TOKENS = 1000
+# the training options each rank may set for itself: its threads (every rank cuts its shard into the
+# same number of chunks whatever its workers: rank_chunk). Of --device only the kind (cpu, cuda) must
+# agree, not the GPU's number; --sync-timeout (how long this rank waits) is not compared either
+PER_RANK = ("workers",)
 
 
 def default_hot(family: str, ranks: int) -> tuple[int, int, int]:
@@ -90,12 +99,37 @@ def local_ranks() -> int:
     return int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
 
 
-def vocab_hash(vocab) -> int:
-    """A 62-bit fingerprint of the vocabulary's words and counts (ids included: the order counts)."""
+def fingerprint(*parts: bytes) -> int:
+    """A 62-bit fingerprint of the parts (an int64 all-reduce compares it across ranks)."""
     h = hashlib.blake2b(digest_size=8)
-    h.update("\n".join(vocab.words).encode("utf-8", "surrogatepass"))
-    h.update(np.ascontiguousarray(vocab.counts, dtype=np.int64).tobytes())
+    for part in parts:
+        h.update(part)
     return int.from_bytes(h.digest(), "little") >> 2
+
+
+def corpus_hash(corpus) -> int:
+    """The fingerprint of the vocabulary's words and counts (ids included: the order counts) and of
+    the corpus's numbers of tokens and sentences (the shards are cut from them)."""
+    return fingerprint("\n".join(corpus.vocab.words).encode("utf-8", "surrogatepass"),
+                       np.ascontiguousarray(corpus.vocab.counts, dtype=np.int64).tobytes(),
+                       np.array([corpus.n_tokens, corpus.n_sentences], dtype=np.int64).tobytes())
+
+
+def settings_json(settings: dict) -> str:
+    """The settings as JSON, in their given order (the same code builds them on every rank)."""
+    return json.dumps(settings, default=str)
+
+
+def differing(settings: list[dict]) -> list[str]:
+    """'name: a on rank 0, b on rank r' for each setting that some rank r gives otherwise than rank 0
+    (the first such rank)."""
+    out = []
+    for key in dict.fromkeys(k for s in settings for k in s):
+        values = [s.get(key) for s in settings]
+        r = next((r for r, v in enumerate(values) if v != values[0]), None)
+        if r is not None:
+            out.append(f"{key}: {values[0]!r} on rank 0, {values[r]!r} on rank {r}")
+    return out
 
 
 def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
@@ -178,6 +212,36 @@ class DistributedRun:
     def rank(self) -> int:
         return self.group.rank
 
+    def _same(self, h: int) -> bool:
+        """Whether every rank holds the fingerprint h: max(h) and -min(h) in one all-reduce."""
+        import torch
+        import torch.distributed as dist
+        both = torch.tensor([h, -h], dtype=torch.int64)
+        self.group.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
+        return int(both[0]) == -int(both[1])
+
+    def agree(self, settings: dict, device: str) -> None:
+        """Stop every rank with one line naming what differs unless every rank was given the same
+        training options (`settings`: the model and its options, as train() resolved them), the
+        same sync options and process group, and the same kind of device; PER_RANK may differ.
+        Several machines mean several torchrun commands, and ranks given different options fail
+        deep inside gloo (SIGABRT: 'Is there a distributed collective mismatch') or, worse, train
+        on: --model cbow on one node and skipgram on the other gave one model, with rc 0."""
+        mine = {k: v for k, v in settings.items() if k not in PER_RANK}
+        mine.update(device=str(device).split(":")[0], process_group=self.group.backend,
+                    sync_every=self.sync_every, sync_rule=self.sync_rule, hot_rows=self.hot_rows,
+                    hot_sync_every=self.hot_sync_every, warm_rows=self.warm_rows)
+        text = settings_json(mine)
+        key = "embedkit/settings/{}"
+        with self.group.lock:
+            self.group.store.set(key.format(self.rank), text)
+        if self._same(fingerprint(text.encode("utf-8"))):
+            return
+        with self.group.lock:         # every rank wrote its own before the all-reduce could end
+            every = [json.loads(self.group.store.get(key.format(r))) for r in range(self.group.world)]
+        raise EmbedkitError(f"the ranks were started with different options ({'; '.join(differing(every))}): "
+                            f"every rank of a run needs the same options, except {' and '.join(PER_RANK)}")
+
     def prepare(self, fn):
         """fn() (prepare the corpus) on each node's first rank, then on the others (from the cache)."""
         return self.group.node_first(fn, "corpus")
@@ -188,16 +252,12 @@ class DistributedRun:
         return agree(self.group, ckpt, output)
 
     def setup(self, corpus, cfg, ctx, checkpointer=None):
-        """(this rank's corpus shard, its config, its TrainContext), after checking the vocabularies
+        """(this rank's corpus shard, its config, its TrainContext), after checking the corpora
         agree. checkpointer: the run's Checkpointer, which the ranks' syncs then drive (checkpoints.py)."""
         import torch
-        import torch.distributed as dist
-        h = vocab_hash(corpus.vocab)
-        both = torch.tensor([h, -h], dtype=torch.int64)        # max(h) and -min(h) in one all-reduce
-        self.group.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
-        if int(both[0]) != -int(both[1]):
-            raise EmbedkitError("the ranks built different vocabularies (different input files or options on "
-                                "some node?); every rank must see the same corpus")
+        if not self._same(corpus_hash(corpus)):
+            raise EmbedkitError("the ranks read different corpora (different words, counts, tokens or sentences: "
+                                "is --corpus the same text on every node?); every rank must see the same corpus")
         gpus = torch.cuda.device_count() if cfg.device == "cuda" and torch.cuda.is_available() else None
         cfg = dataclasses.replace(cfg, seed=cfg.seed + self.rank,
                                   device=rank_device(cfg.device, self.group.local_rank, gpus))

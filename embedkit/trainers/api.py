@@ -34,7 +34,8 @@ import time
 from typing import Callable, NamedTuple
 
 from embedkit.config import (CLI, PYTHON, ClassifierConfig, CorpusConfig, FastTextConfig, GloVeConfig,
-                             LabelledCorpusConfig, OptionError, Spelling, Word2VecConfig, inapplicable)
+                             LabelledCorpusConfig, OptionError, Spelling, Word2VecConfig, inapplicable,
+                             resolved)
 from embedkit.errors import EmbedkitError
 from embedkit.synonyms import foreign_keyword_hint
 from embedkit.trainers import lifecycle
@@ -277,7 +278,11 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
         cooccur = load_cooccur(cooccur)
     ranks, _resume = lifecycle.start_ranks(distributed, row.family, model_cfg.device, sync_every, sync_timeout,
                                            output=output, resume=_resume, corpus=corpus, sync_rule=sync_rule,
-                                           hot_rows=hot_rows, hot_sync_every=hot_sync_every, warm_rows=warm_rows)
+                                           hot_rows=hot_rows, hot_sync_every=hot_sync_every, warm_rows=warm_rows,
+                                           settings={"model": model, **resolved(corpus_cfg), **resolved(model_cfg),
+                                                     "init": init is not None,
+                                                     "update_vocab": update_vocab, "lr_schedule": lr_schedule,
+                                                     "checkpoint_every": checkpoint_every})
     try:
         t0 = time.perf_counter()
         # continued training reads the new text with every word kept: old words count whatever their count in it

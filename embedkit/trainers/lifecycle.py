@@ -59,9 +59,10 @@ def reads_stdin(corpus) -> bool:
 
 
 def start_ranks(distributed: bool, family: str, device: str, sync_every, sync_timeout, *, output, resume,
-                corpus=None, sync_rule=None, hot_rows=None, hot_sync_every=None, warm_rows=None):
+                corpus=None, sync_rule=None, hot_rows=None, hot_sync_every=None, warm_rows=None, settings=None):
     """(this process's rank of a distributed run (embedkit/distributed/run.py) or None, the
-    checkpoint to resume from: a rank's, of the generation every rank holds)."""
+    checkpoint to resume from: a rank's, of the generation every rank holds). settings: the run's
+    options, which every rank must share (DistributedRun.agree)."""
     if distributed and reads_stdin(corpus):
         # every rank inherits the launcher's stdin, and whichever reads first takes the text from the
         # others: rank 1 then failed on an empty corpus, or the ranks built different vocabularies
@@ -76,6 +77,7 @@ def start_ranks(distributed: bool, family: str, device: str, sync_every, sync_ti
     ranks = DistributedRun.start(family, sync_every, sync_timeout, sync_rule, device, hot_rows, hot_sync_every,
                                  warm_rows)
     try:
+        ranks.agree(settings or {}, device)
         return ranks, resume and ranks.agree_checkpoint(resume, output)
     except BaseException as e:
         ranks.fail(e)
