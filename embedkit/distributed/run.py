@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 
 import numpy as np
@@ -191,6 +192,8 @@ class DistributedRun:
         from embedkit.distributed.group import SYNC_TIMEOUT_S, join
         if family not in SYNC_EVERY:
             raise EmbedkitError(f"--distributed does not support this model (family {family})")
+        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+            raise EmbedkitError(f"--sync-timeout must be a number of seconds above 0, got {timeout}")
         if sync_every is not None and sync_every < 1:
             raise EmbedkitError(f"--sync-every must be at least 1, got {sync_every}")
         if hot_rows is not None and hot_rows < 0:
