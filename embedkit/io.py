@@ -73,7 +73,7 @@ def load(path, format: str | None = None, limit: int | None = None,
         else:
             emb = read_text(path, header=(fmt != "glove"), limit=limit, unicode_errors=unicode_errors)
     if len(emb) == 0:        # a '0 D' header: as useless as an empty file, and every query would fail later
-        raise EmbedkitError(f"{path} holds no words")
+        raise EmbedkitError(f"{path} holds no vectors (its header counts 0 words)")
     return emb
 
 

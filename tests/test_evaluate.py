@@ -252,11 +252,12 @@ def test_vectors_file_of_no_words_is_one_line_error_and_evaluate_never_divides_b
     from embedkit.io import load
     zero = tmp_path / "v0.txt"
     zero.write_text("0 5\n")                                 # a header and no rows: like an empty file
-    with pytest.raises(EmbedkitError, match="holds no words"):
+    with pytest.raises(EmbedkitError, match="holds no vectors \\(its header counts 0 words\\)"):
         load(zero)
     for argv in (["evaluate", str(zero)], ["neighbors", str(zero), "a"], ["export", str(zero), "--to", "x.bin"]):
         assert cli_main(argv) == 2
-        assert capsys.readouterr().err == f"embedkit {argv[0]}: error: {zero} holds no words\n"
+        err = capsys.readouterr().err
+        assert err == f"embedkit {argv[0]}: error: {zero} holds no vectors (its header counts 0 words)\n"
     none = Embeddings([], np.zeros((0, 5), np.float32))     # from Python: no candidates, no division by zero
     for method in ("3cosadd", "3cosmul"):
         assert evaluate_analogies(none, "questions-words", method=method).seen == 0
