@@ -60,6 +60,20 @@ def kill_at_checkpoint(proc, out: Path, generation: int):
     return True
 
 
+def forge_generation(out: Path, rank: int, g: int, units_shift: int = 0) -> Path:
+    """A copy of rank's file of generation g as generation g+1, its all-ranks units moved by
+    units_shift (a file that another run, killed at another point, left under that number)."""
+    path = rank_files(out, rank)[rank, g]
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays.pop("__meta__").tobytes())
+    meta["distributed"]["generation"] = g + 1
+    meta["distributed"]["units_all_ranks"] += units_shift
+    forged = path.with_name(f"rank{rank}.{g + 1}.npz")
+    np.savez(forged, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+    return forged
+
+
 def half_written(out: Path) -> None:
     """Leave the ranks with different newest generations, as a kill while they write their next
     checkpoint does: rank 0 has written generation g+1 (with weights that would spoil the run:
@@ -102,6 +116,15 @@ def test_a_killed_distributed_run_resumed_is_bit_identical(family, corpus_file, 
     assert rc != 0 and "run of 2 ranks, this one has 1" in err
     rc, _, err = finish(launch(RANKS2, ["--resume", str(out), "--distributed", "--sync-every", "5000"]))
     assert rc != 0 and "sync_every=5000 (the checkpoint has" in err
+
+    # files of one generation from two runs (a resume killed on one rank as it wrote g+1, an older
+    # run's g+1 left on the other): their sync counters differed and the resume aborted inside gloo
+    g = min(max(g for (_, g) in rank_files(out, r)) for r in (0, 1))
+    forged = [forge_generation(out, r, g, units_shift=1000 * r) for r in (0, 1)]
+    rc, _, err = finish(launch(RANKS2, ["--resume", str(out), "--distributed", "--quiet"]))
+    assert rc != 0 and f"checkpoint files of generation {g + 1} were written at different points" in err, err[-3000:]
+    for path in forged:
+        path.unlink()
 
     half_written(out)
     rc, out_text, err = finish(launch(RANKS2, ["--resume", str(out), "--distributed", "--quiet"]))

@@ -185,3 +185,16 @@ def test_hot_options_need_distributed(tmp_path):
                         "-o", str(tmp_path / "out"), "--hot-rows", "8", "--min-count", "1", "--quiet"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "apply only to distributed runs" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_no_checkpoint_once_a_rank_has_finished():
+    """A rank that has finished syncs from on_train_end: a checkpoint then would hold a finished
+    run's state, and resumed, that rank trained its last epoch again."""
+    from types import SimpleNamespace
+    from embedkit.distributed.sync import checkpoint_now
+    due = SimpleNamespace(agreed=lambda votes, units: True)
+    # control: (stop, finished ranks, all ranks' units, checkpoint votes, Ctrl-C votes)
+    assert checkpoint_now(due, np.array([0.0, 0.0, 100.0, 1.0, 0.0]))
+    assert not checkpoint_now(due, np.array([0.0, 1.0, 100.0, 1.0, 0.0]))
+    assert not checkpoint_now(due, np.array([0.0, 2.0, 100.0, 1.0, 1.0]))
+    assert not checkpoint_now(None, np.array([0.0, 0.0, 100.0, 1.0, 0.0]))

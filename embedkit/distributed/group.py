@@ -118,6 +118,15 @@ class Group:
         except Exception as e:   # noqa: BLE001 - gloo/NCCL raise RuntimeError subclasses (DistError...)
             raise self.failure(e) from None
 
+    def same(self, value: int) -> tuple[int, int] | None:
+        """None when every rank holds the int64 `value`, else its (min, max) over the ranks: max(value)
+        and -min(value) in one all-reduce."""
+        import torch
+        import torch.distributed as dist
+        both = torch.tensor([value, -value], dtype=torch.int64)
+        self.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
+        return None if int(both[0]) == -int(both[1]) else (-int(both[1]), int(both[0]))
+
     # ---- preparing once per node ----
 
     def node_first(self, fn, what: str):

@@ -215,14 +215,6 @@ class DistributedRun:
     def rank(self) -> int:
         return self.group.rank
 
-    def _same(self, h: int) -> bool:
-        """Whether every rank holds the fingerprint h: max(h) and -min(h) in one all-reduce."""
-        import torch
-        import torch.distributed as dist
-        both = torch.tensor([h, -h], dtype=torch.int64)
-        self.group.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
-        return int(both[0]) == -int(both[1])
-
     def agree(self, settings: dict, device: str) -> None:
         """Stop every rank with one line naming what differs unless every rank was given the same
         training options (`settings`: the model and its options, as train() resolved them), the
@@ -238,7 +230,7 @@ class DistributedRun:
         key = "embedkit/settings/{}"
         with self.group.lock:
             self.group.store.set(key.format(self.rank), text)
-        if self._same(fingerprint(text.encode("utf-8"))):
+        if self.group.same(fingerprint(text.encode("utf-8"))) is None:
             return
         with self.group.lock:         # every rank wrote its own before the all-reduce could end
             every = [json.loads(self.group.store.get(key.format(r))) for r in range(self.group.world)]
@@ -258,7 +250,7 @@ class DistributedRun:
         """(this rank's corpus shard, its config, its TrainContext), after checking the corpora
         agree. checkpointer: the run's Checkpointer, which the ranks' syncs then drive (checkpoints.py)."""
         import torch
-        if not self._same(corpus_hash(corpus)):
+        if self.group.same(corpus_hash(corpus)) is not None:
             raise EmbedkitError("the ranks read different corpora (different words, counts, tokens or sentences: "
                                 "is --corpus the same text on every node?); every rank must see the same corpus")
         gpus = torch.cuda.device_count() if cfg.device == "cuda" and torch.cuda.is_available() else None
