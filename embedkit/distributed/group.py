@@ -29,6 +29,13 @@ SYNC_TIMEOUT_S = 60.0     # default seconds a collective may wait for a rank tha
 ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 
+class PROCESS:
+    """What this process has done with torch.distributed: several train() calls may share a group."""
+    made_group = False        # join() made the default process group (close() destroys it at exit)
+    destroy_at_exit = False
+    runs = 0                  # join() calls so far
+
+
 def launched() -> bool:
     """True when the launcher's environment (torchrun's RANK, WORLD_SIZE, ...) is set."""
     return all(k in os.environ for k in ENV)
@@ -37,30 +44,35 @@ def launched() -> bool:
 class Group:
     """This process's place in the run: rank, world size, local rank, and the store."""
 
-    def __init__(self, rank: int, world: int, local_rank: int, store, timeout: float, backend: str):
+    def __init__(self, rank: int, world: int, local_rank: int, store, timeout: float, backend: str,
+                 prefix: str = "embedkit/0/"):
         self.rank, self.world, self.local_rank = rank, world, local_rank
         self.store, self.timeout, self.backend = store, timeout, backend
+        self.prefix = prefix                  # this run's keys in the store (several runs may share a group)
         self.lock = threading.Lock()          # the store client is shared by the heartbeat thread
         self.stopping = threading.Event()
         self.beat = threading.Thread(target=self._heartbeat, daemon=True, name="embedkit-heartbeat")
 
     # ---- the store ----
 
+    def key(self, *parts) -> str:
+        return self.prefix + "/".join(map(str, parts))
+
     def _heartbeat(self) -> None:
         while not self.stopping.is_set():
             try:
                 with self.lock:
-                    self.store.add(f"embedkit/hb/{self.rank}", 1)
-            except Exception:   # noqa: BLE001 - the store is gone: the collectives report it
-                return
+                    self.store.add(self.key("hb", self.rank), 1)
+            except Exception:   # noqa: BLE001 - a store that is gone for good: the collectives report it;
+                pass            # one that failed once must not make this live rank look gone for good
             self.stopping.wait(HEARTBEAT_S)
 
     def _beats(self, ranks) -> list[int]:
         with self.lock:
-            return [int(self.store.add(f"embedkit/hb/{r}", 0)) for r in ranks]
+            return [int(self.store.add(self.key("hb", r), 0)) for r in ranks]
 
     def _reported(self, r: int) -> str | None:
-        key = f"embedkit/failed/{r}"
+        key = self.key("failed", r)
         with self.lock:
             if not self.store.check([key]):
                 return None
@@ -70,7 +82,7 @@ class Group:
         """Leave this rank's error where the other ranks look for it (best effort)."""
         try:
             with self.lock:
-                self.store.set(f"embedkit/failed/{self.rank}", message.splitlines()[0][:300])
+                self.store.set(self.key("failed", self.rank), message.splitlines()[0][:300])
         except Exception:   # noqa: BLE001 - nothing more to do: the process is stopping anyway
             pass
 
@@ -127,13 +139,37 @@ class Group:
         self.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
         return None if int(both[0]) == -int(both[1]) else (-int(both[1]), int(both[0]))
 
-    # ---- preparing once per node ----
+    # ---- preparing: waits without a timeout ----
+
+    def _await(self, keys: dict, what: str) -> None:
+        """Return once the store holds keys[r] for every rank r. Preparing (a corpus, its
+        co-occurrences) may take far longer than a sync, on one node more than another, so this
+        has no timeout: it stops only when a rank it waits for has reported an error or its
+        heartbeat stood still over GONE_AFTER_S."""
+        beats, since = {}, time.monotonic()
+        while True:
+            try:
+                with self.lock:
+                    keys = {r: k for r, k in keys.items() if not self.store.check([k])}
+                    failed = [r for r in keys if self.store.check([self.key("failed", r)])]
+                if keys and not beats:
+                    beats = dict(zip(keys, self._beats(keys)))
+            except Exception as e:   # noqa: BLE001
+                raise self.failure(e) from None
+            if not keys:
+                return
+            if not failed and time.monotonic() - since >= GONE_AFTER_S:
+                now = dict(zip(keys, self._beats(keys)))
+                failed = [r for r in keys if now[r] == beats.get(r)]
+                beats, since = now, time.monotonic()
+            if failed:
+                raise self.failure(RuntimeError(f"rank {failed[0]} stopped while preparing the {what}"))
+            time.sleep(0.02)
 
     def node_first(self, fn, what: str):
         """fn() on each node's local rank 0 first, then on the node's other ranks (which then find
         what it cached). Waiting ranks watch the preparing rank's heartbeat, not a timeout."""
         leader = self.rank - self.local_rank          # torchrun numbers a node's ranks consecutively
-        key = f"embedkit/ready/{what}/{leader}"
         if self.local_rank == 0:
             try:
                 result = fn()
@@ -141,25 +177,30 @@ class Group:
                 self.report(f"{type(e).__name__}: {e}" if not isinstance(e, EmbedkitError) else str(e))
                 raise
             with self.lock:
-                self.store.set(key, b"1")
+                self.store.set(self.key("ready", what, leader), b"1")
             return result
-        while True:
-            try:
-                with self.lock:
-                    if self.store.check([key]):
-                        break
-                    failed = self.store.check([f"embedkit/failed/{leader}"])
-            except Exception as e:   # noqa: BLE001
-                raise self.failure(e) from None
-            if failed or self.gone([leader]) == [leader]:
-                raise self.failure(RuntimeError(f"rank {leader} stopped while preparing the {what}"))
+        self._await({leader: self.key("ready", what, leader)}, what)
         return fn()
 
+    def all_prepared(self, what: str) -> None:
+        """Return once every rank has prepared `what` (corpus, co-occurrences): the collectives
+        that follow run under --sync-timeout, and one node may prepare minutes longer than
+        another (a cold cache, --no-cache)."""
+        with self.lock:
+            self.store.set(self.key("prepared", what, self.rank), b"1")
+        self._await({r: self.key("prepared", what, r) for r in range(self.world) if r != self.rank}, what)
+
     def close(self) -> None:
-        import torch.distributed as dist
+        """Stop the heartbeat. A process group that join() made is destroyed at exit, not now: a
+        second distributed train() in this process uses it again (torch cannot make a new default
+        group where the launcher's store still holds the last one's keys); one the caller made is
+        the caller's."""
         self.stopping.set()
-        if dist.is_initialized():
-            dist.destroy_process_group()
+        if PROCESS.made_group and not PROCESS.destroy_at_exit:
+            import atexit
+            import torch.distributed as dist
+            atexit.register(lambda: dist.is_initialized() and dist.destroy_process_group())
+            PROCESS.destroy_at_exit = True
 
 
 def launch_rank() -> int:
@@ -186,7 +227,10 @@ def join(timeout: float = SYNC_TIMEOUT_S, backend: str = "gloo") -> Group:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
             raise EmbedkitError(f"could not join the distributed run at {os.environ['MASTER_ADDR']}:"
                                 f"{os.environ['MASTER_PORT']} as rank {os.environ['RANK']}: {first}") from None
+        PROCESS.made_group = True
+    PROCESS.runs += 1         # every rank calls train() as often: the n-th run's keys are the same everywhere
     group = Group(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", dist.get_rank())),
-                  distributed_c10d._get_default_store(), timeout, backend)
+                  distributed_c10d._get_default_store(), timeout, backend, prefix=f"embedkit/{PROCESS.runs}/")
     group.beat.start()
     return group
+

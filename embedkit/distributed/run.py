@@ -227,13 +227,13 @@ class DistributedRun:
                     sync_every=self.sync_every, sync_rule=self.sync_rule, hot_rows=self.hot_rows,
                     hot_sync_every=self.hot_sync_every, warm_rows=self.warm_rows)
         text = settings_json(mine)
-        key = "embedkit/settings/{}"
         with self.group.lock:
-            self.group.store.set(key.format(self.rank), text)
+            self.group.store.set(self.group.key("settings", self.rank), text)
         if self.group.same(fingerprint(text.encode("utf-8"))) is None:
             return
         with self.group.lock:         # every rank wrote its own before the all-reduce could end
-            every = [json.loads(self.group.store.get(key.format(r))) for r in range(self.group.world)]
+            every = [json.loads(self.group.store.get(self.group.key("settings", r)))
+                     for r in range(self.group.world)]
         raise EmbedkitError(f"the ranks were started with different options ({'; '.join(differing(every))}): "
                             f"every rank of a run needs the same options, except {' and '.join(PER_RANK)}")
 
@@ -250,6 +250,7 @@ class DistributedRun:
         """(this rank's corpus shard, its config, its TrainContext), after checking the corpora
         agree. checkpointer: the run's Checkpointer, which the ranks' syncs then drive (checkpoints.py)."""
         import torch
+        self.group.all_prepared("corpus")
         if self.group.same(corpus_hash(corpus)) is not None:
             raise EmbedkitError("the ranks read different corpora (different words, counts, tokens or sentences: "
                                 "is --corpus the same text on every node?); every rank must see the same corpus")
@@ -272,6 +273,7 @@ class DistributedRun:
                 from embedkit.trainers.glove import get_cooccurrences
                 X = self.group.node_first(lambda: get_cooccurrences(corpus, cfg, cache=ctx.cache,
                                                                     progress=not ctx.quiet)[0], "cooccur")
+            self.group.all_prepared("cooccur")
             if X.shape[0] != len(corpus.vocab):
                 return corpus, cfg, ctx            # the trainer reports the mismatch
             return corpus, cfg, dataclasses.replace(ctx, cooccur=entries_shard(X, self.rank, self.group.world))
