@@ -211,6 +211,38 @@ def test_shards_cover_the_corpus_and_the_entries_once():
     assert sum(p.nnz for p in parts) == X.nnz and abs((sum(parts) - X)).max() == 0
 
 
+@pytest.mark.parametrize("lengths, world", [([6000, 3, 3], 3), ([1, 2500, 1, 1, 999, 3000], 4), ([5] * 7, 7),
+                                            ([1000] * 3 + [1], 3), ([12345], 2)])
+def test_shards_cut_at_pieces_are_the_whole_corpus_cut(lengths, world):
+    """The ranks' shards, end to end, are the pieces of the whole corpus cut at 1,000 tokens (the
+    same lengths and flags), none empty, each within a piece of an equal share; one 6,000-token
+    line and two short ones on 3 ranks left rank 1 nothing when shards ended at sentences."""
+    from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.corpus.vocab import Vocab
+    from embedkit.distributed.run import PIECE_TOKENS, corpus_shard
+    from embedkit.kernels.pieces import cut_pieces
+    rng = np.random.default_rng(1)
+    corpus = EncodedCorpus.from_id_lists([rng.integers(0, 9, size=n) for n in lengths],
+                                         Vocab([f"w{i}" for i in range(9)], np.full(9, 10)))
+    whole, whole_cont = cut_pieces(np.asarray(corpus.offsets, np.int64), np.asarray(corpus.continues), PIECE_TOKENS)
+    shards = [corpus_shard(corpus, r, world) for r in range(world)]
+    assert np.array_equal(np.concatenate([s.tokens for s in shards]), corpus.tokens)
+    assert np.array_equal(np.concatenate([np.diff(s.offsets) for s in shards]), np.diff(whole))
+    assert np.array_equal(np.concatenate([s.continues for s in shards]), whole_cont)
+    share = corpus.n_tokens / world
+    assert all(0 < s.n_tokens and abs(s.n_tokens - share) <= 2 * PIECE_TOKENS for s in shards)
+
+
+def test_too_few_pieces_for_the_ranks_is_one_line():
+    from embedkit.corpus.encoded import EncodedCorpus
+    from embedkit.corpus.vocab import Vocab
+    from embedkit.distributed.run import corpus_shard
+    corpus = EncodedCorpus.from_id_lists([np.arange(5), np.arange(4)], Vocab([f"w{i}" for i in range(9)],
+                                                                            np.full(9, 10)))
+    with pytest.raises(embedkit.EmbedkitError, match=r"9 tokens in 2 sentence pieces: too few for 3 ranks \(rank "):
+        corpus_shard(corpus, 0, 3)
+
+
 def test_cut_pieces_against_a_loop():
     """Every piece longer than `longest` is cut into pieces of `longest` tokens and a shorter last
     one; the new pieces continue their line, the first keeps its flag; short pieces are untouched."""

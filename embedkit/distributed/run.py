@@ -11,9 +11,9 @@ single-process trainer.
    then the node's other ranks read it from the cache; every rank's corpus fingerprint (its words,
    their counts, its tokens and sentences) is compared, so the ids and shards agree or the run
    stops with an error;
-4. the shard: word2vec family and subword model: sentences [s0, s1) of split_shards(offsets,
-   ranks)[rank], a slice of the memory-mapped tokens (a rank's pages are the only ones it reads),
-   its pieces cut to at most PIECE_TOKENS tokens (in a copy of its offsets); GloVe: every
+4. the shard: word2vec family and subword model: tokens [b_rank, b_rank+1) of shard_bounds, a
+   slice of the memory-mapped tokens (a rank's pages are the only ones it reads) cut at piece
+   boundaries, its sentences cut to pieces of at most PIECE_TOKENS tokens (a copy of its offsets); GloVe: every
    ranks-th non-zero of the co-occurrence matrix, from entry `rank` on (the matrix is counted
    once per node, like the corpus);
 5. the trainer runs unchanged on the shard, with chunks of about hot_sync_every / workers units
@@ -25,7 +25,7 @@ single-process trainer.
 6. only rank 0 writes the output folder (atomically, as a single-process run).
 
 The learning rate decays on each rank's own progress over its own shard. Shards hold equal numbers
-of tokens (to a sentence) and the syncs keep the ranks in step, so that fraction is the global
+of tokens (to a piece) and the syncs keep the ranks in step, so that fraction is the global
 progress of the run to within one chunk.
 """
 from __future__ import annotations
@@ -133,18 +133,40 @@ def differing(settings: list[dict]) -> list[str]:
     return out
 
 
+def shard_bounds(offsets: np.ndarray, world: int, longest: int = PIECE_TOKENS) -> np.ndarray:
+    """The (world + 1,) token positions where the ranks' shards begin and end: about equal numbers
+    of tokens, each bound at the piece boundary nearest its target (a sentence's start plus a
+    multiple of `longest`, or its end). Bounds at sentence boundaries alone left a rank nothing
+    when one line held most of the corpus (one 6,000-token line and two short ones on 3 ranks)."""
+    targets = np.linspace(0, int(offsets[-1]), world + 1).round().astype(np.int64)
+    s = np.clip(np.searchsorted(offsets, targets, side="right") - 1, 0, len(offsets) - 2)
+    start, end = offsets[s], offsets[s + 1]
+    bounds = np.minimum(start + np.round((targets - start) / longest).astype(np.int64) * longest, end)
+    bounds[0], bounds[-1] = 0, offsets[-1]
+    return bounds
+
+
 def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
-    """The EncodedCorpus of rank's sentences: views of the (memory-mapped) tokens, same vocabulary,
-    its pieces longer than `longest` tokens cut (cut_pieces)."""
+    """The EncodedCorpus of rank's tokens [shard_bounds): views of the (memory-mapped) tokens, same
+    vocabulary, its sentences cut into pieces of at most `longest` tokens (cut_pieces); the pieces
+    are those of cutting the whole corpus (a shard that starts inside a sentence starts at one of
+    its cuts, and its first piece continues that sentence)."""
     from embedkit.corpus.encoded import EncodedCorpus
     from embedkit.kernels.pieces import cut_pieces
-    from embedkit.trainers.base import split_shards
     offsets = np.asarray(corpus.offsets, dtype=np.int64)
-    if corpus.n_sentences < world:
-        raise EmbedkitError(f"the corpus has {corpus.n_sentences} sentence pieces: too few for {world} ranks")
-    s0, s1 = split_shards(offsets, world)[rank]
-    o0, o1 = int(offsets[s0]), int(offsets[s1])
-    pieces, continues = cut_pieces(offsets[s0:s1 + 1] - o0, np.asarray(corpus.continues[s0:s1]), longest)
+    bounds = shard_bounds(offsets, world, longest)
+    empty = np.flatnonzero(np.diff(bounds) == 0)
+    if len(empty):
+        raise EmbedkitError(f"the corpus has {int(offsets[-1]):,} tokens in {corpus.n_sentences:,} sentence pieces: "
+                            f"too few for {world} ranks (rank {int(empty[0])} would have none); start fewer ranks")
+    o0, o1 = int(bounds[rank]), int(bounds[rank + 1])
+    s0 = int(np.searchsorted(offsets, o0, side="right")) - 1          # the sentence holding token o0
+    s1 = int(np.searchsorted(offsets, o1, side="left"))               # the first sentence starting at o1 or later
+    inner = offsets[s0 + 1:s1]
+    local = np.concatenate([[o0], inner, [o1]]) - o0
+    continues = np.array(corpus.continues[s0:s1], dtype=bool)
+    continues[0] |= o0 > offsets[s0]
+    pieces, continues = cut_pieces(local, continues, longest)
     return EncodedCorpus(corpus.tokens[o0:o1], pieces, continues, corpus.vocab,
                          stats=corpus.stats, fingerprint=corpus.fingerprint)
 
@@ -152,7 +174,7 @@ def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
 def rank_chunk(tokens: int, shard_tokens: int, world: int, between: int, workers: int) -> int:
     """The chunk (tokens per worker) that cuts every rank's shard into the same number of chunks,
     about `between` tokens a rank each. The backend cuts round(shard tokens / chunk) chunks and the
-    shards' sizes differ by up to a sentence, so the same chunk everywhere could give one rank one
+    shards' sizes differ by up to a piece, so the same chunk everywhere could give one rank one
     chunk more, and the others would wait for it at the end of every epoch."""
     n = max(1, round(tokens / world / between))
     return max(1, -(-shard_tokens // (n * max(1, workers))))
