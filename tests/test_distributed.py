@@ -389,3 +389,5 @@ def test_resolved_settings_compare_what_the_trainer_uses():
     from embedkit.config import Word2VecConfig, resolved
     assert resolved(Word2VecConfig()) == resolved(Word2VecConfig(lr=0.025))
     assert resolved(Word2VecConfig(arch="cbow"))["lr"] == 0.05
+    from embedkit.trainers.lifecycle import every
+    assert every("10M") == every(10_000_000) == ("words", 10_000_000) != every("5M") and every(None) is None

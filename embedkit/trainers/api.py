@@ -281,8 +281,9 @@ def train(model: str, corpus=None, *, output: str | os.PathLike | None = None, q
                                            hot_rows=hot_rows, hot_sync_every=hot_sync_every, warm_rows=warm_rows,
                                            settings={"model": model, **resolved(corpus_cfg), **resolved(model_cfg),
                                                      "init": init is not None,
-                                                     "update_vocab": update_vocab, "lr_schedule": lr_schedule,
-                                                     "checkpoint_every": checkpoint_every})
+                                                     "update_vocab": update_vocab,
+                                                     "lr_schedule": start and start.lr_schedule,
+                                                     "checkpoint_every": lifecycle.every(checkpoint_every)})
     try:
         t0 = time.perf_counter()
         # continued training reads the new text with every word kept: old words count whatever their count in it

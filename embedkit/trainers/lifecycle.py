@@ -45,6 +45,12 @@ def check_continued(init, update_vocab, lr_schedule, spelling=None) -> None:
                             "(continued training)")
 
 
+def every(checkpoint_every):
+    """checkpoint_every as it resolves, ("words", 10000000) for "10M" and 10000000 alike; None stays."""
+    from embedkit.trainers.checkpoint import parse_every
+    return None if checkpoint_every is None else parse_every(checkpoint_every)
+
+
 def check_checkpoints(checkpoint_every, output) -> None:
     if checkpoint_every is not None:
         from embedkit.trainers.checkpoint import parse_every
