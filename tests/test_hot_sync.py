@@ -162,6 +162,7 @@ def test_hot_rows_sync_every_chunk_and_all_rows_at_full_syncs(tmp_path, warm, al
     ({"sync_every": 1000, "hot_sync_every": 2000}, "at most --sync-every (1000), got 2000"),
     ({"warm_rows": -1}, "--warm-rows must be 0"),
     ({"hot_rows": 0, "warm_rows": 8}, "--warm-rows needs hot syncs"),
+    ({"hot_rows": 0, "hot_sync_every": 1000}, "--hot-sync-every needs hot syncs"),      # it was ignored
     # these reached torch's store and read 'could not join the distributed run at ...: cannot
     # convert float NaN to integer' or '... timed out after -1000ms'
     ({"timeout": 0}, "--sync-timeout must be a number of seconds above 0, got 0"),

@@ -163,4 +163,4 @@ def load_sync_state(sync, ckpt) -> None:
             elif kind == "warm" and sync.warm_rows and hot:      # every row of this array is hot
                 rows[k] = torch.empty(0, dtype=torch.int64, device=t.device)
     if sync.hot:
-        sync._take_hot()
+        sync.group.collective(sync._take_hot)      # it broadcasts: a rank gone now is named, as at a sync

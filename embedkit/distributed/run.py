@@ -224,6 +224,8 @@ class DistributedRun:
             raise EmbedkitError(f"--warm-rows must be 0 (every full sync takes all rows) or more, got {warm_rows}")
         if warm_rows and hot_rows == 0:
             raise EmbedkitError("--warm-rows needs hot syncs: it conflicts with --hot-rows 0")
+        if hot_sync_every is not None and hot_rows == 0:
+            raise EmbedkitError("--hot-sync-every needs hot syncs: it conflicts with --hot-rows 0")
         if hot_sync_every is not None and not 1 <= hot_sync_every <= (sync_every or SYNC_EVERY[family]):
             raise EmbedkitError(f"--hot-sync-every must be at least 1 and at most --sync-every "
                                 f"({sync_every or SYNC_EVERY[family]}), got {hot_sync_every}")
