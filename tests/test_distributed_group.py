@@ -80,10 +80,12 @@ if own:
 for i, model in enumerate(["cbow", "skipgram"]):
     emb = embedkit.train(model, corpus, output=f"{out}/{model}", distributed=True, workers=1, dim=16, epochs=1,
                          tokenizer="whitespace", min_count=5)
-    print("rank", os.environ["RANK"], model, emb.training_log["distributed"]["syncs"], flush=True)
+    print(f"rank {os.environ['RANK']} {model} {emb.training_log['distributed']['syncs']}", flush=True)
 t = torch.ones(1)
 dist.all_reduce(t)                   # the group is still there: the caller's own, or for a next run
-print("rank", os.environ["RANK"], "sum", int(t), flush=True)
+print(f"rank {os.environ['RANK']} sum {int(t)}", flush=True)    # one write: the ranks share stdout
+if own:    # the caller's group is the caller's to destroy: left at exit, torch may abort ('terminate
+    dist.destroy_process_group()    # called without an active exception'), as for a bare init/all_reduce/exit
 '''
 
 
