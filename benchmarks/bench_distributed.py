@@ -3,6 +3,7 @@
     python benchmarks/bench_distributed.py                               # sg-ns, cbow-ns, glove; 1x2, 2x1, 4x1
     python benchmarks/bench_distributed.py --variants sg-ns --epochs 1 --layouts 1x2,2x1
     python benchmarks/bench_distributed.py --layouts 1x2,2x1 --repeat 2  # each pair twice, ABBA order
+    python benchmarks/bench_distributed.py --variants cbow-ns --layouts 1x2,2x1 --seed 2
 
 Every training is a `python -m embedkit train` (1 process) or `python -m torch.distributed.run
 --standalone --nproc-per-node R -m embedkit train --distributed` command on the shared text8 file,
@@ -50,7 +51,7 @@ def train(variant: str, layout: str, a, out: Path) -> dict:
     ranks, workers = map(int, layout.split("x"))
     epochs = a.glove_epochs if variant == "glove" else a.epochs
     args = ["train", *VARIANTS[variant], "--corpus", str(TEXT8_GZ), "-o", str(out), "--dim", str(a.dim),
-            "--min-count", "5", "--epochs", str(epochs), "--workers", str(workers), "--quiet", "--seed", "1"]
+            "--min-count", "5", "--epochs", str(epochs), "--workers", str(workers), "--quiet", "--seed", str(a.seed)]
     if ranks == 1:
         cmd = [sys.executable, "-m", "embedkit", *args]
     else:
@@ -200,6 +201,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=5, help="word2vec family")
     ap.add_argument("--glove-epochs", type=int, default=15)
     ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=1, help="--seed of every training (rank r of a run uses seed + r)")
     ap.add_argument("--sync-every", type=int, help="--sync-every of the distributed runs (default: embedkit's)")
     from embedkit.distributed.rules import SYNC_RULES
     ap.add_argument("--sync-rule", choices=tuple(SYNC_RULES), help="--sync-rule of the distributed runs (default: embedkit's)")
