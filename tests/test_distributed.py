@@ -146,7 +146,7 @@ def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
     assert d["sync_rule"] == ("adaptive" if "adaptive" in extra else "sum")      # sum: the default
     # hot syncs: as asked for, or 2 ranks' default of 4096 rows every --sync-every / 4
     hot = int(extra[extra.index("--hot-rows") + 1]) if "--hot-rows" in extra else 4096
-    assert d["hot_rows"] == hot and d["hot_syncs"] >= 2
+    assert d["hot_rows"] == hot and d["hot_syncs"] >= 2 and d["full_every"] == 4       # 200,000 / 50,000
     if model == "glove":     # each rank trained its half of the non-zeros
         assert abs(d["units_all_ranks"] - 2 * log["nonzeros"]) <= 2
     else:                    # the ranks' shards cover the corpus once (788,931 tokens kept)
@@ -279,7 +279,7 @@ def test_every_rank_gets_the_same_number_of_chunks():
 @pytest.mark.parametrize("family, ranks, rows, hot_every", [
     ("word2vec", 2, 4096, (1 << 19) // 4), ("glove", 2, 4096, (1 << 23) // 4),
     ("word2vec", 4, 16384, (1 << 19) // 16), ("glove", 4, 16384, (1 << 23) // 32),
-    ("glove", 64, 16384, (1 << 23) // 32)])
+    ("glove", 64, 16384, (1 << 23) // 32), ("word2vec", 1, 0, 1 << 19), ("glove", 1, 0, 1 << 23)])
 def test_hot_sync_defaults_by_family_and_ranks(family, ranks, rows, hot_every):
     """The hot rows and hot interval a run gets when it names neither (README's defaults table);
     given values win."""
@@ -290,6 +290,22 @@ def test_hot_sync_defaults_by_family_and_ranks(family, ranks, rows, hot_every):
     assert (run.hot_rows, run.hot_sync_every) == (rows, hot_every)
     run = DistributedRun(group, family, 1000, hot_rows=7, hot_sync_every=100)
     assert (run.hot_rows, run.hot_sync_every) == (7, 100)
+    if not rows:          # one rank: no hot syncs unless asked for with --hot-rows, not by the options they tune
+        for tuned in ({"hot_sync_every": 100}, {"warm_rows": 10}):
+            with pytest.raises(embedkit.EmbedkitError, match="need hot syncs, and a run of 1 rank has none by default"):
+                DistributedRun(group, family, 1000, **tuned)
+
+
+def test_one_rank_trains_without_hot_syncs(corpus_file, tmp_path):
+    """torchrun --nproc-per-node 1: no one to sync with, so no hot syncs by default (it had 16,384 hot
+    rows synced every 32,768 words, the many-ranks default); the shard is the whole corpus."""
+    rc, out, err = finish(launch(["--standalone", "--nproc-per-node", "1"],
+                                 ["--model", "cbow", "--corpus", str(corpus_file), "-o", str(tmp_path / "out"),
+                                  "--distributed", "--workers", "1", "--dim", "16", "--epochs", "1", *COMMON]))
+    assert rc == 0, err[-3000:]
+    d = json.loads((tmp_path / "out" / "training_log.json").read_text())["distributed"]
+    assert (d["ranks"], d["hot_rows"], d["hot_syncs"], d["warm_syncs"]) == (1, 0, 0, 0)
+    assert d["syncs"] >= 1 and d["units_all_ranks"] == 788931
 
 
 @pytest.mark.parametrize("device, local, backend", [

@@ -156,6 +156,15 @@ def test_hot_rows_sync_every_chunk_and_all_rows_at_full_syncs(tmp_path, warm, al
         np.testing.assert_allclose(got[r]["final_out"], final["w_out"], rtol=1e-4, atol=1e-4)
 
 
+def test_a_full_sync_replaces_every_nth_hot_sync_to_the_nearest_multiple():
+    """The full syncs' interval is the multiple of --hot-sync-every nearest --sync-every (README)."""
+    from embedkit.distributed.run import syncs_per_full
+    assert syncs_per_full(524288, 131072) == 4
+    assert syncs_per_full(524288, 200000) == 3          # all rows every 600,000 units
+    assert syncs_per_full(524288, 300000) == 2
+    assert syncs_per_full(1000, 1000) == 1 and syncs_per_full(1000, 999) == 1 and syncs_per_full(1000, 700) == 1
+
+
 @pytest.mark.parametrize("options,message", [
     ({"hot_rows": -1}, "--hot-rows must be 0"),
     ({"hot_sync_every": 0}, "--hot-sync-every must be at least 1"),

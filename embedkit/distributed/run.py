@@ -50,8 +50,11 @@ SYNC_EVERY = {"word2vec": 1 << 19, "glove": 1 << 23}
 # quality at a small cost in words/s. Warm rows (sync.py): at 2 ranks, word2vec family, all rows at
 # every ALL_ROWS_EVERY-th full sync and 8,192 warm rows at the others took CBOW's syncs from about
 # 10 to 7 s over three seeds with the same quality (benchmarks/DISTRIBUTED.md: The warm syncs);
-# elsewhere not measured, so every full sync takes all rows
-HOT_DEFAULTS = {2: {"word2vec": (4096, 4, 8192), "glove": (4096, 4, 0)}}
+# elsewhere not measured, so every full sync takes all rows. One rank has no one to sync with: no hot
+# syncs (they cost a pass over 16,384 rows every 32,768 words for nothing), only the full syncs,
+# which also carry the checkpoints' votes
+HOT_DEFAULTS = {1: {"word2vec": (0, 1, 0), "glove": (0, 1, 0)},
+                2: {"word2vec": (4096, 4, 8192), "glove": (4096, 4, 0)}}
 HOT_DEFAULT_MANY = {"word2vec": (16384, 16, 0), "glove": (16384, 32, 0)}
 ALL_ROWS_EVERY = 4
 # the longest sentence piece a rank trains on (word2vec C's MAX_SENTENCE_LENGTH). A chunk ends at a
@@ -68,6 +71,13 @@ PER_RANK = ("workers",)
 def default_hot(family: str, ranks: int) -> tuple[int, int, int]:
     """(hot rows, hot syncs per full sync, warm rows) by default for this family and this many ranks."""
     return HOT_DEFAULTS.get(ranks, HOT_DEFAULT_MANY)[family]
+
+
+def syncs_per_full(sync_every: int, hot_sync_every: int) -> int:
+    """n: a full sync takes the place of every n-th hot sync, n = sync_every / hot_sync_every to the
+    nearest whole number, so all rows are synced every n x hot_sync_every units, the nearest such
+    multiple to sync_every (README: --sync-every 524288 --hot-sync-every 200000 gives 600,000)."""
+    return max(1, round(sync_every / hot_sync_every))
 
 
 def process_group_backend(device: str, local_ranks: int = 1) -> str:
@@ -202,6 +212,9 @@ class DistributedRun:
         self.sync_every = int(sync_every or SYNC_EVERY[family])
         self.sync_rule = sync_rule or default_rule(group.world)
         rows, per_full, warm = default_hot(family, group.world)
+        if not rows and hot_rows is None and (hot_sync_every is not None or warm_rows):
+            raise EmbedkitError(f"--hot-sync-every and --warm-rows need hot syncs, and a run of {group.world} rank "
+                                "has none by default: give --hot-rows too")
         self.hot_rows = rows if hot_rows is None else int(hot_rows)
         self.warm_rows = warm if warm_rows is None else int(warm_rows)
         self.hot_sync_every = int(hot_sync_every or max(1, self.sync_every // per_full))
@@ -285,7 +298,7 @@ class DistributedRun:
         from embedkit.distributed.sync import DeltaSync
         between = self.hot_sync_every if self.hot_rows else self.sync_every      # units per rank between two syncs
         checkpoints = checkpointer and RankCheckpoints(self.group, checkpointer, ctx.resume)
-        self.hook = DeltaSync(self.group, self.sync_rule, self.hot_rows, max(1, round(self.sync_every / between)),
+        self.hook = DeltaSync(self.group, self.sync_rule, self.hot_rows, syncs_per_full(self.sync_every, between),
                               self.warm_rows, ALL_ROWS_EVERY, checkpoints, ctx.resume)
         if ctx.init is not None:        # "continue" spreads one decay over the old words and the whole new corpus
             ctx.init.corpus_tokens = corpus.n_tokens

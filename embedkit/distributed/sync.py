@@ -319,7 +319,8 @@ class DeltaSync:
     def summary(self) -> dict:
         R = self.group.world
         return {"sync_rule": self.rule, "syncs": self.syncs, "hot_syncs": self.hot_syncs, "hot_rows": self.hot_rows,
-                "warm_syncs": self.warm_syncs, "warm_rows": self.warm_rows, "all_rows_every": self.all_every,
+                "full_every": self.full_every, "warm_syncs": self.warm_syncs, "warm_rows": self.warm_rows,
+                "all_rows_every": self.all_every,
                 "bytes_per_warm_sync": self.warm_bytes,
                 "sync_seconds": self.seconds, "sync_wait_seconds": self.wait_seconds,
                 "bytes_per_sync": self.bytes, "bytes_per_hot_sync": self.hot_bytes,
