@@ -212,7 +212,8 @@ def test_shards_cover_the_corpus_and_the_entries_once():
 
 
 @pytest.mark.parametrize("lengths, world", [([6000, 3, 3], 3), ([1, 2500, 1, 1, 999, 3000], 4), ([5] * 7, 7),
-                                            ([1000] * 3 + [1], 3), ([12345], 2)])
+                                            ([1000] * 3 + [1], 3), ([12345], 2),
+                                            ([2100], 3), ([1, 1, 1], 3), ([999, 1, 2], 3)])
 def test_shards_cut_at_pieces_are_the_whole_corpus_cut(lengths, world):
     """The ranks' shards, end to end, are the pieces of the whole corpus cut at 1,000 tokens (the
     same lengths and flags), none empty, each within a piece of an equal share; one 6,000-token
@@ -239,7 +240,8 @@ def test_too_few_pieces_for_the_ranks_is_one_line():
     from embedkit.distributed.run import corpus_shard
     corpus = EncodedCorpus.from_id_lists([np.arange(5), np.arange(4)], Vocab([f"w{i}" for i in range(9)],
                                                                             np.full(9, 10)))
-    with pytest.raises(embedkit.EmbedkitError, match=r"9 tokens in 2 sentence pieces: too few for 3 ranks \(rank "):
+    with pytest.raises(embedkit.EmbedkitError, match=r"9 tokens in 2 pieces \(sentences cut at 1,000 tokens\): "
+                                                     r"too few for 3 ranks, each of which needs one; start fewer"):
         corpus_shard(corpus, 0, 3)
 
 
@@ -306,6 +308,11 @@ def test_one_rank_trains_without_hot_syncs(corpus_file, tmp_path):
     d = json.loads((tmp_path / "out" / "training_log.json").read_text())["distributed"]
     assert (d["ranks"], d["hot_rows"], d["hot_syncs"], d["warm_syncs"]) == (1, 0, 0, 0)
     assert d["syncs"] >= 1 and d["units_all_ranks"] == 788931
+    rc, _, err = finish(launch(["--standalone", "--nproc-per-node", "1"],
+                               ["--model", "cbow", "--corpus", str(corpus_file), "-o", str(tmp_path / "o2"),
+                                "--distributed", "--hot-sync-every", "1000", *COMMON]))
+    assert rc != 0 and "train: error: --hot-sync-every and --warm-rows need hot syncs, and a run of 1 rank has " \
+                       "none by default: give --hot-rows too" in err     # (torchrun adds its own traceback)
 
 
 @pytest.mark.parametrize("device, local, backend", [
@@ -372,14 +379,30 @@ def test_nodes_given_different_options_stop_naming_them(corpus_file, tmp_path, n
         corpus = tmp_path / "split.txt"
         corpus.write_text("\n".join(lines) + "\n")
         node1 = []
-    base = ["--model", "skipgram", "--dim", "16", "--epochs", "1", "--workers", "1", *COMMON[:-1]]
+    base = ["--model", "skipgram", "--dim", "16", "--epochs", "1", "--workers", "1", "--sync-timeout", "300",
+            *COMMON[:-1]]
     done, seconds = two_nodes(tmp_path, [["--corpus", str(corpus_file), *base],
                                          ["--corpus", str(corpus), *base, *node1]])
     for rc, out, err in done:
         errors = [line for line in err.splitlines() if line.startswith("embedkit train: error:")]
         assert rc != 0 and len(errors) == 1 and re.search(named, errors[0]), err[-3000:]
-    assert seconds < 60, f"{seconds:.0f} s: the ranks waited for a timeout"
+    assert seconds < 150, f"{seconds:.0f} s: the ranks waited for a timeout (300 s)"
     assert not (tmp_path / "out0").exists()
+
+
+def test_nodes_given_different_cooccurrence_files_stop_naming_them(corpus_file, tmp_path):
+    """The same options, but each node's --cooccur counted with another window: each rank took every
+    R-th entry of its own matrix and the run trained on with rc 0."""
+    common = ["--corpus", str(corpus_file), "--tokenizer", "whitespace", "--min-count", "5", "--quiet"]
+    for w in (5, 2):
+        made = subprocess.run([sys.executable, "-m", "embedkit", "cooccur", *common, "--window", str(w),
+                               "-o", str(tmp_path / f"x{w}.npz")], capture_output=True, text=True, timeout=LIMIT_S)
+        assert made.returncode == 0, made.stderr[-2000:]
+    base = ["--model", "glove", "--dim", "8", "--epochs", "1", "--workers", "1", *common[:-1]]
+    done, _ = two_nodes(tmp_path, [[*base, "--cooccur", str(tmp_path / f"x{w}.npz")] for w in (5, 2)])
+    for rc, out, err in done:
+        errors = [line for line in err.splitlines() if line.startswith("embedkit train: error:")]
+        assert rc != 0 and len(errors) == 1 and "ranks hold different co-occurrence matrices" in errors[0], err[-3000:]
 
 
 def test_nodes_may_differ_in_workers_alone(corpus_file, tmp_path):
@@ -392,7 +415,8 @@ def test_nodes_may_differ_in_workers_alone(corpus_file, tmp_path):
 
 
 def test_differing_names_each_setting_and_the_first_rank_that_differs():
-    from embedkit.distributed.run import differing
+    from embedkit.distributed.run import differing, settings_json
+    assert settings_json({"lr": 1, "dim": 16}) == settings_json({"lr": 1.0, "dim": 16})     # through the API
     every = [{"dim": 16, "lr": 0.1}, {"dim": 16, "lr": 0.1}, {"dim": 17, "lr": 0.2}, {"dim": 18, "lr": 0.1, "x": 1}]
     assert differing(every) == ["dim: 16 on rank 0, 17 on rank 2", "lr: 0.1 on rank 0, 0.2 on rank 2",
                                 "x: None on rank 0, 1 on rank 3"]

@@ -121,8 +121,10 @@ def test_a_killed_distributed_run_resumed_is_bit_identical(family, corpus_file, 
     # run's g+1 left on the other): their sync counters differed and the resume aborted inside gloo
     g = min(max(g for (_, g) in rank_files(out, r)) for r in (0, 1))
     forged = [forge_generation(out, r, g, units_shift=1000 * r) for r in (0, 1)]
+    forged.append(forge_generation(out, 0, g + 1))       # and rank 0 alone holds g+2
     rc, _, err = finish(launch(RANKS2, ["--resume", str(out), "--distributed", "--quiet"]))
     assert rc != 0 and f"checkpoint files of generation {g + 1} were written at different points" in err, err[-3000:]
+    assert all(path.exists() for path in forged)          # a failed resume deletes nothing (g+2 went first)
     for path in forged:
         path.unlink()
 

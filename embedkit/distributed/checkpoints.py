@@ -98,19 +98,21 @@ def agree(group, ckpt, output):
     newest = torch.tensor([saved["generation"]], dtype=torch.int64)
     group.collective(lambda: dist.all_reduce(newest, op=dist.ReduceOp.MIN))
     g = int(newest[0])
-    # a generation above g is of a run that died while writing it: no other rank holds its match.
-    # Left there, the next run's file of that number would be paired with it (a resume that dies
-    # while writing g+1 on one rank after the other): the ranks' sync counters then differed and
-    # the resumed run aborted inside gloo ('collective mismatch')
-    for (_, newer), path in rank_files(output, group.rank).items():
-        if newer > g:
-            path.unlink(missing_ok=True)
     ckpt = ckpt if g == saved["generation"] else load_checkpoint(output, group.rank, g)
     spread = group.same(ckpt.distributed["units_all_ranks"])
     if spread is not None:
         raise EmbedkitError(f"{ckpt.path.parent}: the ranks' checkpoint files of generation {g} were written at "
                             f"different points of the run (all ranks' units {spread[0]:,} to {spread[1]:,}): "
                             "they are not one checkpoint; start the run again")
+    # a generation above g is of a run that died while writing it: no other rank holds its match.
+    # Left there, the next run's file of that number would be paired with it (a resume that dies
+    # while writing g+1 on one rank after the other): the ranks' sync counters then differed and
+    # the resumed run aborted inside gloo ('collective mismatch'). They go only once every rank has
+    # loaded g and found it one checkpoint: a resume that fails here (a node's -o pointing at another
+    # run's folder) leaves every file as it was
+    for (_, newer), path in rank_files(output, group.rank).items():
+        if newer > g:
+            path.unlink(missing_ok=True)
     return ckpt
 
 

@@ -73,6 +73,13 @@ def default_hot(family: str, ranks: int) -> tuple[int, int, int]:
     return HOT_DEFAULTS.get(ranks, HOT_DEFAULT_MANY)[family]
 
 
+def check_hot_tuning(family: str, world: int, hot_rows, hot_sync_every, warm_rows) -> None:
+    """--hot-sync-every and --warm-rows tune hot syncs: an error where there are none (one rank's default)."""
+    if not default_hot(family, world)[0] and hot_rows is None and (hot_sync_every is not None or warm_rows):
+        raise EmbedkitError(f"--hot-sync-every and --warm-rows need hot syncs, and a run of {world} rank has none "
+                            "by default: give --hot-rows too")
+
+
 def syncs_per_full(sync_every: int, hot_sync_every: int) -> int:
     """n: a full sync takes the place of every n-th hot sync, n = sync_every / hot_sync_every to the
     nearest whole number, so all rows are synced every n x hot_sync_every units, the nearest such
@@ -127,8 +134,10 @@ def corpus_hash(corpus) -> int:
 
 
 def settings_json(settings: dict) -> str:
-    """The settings as JSON, in their given order (the same code builds them on every rank)."""
-    return json.dumps(settings, default=str)
+    """The settings as JSON, a whole float written as an int (lr=1 and lr=1.0 through the API agree),
+    so that equal texts are equal settings and the fingerprint compares what `differing` names."""
+    return json.dumps({k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in settings.items()},
+                      default=str)
 
 
 def differing(settings: list[dict]) -> list[str]:
@@ -145,15 +154,26 @@ def differing(settings: list[dict]) -> list[str]:
 
 def shard_bounds(offsets: np.ndarray, world: int, longest: int = PIECE_TOKENS) -> np.ndarray:
     """The (world + 1,) token positions where the ranks' shards begin and end: about equal numbers
-    of tokens, each bound at the piece boundary nearest its target (a sentence's start plus a
-    multiple of `longest`, or its end). Bounds at sentence boundaries alone left a rank nothing
-    when one line held most of the corpus (one 6,000-token line and two short ones on 3 ranks)."""
-    targets = np.linspace(0, int(offsets[-1]), world + 1).round().astype(np.int64)
-    s = np.clip(np.searchsorted(offsets, targets, side="right") - 1, 0, len(offsets) - 2)
-    start, end = offsets[s], offsets[s + 1]
-    bounds = np.minimum(start + np.round((targets - start) / longest).astype(np.int64) * longest, end)
-    bounds[0], bounds[-1] = 0, offsets[-1]
-    return bounds
+    of tokens, each bound the piece boundary (a sentence's start plus a multiple of `longest`, or
+    its end) nearest its target, every shard at least one piece. Bounds at sentence boundaries
+    alone left a rank nothing when one line held most of the corpus (one 6,000-token line and two
+    short ones on 3 ranks); bounds rounded each on its own, when a shard's share is under a piece
+    (one 2,100-token line on 3 ranks: 0, 1000, 1000, 2100)."""
+    from embedkit.kernels.pieces import cut_pieces
+    cuts = np.unique(cut_pieces(offsets, np.zeros(len(offsets) - 1, dtype=bool), longest)[0])
+    if len(cuts) - 1 < world:
+        raise EmbedkitError(f"the corpus has {int(offsets[-1]):,} tokens in {len(cuts) - 1:,} pieces (sentences cut "
+                            f"at {longest:,} tokens): too few for {world} ranks, each of which needs one; "
+                            "start fewer ranks")
+    targets = np.linspace(0, int(offsets[-1]), world + 1)
+    right = np.clip(np.searchsorted(cuts, targets), 1, len(cuts) - 1)
+    idx = np.where(targets - cuts[right - 1] <= cuts[right] - targets, right - 1, right)
+    idx[0], idx[-1] = 0, len(cuts) - 1
+    for i in range(1, world):                      # each shard at least one piece
+        idx[i] = max(idx[i], idx[i - 1] + 1)
+    for i in range(world - 1, 0, -1):
+        idx[i] = min(idx[i], idx[i + 1] - 1)
+    return cuts[idx]
 
 
 def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
@@ -165,10 +185,6 @@ def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
     from embedkit.kernels.pieces import cut_pieces
     offsets = np.asarray(corpus.offsets, dtype=np.int64)
     bounds = shard_bounds(offsets, world, longest)
-    empty = np.flatnonzero(np.diff(bounds) == 0)
-    if len(empty):
-        raise EmbedkitError(f"the corpus has {int(offsets[-1]):,} tokens in {corpus.n_sentences:,} sentence pieces: "
-                            f"too few for {world} ranks (rank {int(empty[0])} would have none); start fewer ranks")
     o0, o1 = int(bounds[rank]), int(bounds[rank + 1])
     s0 = int(np.searchsorted(offsets, o0, side="right")) - 1          # the sentence holding token o0
     s1 = int(np.searchsorted(offsets, o1, side="left"))               # the first sentence starting at o1 or later
@@ -212,9 +228,7 @@ class DistributedRun:
         self.sync_every = int(sync_every or SYNC_EVERY[family])
         self.sync_rule = sync_rule or default_rule(group.world)
         rows, per_full, warm = default_hot(family, group.world)
-        if not rows and hot_rows is None and (hot_sync_every is not None or warm_rows):
-            raise EmbedkitError(f"--hot-sync-every and --warm-rows need hot syncs, and a run of {group.world} rank "
-                                "has none by default: give --hot-rows too")
+        check_hot_tuning(family, group.world, hot_rows, hot_sync_every, warm_rows)
         self.hot_rows = rows if hot_rows is None else int(hot_rows)
         self.warm_rows = warm if warm_rows is None else int(warm_rows)
         self.hot_sync_every = int(hot_sync_every or max(1, self.sync_every // per_full))
@@ -242,6 +256,8 @@ class DistributedRun:
         if hot_sync_every is not None and not 1 <= hot_sync_every <= (sync_every or SYNC_EVERY[family]):
             raise EmbedkitError(f"--hot-sync-every must be at least 1 and at most --sync-every "
                                 f"({sync_every or SYNC_EVERY[family]}), got {hot_sync_every}")
+        if os.environ.get("WORLD_SIZE", "").isdigit():        # before joining: nothing to leave behind
+            check_hot_tuning(family, int(os.environ["WORLD_SIZE"]), hot_rows, hot_sync_every, warm_rows)
         if sync_rule is not None and sync_rule not in SYNC_RULES:
             raise EmbedkitError(f"--sync-rule must be one of {', '.join(SYNC_RULES)}, got {sync_rule!r}")
         return cls(join(SYNC_TIMEOUT_S if timeout is None else timeout,
@@ -268,10 +284,12 @@ class DistributedRun:
             self.group.store.set(self.group.key("settings", self.rank), text)
         if self.group.same(fingerprint(text.encode("utf-8"))) is None:
             return
-        with self.group.lock:         # every rank wrote its own before the all-reduce could end
-            every = [json.loads(self.group.store.get(self.group.key("settings", r)))
-                     for r in range(self.group.world)]
-        raise EmbedkitError(f"the ranks were started with different options ({'; '.join(differing(every))}): "
+        def read():                   # every rank wrote its own before the all-reduce could end
+            with self.group.lock:
+                return [json.loads(self.group.store.get(self.group.key("settings", r)))
+                        for r in range(self.group.world)]
+        what = "; ".join(differing(self.group.collective(read))) or "the options' JSON differs"
+        raise EmbedkitError(f"the ranks were started with different options ({what}): "
                             f"every rank of a run needs the same options, except {' and '.join(PER_RANK)}")
 
     def prepare(self, fn):
@@ -313,6 +331,11 @@ class DistributedRun:
             self.group.all_prepared("cooccur")
             if X.shape[0] != len(corpus.vocab):
                 return corpus, cfg, ctx            # the trainer reports the mismatch
+            # counted on each node, or given (cooccur=): each rank takes every R-th entry of its own X
+            if self.group.same(fingerprint(np.array([*X.shape, X.nnz], dtype=np.int64).tobytes())) is not None:
+                raise EmbedkitError("the ranks hold different co-occurrence matrices (other shapes or numbers of "
+                                    "non-zeros: a --cooccur file, --window or --weighting that differs between "
+                                    "nodes?); every rank must train on the same matrix")
             return corpus, cfg, dataclasses.replace(ctx, cooccur=entries_shard(X, self.rank, self.group.world))
         shard = corpus_shard(corpus, self.rank, self.group.world)
         chunk = rank_chunk(corpus.n_tokens, shard.n_tokens, self.group.world, between, cfg.workers)
