@@ -278,6 +278,22 @@ def test_every_rank_gets_the_same_number_of_chunks():
         assert len(counts) == 1, (shards, counts)
 
 
+def test_every_glove_rank_gets_the_same_number_of_chunks():
+    """GloVe's ranks too (numba backend: each worker's slice of the entries in chunks): with other
+    workers on one rank, or shards an entry apart, a rank had a chunk more per epoch (10 entries,
+    5 a chunk: 2 chunks on a rank of 1 worker, 3 on one of 2 workers at 2 each)."""
+    from embedkit.distributed.run import rank_chunk
+    from embedkit.trainers.glove_numba import entry_chunks
+    for nnz, world, between, workers in ((20, 2, 5, (1, 2)), (8_000_001, 2, 2_097_152, (1, 2)),
+                                         (67_108_865, 4, 2_097_152, (2, 1, 3, 1)), (999, 3, 100, (1, 1, 1))):
+        counts = set()
+        for r, w in enumerate(workers):
+            shard = len(range(r, nnz, world))                          # entries_shard: every world-th entry
+            chunk = rank_chunk(nnz, shard, world, between, w)
+            counts.add(max(len(c) for c in entry_chunks(shard, min(w, shard), chunk)))
+        assert len(counts) == 1, (nnz, workers, counts)
+
+
 @pytest.mark.parametrize("family, ranks, rows, hot_every", [
     ("word2vec", 2, 4096, (1 << 19) // 4), ("glove", 2, 4096, (1 << 23) // 4),
     ("word2vec", 4, 16384, (1 << 19) // 16), ("glove", 4, 16384, (1 << 23) // 32),

@@ -198,10 +198,12 @@ def corpus_shard(corpus, rank: int, world: int, longest: int = PIECE_TOKENS):
 
 
 def rank_chunk(tokens: int, shard_tokens: int, world: int, between: int, workers: int) -> int:
-    """The chunk (tokens per worker) that cuts every rank's shard into the same number of chunks,
-    about `between` tokens a rank each. The backend cuts round(shard tokens / chunk) chunks and the
-    shards' sizes differ by up to a piece, so the same chunk everywhere could give one rank one
-    chunk more, and the others would wait for it at the end of every epoch."""
+    """The chunk (units per worker: tokens, or GloVe's entries) that cuts every rank's shard into the
+    same number of chunks, about `between` units a rank each. The backend cuts round(shard tokens /
+    chunk) chunks (GloVe: its workers' slices into chunks, entry_chunks) and the shards' sizes
+    differ by up to a piece (GloVe: an entry), as may the ranks' workers, so the same chunk
+    everywhere could give one rank one chunk more, and the others would wait for it at the end of
+    every epoch."""
     n = max(1, round(tokens / world / between))
     return max(1, -(-shard_tokens // (n * max(1, workers))))
 
@@ -336,7 +338,11 @@ class DistributedRun:
                 raise EmbedkitError("the ranks hold different co-occurrence matrices (other shapes or numbers of "
                                     "non-zeros: a --cooccur file, --window or --weighting that differs between "
                                     "nodes?); every rank must train on the same matrix")
-            return corpus, cfg, dataclasses.replace(ctx, cooccur=entries_shard(X, self.rank, self.group.world))
+            part = entries_shard(X, self.rank, self.group.world)
+            # as many chunks on every rank (see rank_chunk): a rank with one more per epoch finished
+            # epochs early, and from then on no checkpoint could be written (sync.checkpoint_now)
+            chunk = rank_chunk(X.nnz, part.nnz, self.group.world, between, cfg.workers)
+            return corpus, cfg, dataclasses.replace(ctx, cooccur=part, chunk=chunk)
         shard = corpus_shard(corpus, self.rank, self.group.world)
         chunk = rank_chunk(corpus.n_tokens, shard.n_tokens, self.group.world, between, cfg.workers)
         return shard, cfg, dataclasses.replace(ctx, chunk=chunk)

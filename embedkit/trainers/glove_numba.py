@@ -26,6 +26,13 @@ def glove_hints(eta: float) -> dict:
             "empty": "the co-occurrence matrix has no entries"}
 
 
+def entry_chunks(nnz: int, workers: int, chunk_pairs: int) -> list[list[tuple[int, int]]]:
+    """Each worker's chunks, [(a, b), ...] in the epoch's order of entries: worker k takes entries
+    [nnz k / workers, nnz (k+1) / workers), in chunks of chunk_pairs (the last one shorter)."""
+    bounds = [nnz * k // workers for k in range(workers + 1)]
+    return [[(a, min(a + chunk_pairs, b1)) for a in range(b0, b1, chunk_pairs)] for b0, b1 in zip(bounds[:-1], bounds[1:])]
+
+
 class NumbaGloVe:
     unit, metric = "pair", "cost"
 
@@ -40,9 +47,7 @@ class NumbaGloVe:
         self.epoch_shuffle = self.shuffle_state.copy()    # the state this epoch's permutation was drawn from
         self.n_buckets = -(-nnz // SHUFFLE_BUCKET)
         self.n_workers = max(1, min(task.workers, nnz))
-        bounds = [nnz * k // self.n_workers for k in range(self.n_workers + 1)]
-        self.chunks = [[(a, min(a + chunk_pairs, b1)) for a in range(b0, b1, chunk_pairs)]
-                       for b0, b1 in zip(bounds[:-1], bounds[1:])]
+        self.chunks = entry_chunks(nnz, self.n_workers, chunk_pairs)
         self.progress = np.zeros(self.n_workers, dtype=np.int64)   # entries done by each worker in its chunk
         self.status = np.zeros(1, dtype=np.int64)                  # 1 + entry id of a non-finite diff, else 0
         self.before = 0                                            # entries done before the running chunk
