@@ -2,6 +2,7 @@
 which watch heartbeats instead of a timeout, and runs that share one process group (two train()
 calls under one torchrun, or a group the caller made)."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -55,14 +56,14 @@ def test_a_rank_preparing_longer_than_the_sync_timeout_is_waited_for():
 def test_a_rank_that_dies_while_preparing_is_named():
     """Rank 1's heartbeat stops while it prepares (its process died): rank 0 stops within a few
     GONE_AFTER_S with one line naming it; a rank that reports its error is quoted at once."""
-    from embedkit.distributed.group import GONE_AFTER_S
+    from embedkit.distributed.group import GONE_AFTER_S, PREPARE_GONE_AFTER_S
     r0, r1 = groups()
     time.sleep(0.5)
     r1.stopping.set()                                     # its heartbeat stops: as if it died
     t0 = time.monotonic()
     with pytest.raises(EmbedkitError, match=r"rank 1 of 2 is gone .*; rank 0 of 2 stops"):
         r0.all_prepared("corpus")
-    assert time.monotonic() - t0 < 4 * GONE_AFTER_S + 2
+    assert time.monotonic() - t0 < PREPARE_GONE_AFTER_S + 3 * GONE_AFTER_S + 2
     r0.stopping.set()
     r0, r1 = groups()
     r1.report("no such file: /data/text8")
@@ -73,14 +74,18 @@ def test_a_rank_that_dies_while_preparing_is_named():
 
 
 TWO_RUNS = '''
-import os, sys, torch, torch.distributed as dist, embedkit
+import os, sys, time, torch, torch.distributed as dist, embedkit
+from datetime import timedelta
 corpus, out, own = sys.argv[1], sys.argv[2], sys.argv[3] == "own"
 if own:
-    dist.init_process_group("gloo")
+    dist.init_process_group("gloo", timeout=timedelta(seconds=77))     # the caller's timeout stands
 for i, model in enumerate(["cbow", "skipgram"]):
     emb = embedkit.train(model, corpus, output=f"{out}/{model}", distributed=True, workers=1, dim=16, epochs=1,
-                         tokenizer="whitespace", min_count=5)
-    print(f"rank {os.environ['RANK']} {model} {emb.training_log['distributed']['syncs']}", flush=True)
+                         tokenizer="whitespace", min_count=5, sync_timeout=3)
+    d = emb.training_log["distributed"]
+    print(f"rank {os.environ['RANK']} {model} {d['syncs']} timeout {d['sync_timeout']:g}", flush=True)
+    if i == 0 and os.environ["RANK"] == "0":
+        time.sleep(6)     # evaluating the first model, twice the sync timeout: rank 1 waits, by heartbeat
 t = torch.ones(1)
 dist.all_reduce(t)                   # the group is still there: the caller's own, or for a next run
 print(f"rank {os.environ['RANK']} sum {int(t)}", flush=True)    # one write: the ranks share stdout
@@ -89,12 +94,34 @@ if own:    # the caller's group is the caller's to destroy: left at exit, torch 
 '''
 
 
+def test_a_heartbeat_paused_while_preparing_is_not_a_gone_rank():
+    """Rank 1's heartbeat stands still for 4 s while it prepares (one long C call holding the GIL):
+    rank 0 waits on (with a 1.5 s window it named rank 1 gone)."""
+    r0, r1 = groups()
+
+    def late():
+        r1.stopping.set()
+        time.sleep(4.0)
+        r1.stopping.clear()
+        r1.beat = threading.Thread(target=r1._heartbeat, daemon=True)
+        r1.beat.start()
+        r1.all_prepared("corpus")
+    thread = threading.Thread(target=late)
+    thread.start()
+    r0.all_prepared("corpus")
+    thread.join()
+    for g in (r0, r1):
+        g.stopping.set()
+
+
 @pytest.mark.parametrize("own", ["own", "embedkit's"])
 def test_runs_share_a_process_group(corpus_file, tmp_path, own):
     """Two distributed train() calls in one torchrun, then a collective of the caller's. The second
     call could not join ('Gloo connectFullMesh failed ... Connection refused': the first had
     destroyed the group, and a new one found the old one's keys), and a group the caller made was
-    destroyed under it ('Default process group has not been initialized')."""
+    destroyed under it ('Default process group has not been initialized'). Rank 0 starts the
+    second run 6 s late, twice --sync-timeout: rank 1 named it gone ('rank 0 of 2 is gone') while
+    the heartbeat was a run's, not the process's."""
     script = tmp_path / "two_runs.py"
     script.write_text(TWO_RUNS)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "LOGLEVEL": "ERROR"}
@@ -104,5 +131,8 @@ def test_runs_share_a_process_group(corpus_file, tmp_path, own):
     rc, out, err = finish(proc)
     assert rc == 0, err[-3000:]
     for r in (0, 1):
-        assert f"rank {r} cbow" in out and f"rank {r} skipgram" in out and f"rank {r} sum 2" in out, out
+        timeout = 77 if own == "own" else 3
+        for model in ("cbow", "skipgram"):
+            assert re.search(rf"rank {r} {model} \d+ timeout {timeout}\n", out), out
+        assert f"rank {r} sum 2" in out, out
     assert (tmp_path / "cbow" / "vectors.txt").exists() and (tmp_path / "skipgram" / "vectors.txt").exists()

@@ -25,6 +25,11 @@ from embedkit.errors import EmbedkitError
 
 HEARTBEAT_S = 0.25        # seconds between two heartbeats of a rank
 GONE_AFTER_S = 1.5        # a heartbeat that stands still this long: the rank is gone
+# while ranks wait for each other's preparation, a heartbeat must stand still this long before the
+# rank is looked at (then for GONE_AFTER_S more): a preparing rank may hold the GIL in one long C
+# call (a scipy conversion of a large matrix, a read of a large file), which starves its heartbeat
+PREPARE_GONE_AFTER_S = 10.0
+POLL_S = 0.1              # seconds between two looks at the store while waiting for preparation
 SYNC_TIMEOUT_S = 60.0     # default seconds a collective may wait for a rank that does not answer
 ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
@@ -34,6 +39,17 @@ class PROCESS:
     made_group = False        # join() made the default process group (close() destroys it at exit)
     destroy_at_exit = False
     runs = 0                  # join() calls so far
+    beating = None            # the Group whose heartbeat thread runs: one a process, from its first join() to exit
+    beating_pg = None         # the default process group (and so the store) that heartbeat uses
+
+
+def stop_heartbeat() -> None:
+    """Stop this process's heartbeat (at exit, before its process group is destroyed)."""
+    group = PROCESS.beating
+    if group is not None:
+        group.stopping.set()
+        if group.beat.is_alive() and group.beat is not threading.current_thread():
+            group.beat.join(timeout=5 * HEARTBEAT_S)
 
 
 def launched() -> bool:
@@ -58,18 +74,24 @@ class Group:
     def key(self, *parts) -> str:
         return self.prefix + "/".join(map(str, parts))
 
+    @staticmethod
+    def hb_key(rank: int) -> str:
+        """A rank's heartbeat: one key for the process, whatever the run (a run that follows another
+        in the same process finds the rank alive while it still saves or evaluates the last one)."""
+        return f"embedkit/hb/{rank}"
+
     def _heartbeat(self) -> None:
         while not self.stopping.is_set():
             try:
                 with self.lock:
-                    self.store.add(self.key("hb", self.rank), 1)
+                    self.store.add(self.hb_key(self.rank), 1)
             except Exception:   # noqa: BLE001 - a store that is gone for good: the collectives report it;
                 pass            # one that failed once must not make this live rank look gone for good
             self.stopping.wait(HEARTBEAT_S)
 
     def _beats(self, ranks) -> list[int]:
         with self.lock:
-            return [int(self.store.add(self.key("hb", r), 0)) for r in ranks]
+            return [int(self.store.add(self.hb_key(r), 0)) for r in ranks]
 
     def _reported(self, r: int) -> str | None:
         key = self.key("failed", r)
@@ -83,6 +105,7 @@ class Group:
         try:
             with self.lock:
                 self.store.set(self.key("failed", self.rank), message.splitlines()[0][:300])
+                self.store.add(self.key("failures"), 1)         # one key for waiting ranks to watch
         except Exception:   # noqa: BLE001 - nothing more to do: the process is stopping anyway
             pass
 
@@ -144,27 +167,32 @@ class Group:
     def _await(self, keys: dict, what: str) -> None:
         """Return once the store holds keys[r] for every rank r. Preparing (a corpus, its
         co-occurrences) may take far longer than a sync, on one node more than another, so this
-        has no timeout: it stops only when a rank it waits for has reported an error or its
-        heartbeat stood still over GONE_AFTER_S."""
-        beats, since = {}, time.monotonic()
+        has no timeout: it stops only when a rank has reported an error, or when a rank it waits
+        for has a heartbeat that stood still over PREPARE_GONE_AFTER_S and then GONE_AFTER_S more.
+        One look at the store per POLL_S: whether every key is there, and whether any rank failed."""
+        beats, since = None, time.monotonic()
         while True:
+            stalled = []
             try:
                 with self.lock:
-                    keys = {r: k for r, k in keys.items() if not self.store.check([k])}
-                    failed = [r for r in keys if self.store.check([self.key("failed", r)])]
-                if keys and not beats:
-                    beats = dict(zip(keys, self._beats(keys)))
+                    if self.store.check(list(keys.values())):
+                        return
+                    failures = int(self.store.add(self.key("failures"), 0))
+                if failures:
+                    raise self.failure(RuntimeError(f"a rank failed while preparing the {what}"))
+                if beats is None or time.monotonic() - since >= PREPARE_GONE_AFTER_S:
+                    with self.lock:
+                        keys = {r: k for r, k in keys.items() if not self.store.check([k])}
+                    now = dict(zip(keys, self._beats(keys)))
+                    stalled = [r for r in keys if beats is not None and now[r] == beats.get(r)]
+                    beats, since = now, time.monotonic()
+            except EmbedkitError:
+                raise
             except Exception as e:   # noqa: BLE001
                 raise self.failure(e) from None
-            if not keys:
-                return
-            if not failed and time.monotonic() - since >= GONE_AFTER_S:
-                now = dict(zip(keys, self._beats(keys)))
-                failed = [r for r in keys if now[r] == beats.get(r)]
-                beats, since = now, time.monotonic()
-            if failed:
-                raise self.failure(RuntimeError(f"rank {failed[0]} stopped while preparing the {what}"))
-            time.sleep(0.02)
+            if stalled and self.gone(stalled) != []:     # still standing (or the store is gone)
+                raise self.failure(RuntimeError(f"rank {stalled[0]} stopped while preparing the {what}"))
+            time.sleep(POLL_S)
 
     def node_first(self, fn, what: str):
         """fn() on each node's local rank 0 first, then on the node's other ranks (which then find
@@ -191,15 +219,15 @@ class Group:
         self._await({r: self.key("prepared", what, r) for r in range(self.world) if r != self.rank}, what)
 
     def close(self) -> None:
-        """Stop the heartbeat. A process group that join() made is destroyed at exit, not now: a
-        second distributed train() in this process uses it again (torch cannot make a new default
-        group where the launcher's store still holds the last one's keys); one the caller made is
-        the caller's."""
-        self.stopping.set()
+        """The end of a run. The heartbeat goes on (a next run in this process needs it: the others
+        then see this rank alive while it saves or evaluates), and stops at exit. A process group
+        that join() made is destroyed at exit, not now: a second distributed train() in this
+        process uses it again (torch cannot make a new default group where the launcher's store
+        still holds the last one's keys); one the caller made is the caller's."""
         if PROCESS.made_group and not PROCESS.destroy_at_exit:
             import atexit
             import torch.distributed as dist
-            atexit.register(lambda: dist.is_initialized() and dist.destroy_process_group())
+            atexit.register(lambda: (stop_heartbeat(), dist.is_initialized() and dist.destroy_process_group()))
             PROCESS.destroy_at_exit = True
 
 
@@ -228,9 +256,34 @@ def join(timeout: float = SYNC_TIMEOUT_S, backend: str = "gloo") -> Group:
             raise EmbedkitError(f"could not join the distributed run at {os.environ['MASTER_ADDR']}:"
                                 f"{os.environ['MASTER_PORT']} as rank {os.environ['RANK']}: {first}") from None
         PROCESS.made_group = True
+    else:                     # a caller's group, or an earlier run's: its timeout and backend stand
+        timeout = group_timeout(timeout)
+        backend = str(dist.get_backend())
     PROCESS.runs += 1         # every rank calls train() as often: the n-th run's keys are the same everywhere
     group = Group(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", dist.get_rank())),
                   distributed_c10d._get_default_store(), timeout, backend, prefix=f"embedkit/{PROCESS.runs}/")
-    group.beat.start()
+    pg = distributed_c10d._get_default_group()
+    beating = PROCESS.beating
+    if beating is not None and PROCESS.beating_pg is pg and beating.beat.is_alive():
+        group.lock, group.stopping, group.beat = beating.lock, beating.stopping, beating.beat     # one a process
+    else:
+        if beating is None:
+            import atexit
+            atexit.register(stop_heartbeat)    # also where the caller destroys its own group first
+        else:
+            stop_heartbeat()                   # its group (and store) were destroyed: beat on the new one's
+        group.beat.start()
+        PROCESS.beating, PROCESS.beating_pg = group, pg
     return group
+
+
+def group_timeout(asked: float) -> float:
+    """The seconds a collective of the existing default group may wait (`asked` where torch does
+    not say): a group made before train() keeps its own timeout."""
+    try:
+        from torch.distributed import distributed_c10d
+        return distributed_c10d._get_default_group()._get_backend(__import__("torch").device("cpu")) \
+            .options._timeout.total_seconds()
+    except Exception:   # noqa: BLE001 - a private attribute: torch versions differ
+        return asked
 

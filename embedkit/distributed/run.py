@@ -284,6 +284,9 @@ class DistributedRun:
         text = settings_json(mine)
         with self.group.lock:
             self.group.store.set(self.group.key("settings", self.rank), text)
+        # the run's first meeting, by heartbeat: a rank may come late by any time (its last run in
+        # this process still saving or evaluating, a slow node's torchrun started later)
+        self.group.all_prepared("options")
         if self.group.same(fingerprint(text.encode("utf-8"))) is None:
             return
         def read():                   # every rank wrote its own before the all-reduce could end
