@@ -4,15 +4,16 @@ that is gone.
 A launcher (torchrun, or anything that sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and
 MASTER_PORT) starts one process per rank; `join` opens torch.distributed's process group on gloo
 (CPU arrays) with `timeout` seconds for every collective, and starts a heartbeat: a thread that
-adds 1 to the key hb/<rank> of the launcher's key-value store every HEARTBEAT_S seconds.
+adds 1 to the key embedkit/hb/<rank> of the launcher's key-value store every HEARTBEAT_S seconds,
+one for the process, from its first join() to its exit (a run's other keys are the run's).
 
 Faults. A rank whose process dies closes its sockets, so the others' next collective fails at
 once; a rank that stops answering without dying (a frozen machine, a cut network) makes it fail
 after `timeout` seconds. Either way `Group.failure` turns the collective's error into one line
 naming the rank: one that reported an error (key failed/<rank>) is quoted, else the ranks whose
-heartbeat stood still over GONE_AFTER_S seconds are named. A rank that is waiting for its node's
-preparation (the corpus cache) watches the preparing rank's heartbeat instead of a timeout, since
-preparing a large corpus may take far longer than a sync.
+heartbeat stood still over GONE_AFTER_S seconds are named. A rank that is waiting for the
+others' preparation (the corpus cache, the co-occurrences, a run's first meeting) watches their
+heartbeats instead of a timeout, since preparing a large corpus may take far longer than a sync.
 """
 from __future__ import annotations
 
