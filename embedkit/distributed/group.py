@@ -282,9 +282,10 @@ def group_timeout(asked: float) -> float:
     """The seconds a collective of the existing default group may wait (`asked` where torch does
     not say): a group made before train() keeps its own timeout."""
     try:
+        import torch
         from torch.distributed import distributed_c10d
-        return distributed_c10d._get_default_group()._get_backend(__import__("torch").device("cpu")) \
-            .options._timeout.total_seconds()
+        cpu = distributed_c10d._get_default_group()._get_backend(torch.device("cpu"))
+        return cpu.options._timeout.total_seconds()
     except Exception:   # noqa: BLE001 - a private attribute: torch versions differ
         return asked
 
