@@ -127,7 +127,7 @@ def test_two_ranks_match_one_process(corpus_file, tmp_path):
 
 @pytest.mark.parametrize("model,extra", [("cbow", ["--hot-rows", "2048", "--hot-sync-every", "50000"]),
                                          ("skipgram", ["--backend", "torch", "--sync-rule", "adaptive",
-                                                       "--hot-rows", "1024"]),
+                                                       "--hot-rows", "1024", "--workers", "2"]),
                                          pytest.param("fasttext", ["--bucket", "20000"], marks=pytest.mark.slow),
                                          pytest.param("glove", ["--window", "5"], marks=pytest.mark.slow)])
 def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
@@ -151,6 +151,9 @@ def test_every_family_runs_distributed(corpus_file, tmp_path, model, extra):
         assert abs(d["units_all_ranks"] - 2 * log["nonzeros"]) <= 2
     else:                    # the ranks' shards cover the corpus once (788,931 tokens kept)
         assert d["units_all_ranks"] == 788931
+    # a sync every 50,000 words per rank, about 8 in a 394,466-word shard (+1 at the end): a torch
+    # backend's chunk is the rank's, whatever --workers (at 2 workers it synced twice as often)
+    assert d["syncs"] + d["warm_syncs"] + d["hot_syncs"] <= 11, d
 
 
 def test_a_killed_rank_stops_the_others(corpus_file, tmp_path):
@@ -410,15 +413,18 @@ def test_nodes_given_different_cooccurrence_files_stop_naming_them(corpus_file, 
     """The same options, but each node's --cooccur counted with another window: each rank took every
     R-th entry of its own matrix and the run trained on with rc 0."""
     common = ["--corpus", str(corpus_file), "--tokenizer", "whitespace", "--min-count", "5", "--quiet"]
-    for w in (5, 2):
-        made = subprocess.run([sys.executable, "-m", "embedkit", "cooccur", *common, "--window", str(w),
-                               "-o", str(tmp_path / f"x{w}.npz")], capture_output=True, text=True, timeout=LIMIT_S)
+    counts = {"w5": ["--window", "5"], "w2": ["--window", "2"], "none": ["--window", "5", "--weighting", "none"]}
+    for name, opts in counts.items():
+        made = subprocess.run([sys.executable, "-m", "embedkit", "cooccur", *common, *opts,
+                               "-o", str(tmp_path / f"{name}.npz")], capture_output=True, text=True, timeout=LIMIT_S)
         assert made.returncode == 0, made.stderr[-2000:]
     base = ["--model", "glove", "--dim", "8", "--epochs", "1", "--workers", "1", *common[:-1]]
-    done, _ = two_nodes(tmp_path, [[*base, "--cooccur", str(tmp_path / f"x{w}.npz")] for w in (5, 2)])
-    for rc, out, err in done:
-        errors = [line for line in err.splitlines() if line.startswith("embedkit train: error:")]
-        assert rc != 0 and len(errors) == 1 and "ranks hold different co-occurrence matrices" in errors[0], err[-3000:]
+    for other in ("w2", "none"):      # other non-zeros; the same non-zeros with other values
+        done, _ = two_nodes(tmp_path, [[*base, "--cooccur", str(tmp_path / f"{name}.npz")] for name in ("w5", other)])
+        for rc, out, err in done:
+            errors = [line for line in err.splitlines() if line.startswith("embedkit train: error:")]
+            assert rc != 0 and len(errors) == 1 and "ranks hold different co-occurrence matrices" in errors[0], \
+                err[-3000:]
 
 
 def test_nodes_may_differ_in_workers_alone(corpus_file, tmp_path):

@@ -18,6 +18,7 @@ heartbeats instead of a timeout, since preparing a large corpus may take far lon
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -31,6 +32,8 @@ GONE_AFTER_S = 1.5        # a heartbeat that stands still this long: the rank is
 # call (a scipy conversion of a large matrix, a read of a large file), which starves its heartbeat
 PREPARE_GONE_AFTER_S = 10.0
 POLL_S = 0.1              # seconds between two looks at the store while waiting for preparation
+BEAT_LOOK_S = 1.0         # ... and between two looks at the heartbeats of the ranks it waits for
+WAIT_NOTE_S = 60.0        # a line on stderr every this many seconds of waiting (a rank may wait without end)
 SYNC_TIMEOUT_S = 60.0     # default seconds a collective may wait for a rank that does not answer
 ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
@@ -163,6 +166,15 @@ class Group:
         self.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
         return None if int(both[0]) == -int(both[1]) else (-int(both[1]), int(both[0]))
 
+    def spread(self, values) -> list[tuple[float, float]]:
+        """(min, max) over the ranks of each of the float64 `values`, in one all-reduce."""
+        import torch
+        import torch.distributed as dist
+        t = torch.tensor([*values, *(-v for v in values)], dtype=torch.float64)
+        self.collective(lambda: dist.all_reduce(t, op=dist.ReduceOp.MAX))
+        n = len(values)
+        return [(-float(t[n + i]), float(t[i])) for i in range(n)]
+
     # ---- preparing: waits without a timeout ----
 
     def _await(self, keys: dict, what: str) -> None:
@@ -170,8 +182,9 @@ class Group:
         co-occurrences) may take far longer than a sync, on one node more than another, so this
         has no timeout: it stops only when a rank has reported an error, or when a rank it waits
         for has a heartbeat that stood still over PREPARE_GONE_AFTER_S and then GONE_AFTER_S more.
-        One look at the store per POLL_S: whether every key is there, and whether any rank failed."""
-        beats, since = None, time.monotonic()
+        The store is looked at every POLL_S (every key at once, and a counter of failures), the
+        heartbeats every BEAT_LOOK_S; a line on stderr every WAIT_NOTE_S says who is waited for."""
+        beats, changed, looked, t0, noted = {}, {}, 0.0, time.monotonic(), 0
         while True:
             stalled = []
             try:
@@ -181,18 +194,26 @@ class Group:
                     failures = int(self.store.add(self.key("failures"), 0))
                 if failures:
                     raise self.failure(RuntimeError(f"a rank failed while preparing the {what}"))
-                if beats is None or time.monotonic() - since >= PREPARE_GONE_AFTER_S:
+                now = time.monotonic()
+                if now - looked >= BEAT_LOOK_S:
                     with self.lock:
                         keys = {r: k for r, k in keys.items() if not self.store.check([k])}
-                    now = dict(zip(keys, self._beats(keys)))
-                    stalled = [r for r in keys if beats is not None and now[r] == beats.get(r)]
-                    beats, since = now, time.monotonic()
+                    for r, b in zip(keys, self._beats(keys)):
+                        if beats.get(r) != b:
+                            beats[r], changed[r] = b, now
+                    stalled = [r for r in keys if now - changed[r] >= PREPARE_GONE_AFTER_S]
+                    looked = now
             except EmbedkitError:
                 raise
             except Exception as e:   # noqa: BLE001
                 raise self.failure(e) from None
             if stalled and self.gone(stalled) != []:     # still standing (or the store is gone)
                 raise self.failure(RuntimeError(f"rank {stalled[0]} stopped while preparing the {what}"))
+            if time.monotonic() - t0 >= (noted + 1) * WAIT_NOTE_S:
+                noted += 1
+                print(f"embedkit: rank {self.rank} of {self.world} has waited {noted * WAIT_NOTE_S:.0f} s for rank "
+                      f"{', '.join(map(str, keys))} to prepare the {what} (alive: heartbeats)", file=sys.stderr,
+                      flush=True)
             time.sleep(POLL_S)
 
     def node_first(self, fn, what: str):
@@ -265,7 +286,7 @@ def join(timeout: float = SYNC_TIMEOUT_S, backend: str = "gloo") -> Group:
                   distributed_c10d._get_default_store(), timeout, backend, prefix=f"embedkit/{PROCESS.runs}/")
     pg = distributed_c10d._get_default_group()
     beating = PROCESS.beating
-    if beating is not None and PROCESS.beating_pg is pg and beating.beat.is_alive():
+    if beating is not None and PROCESS.beating_pg is pg and beating.beat.is_alive() and not beating.stopping.is_set():
         group.lock, group.stopping, group.beat = beating.lock, beating.stopping, beating.beat     # one a process
     else:
         if beating is None:

@@ -325,8 +325,12 @@ class DistributedRun:
                               self.warm_rows, ALL_ROWS_EVERY, checkpoints, ctx.resume)
         if ctx.init is not None:        # "continue" spreads one decay over the old words and the whole new corpus
             ctx.init.corpus_tokens = corpus.n_tokens
+        from embedkit.trainers.backends import backend_class
+        # the numba backends' threads each take a chunk; a torch backend's chunk is the rank's
+        threads = max(1, cfg.workers) if getattr(backend_class(self.family, cfg.backend), "chunk_per_thread",
+                                                 False) else 1
         ctx = dataclasses.replace(ctx, quiet=ctx.quiet or self.rank != 0, hooks=[*ctx.hooks, self.hook],
-                                  chunk=max(1, between // max(1, cfg.workers)))
+                                  chunk=max(1, between // threads))
         if self.family == "glove":
             X = ctx.cooccur
             if X is None:
@@ -334,20 +338,23 @@ class DistributedRun:
                 X = self.group.node_first(lambda: get_cooccurrences(corpus, cfg, cache=ctx.cache,
                                                                     progress=not ctx.quiet)[0], "cooccur")
             self.group.all_prepared("cooccur")
+            # counted on each node, or given (cooccur=): each rank takes every R-th entry of its own
+            # X, so they must be one matrix. Its values' sum is compared to a relative 1e-6: counted
+            # with another --memory, a node sums the same pairs in another order
+            *sizes, total = self.group.spread([len(corpus.vocab), *X.shape, X.nnz, float(X.data.sum(dtype=np.float64))])
+            if any(lo != hi for lo, hi in sizes) or total[1] - total[0] > 1e-6 * max(1.0, abs(total[1])):
+                raise EmbedkitError("the ranks hold different co-occurrence matrices (other shapes, numbers of "
+                                    "non-zeros or values: a --cooccur file, --window or --weighting that differs "
+                                    "between nodes?); every rank must train on the same matrix")
             if X.shape[0] != len(corpus.vocab):
-                return corpus, cfg, ctx            # the trainer reports the mismatch
-            # counted on each node, or given (cooccur=): each rank takes every R-th entry of its own X
-            if self.group.same(fingerprint(np.array([*X.shape, X.nnz], dtype=np.int64).tobytes())) is not None:
-                raise EmbedkitError("the ranks hold different co-occurrence matrices (other shapes or numbers of "
-                                    "non-zeros: a --cooccur file, --window or --weighting that differs between "
-                                    "nodes?); every rank must train on the same matrix")
+                return corpus, cfg, ctx            # the trainer reports the mismatch (on every rank alike)
             part = entries_shard(X, self.rank, self.group.world)
             # as many chunks on every rank (see rank_chunk): a rank with one more per epoch finished
             # epochs early, and from then on no checkpoint could be written (sync.checkpoint_now)
-            chunk = rank_chunk(X.nnz, part.nnz, self.group.world, between, cfg.workers)
+            chunk = rank_chunk(X.nnz, part.nnz, self.group.world, between, threads)
             return corpus, cfg, dataclasses.replace(ctx, cooccur=part, chunk=chunk)
         shard = corpus_shard(corpus, self.rank, self.group.world)
-        chunk = rank_chunk(corpus.n_tokens, shard.n_tokens, self.group.world, between, cfg.workers)
+        chunk = rank_chunk(corpus.n_tokens, shard.n_tokens, self.group.world, between, threads)
         return shard, cfg, dataclasses.replace(ctx, chunk=chunk)
 
     def log(self, train_log: dict) -> dict:
@@ -361,10 +368,11 @@ class DistributedRun:
                 "units_per_second_all_ranks": s.get("units_all_ranks", 0) / seconds}
 
     def fail(self, error: BaseException) -> None:
-        """Leave the error for the other ranks and stop the heartbeat; the process group is not torn
-        down (that would wait for ranks that may be gone): the process is about to exit."""
+        """Leave the error for the other ranks (they quote it). The heartbeat goes on: a caller that
+        catches the error may call train() again, and the others must not find this rank gone
+        meanwhile; it stops at exit. The process group is not torn down (that would wait for ranks
+        that may be gone)."""
         self.group.report(str(error) if isinstance(error, EmbedkitError) else f"{type(error).__name__}: {error}")
-        self.group.stopping.set()
 
     def close(self) -> None:
         self.group.close()

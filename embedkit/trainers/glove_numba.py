@@ -35,6 +35,7 @@ def entry_chunks(nnz: int, workers: int, chunk_pairs: int) -> list[list[tuple[in
 
 class NumbaGloVe:
     unit, metric = "pair", "cost"
+    chunk_per_thread = True     # the runner's chunk is each worker thread's (a distributed run sizes it so)
 
     def __init__(self, task: GloVeTask, chunk_pairs: int | None = None):
         chunk_pairs = chunk_pairs or CHUNK_PAIRS     # read when called: tests make chunks small

@@ -53,6 +53,7 @@ def chunk_shard(corpus: walker.Shard, s0: int, s1: int) -> walker.Shard:
 
 class NumbaWord2Vec:
     unit, metric = "word", "loss"
+    chunk_per_thread = True     # the runner's chunk is each worker thread's (a distributed run sizes it so)
     hints = {"diverged": "try a lower --lr",
              "empty": "subsampling (--sample) removed every word of this small corpus; "
                       "use --sample 0 or a larger corpus"}
