@@ -157,23 +157,22 @@ class Group:
         except Exception as e:   # noqa: BLE001 - gloo/NCCL raise RuntimeError subclasses (DistError...)
             raise self.failure(e) from None
 
-    def same(self, value: int) -> tuple[int, int] | None:
-        """None when every rank holds the int64 `value`, else its (min, max) over the ranks: max(value)
-        and -min(value) in one all-reduce."""
+    def spread(self, values, dtype=None) -> list[tuple]:
+        """(min, max) over the ranks of each of `values` (float64, or the torch `dtype`): max(v) and
+        -min(v) of them all in one all-reduce."""
         import torch
         import torch.distributed as dist
-        both = torch.tensor([value, -value], dtype=torch.int64)
-        self.collective(lambda: dist.all_reduce(both, op=dist.ReduceOp.MAX))
-        return None if int(both[0]) == -int(both[1]) else (-int(both[1]), int(both[0]))
-
-    def spread(self, values) -> list[tuple[float, float]]:
-        """(min, max) over the ranks of each of the float64 `values`, in one all-reduce."""
-        import torch
-        import torch.distributed as dist
-        t = torch.tensor([*values, *(-v for v in values)], dtype=torch.float64)
+        t = torch.tensor([*values, *(-v for v in values)], dtype=dtype or torch.float64)
         self.collective(lambda: dist.all_reduce(t, op=dist.ReduceOp.MAX))
         n = len(values)
-        return [(-float(t[n + i]), float(t[i])) for i in range(n)]
+        return [(-t[n + i].item(), t[i].item()) for i in range(n)]
+
+    def same(self, value: int) -> tuple[int, int] | None:
+        """None when every rank holds the int64 `value` (a 62-bit fingerprint: exact in int64 alone),
+        else its (min, max) over the ranks."""
+        import torch
+        (lo, hi), = self.spread([value], torch.int64)
+        return None if lo == hi else (lo, hi)
 
     # ---- preparing: waits without a timeout ----
 
